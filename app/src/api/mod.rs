@@ -1,0 +1,8 @@
+//! `app::api`: the wire types of Sightline's `/api/v1`, shared by the server (which
+//! serialises them and documents them in the OpenAPI document) and the UI (which
+//! deserialises them), plus the UI's typed client for the API.
+
+mod types;
+pub use types::*;
+
+pub mod client;

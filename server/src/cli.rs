@@ -1,0 +1,251 @@
+//! The command line: `serve` (the default), `migrate`, `user create`,
+//! `token create`, `project create`. Every command reads the same environment as
+//! the server, works whether or not a server runs on the same data directory, and
+//! prints machine-readable JSON with `--json`.
+
+use std::{io::Read, process::ExitCode};
+
+use anyhow::{anyhow, Context};
+use app::api::Role;
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+
+use crate::{
+    auth::{tokens, users},
+    config::Config,
+    db::{self, Opener},
+    projects, serve, telemetry, AppState,
+};
+
+/// Sightline: logs, errors, metrics, traces and product analytics in one server.
+#[derive(Debug, Parser)]
+#[command(name = "sightline", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve,
+    #[command(flatten)]
+    OneOff(OneOff),
+}
+
+/// Commands that open the database, do one thing and exit.
+#[derive(Debug, Subcommand)]
+enum OneOff {
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Manage projects.
+    #[command(subcommand)]
+    Project(ProjectCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user. The password comes from standard input with
+    /// --password-stdin; otherwise one is generated and printed once.
+    Create(UserCreate),
+}
+
+#[derive(Debug, Args)]
+struct UserCreate {
+    #[arg(long)]
+    email: String,
+    #[arg(long, value_parser = parse_role)]
+    role: Role,
+    /// Read the password from standard input (first line).
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create an API token; the secret is printed once.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ProjectCommand {
+    /// Create a project with an ingest key; prints its Sentry DSN.
+    Create {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("sightline: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let serving = matches!(cli.command, None | Some(Command::Serve));
+    let _telemetry = match telemetry::init(&config, serving) {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("sightline: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("sightline: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "sightline failed");
+            eprintln!("sightline: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
+    let command = match cli.command {
+        None | Some(Command::Serve) => return serve::serve(config).await,
+        Some(Command::OneOff(command)) => command,
+    };
+    // Read stdin before touching the database so a missing password fails fast.
+    let password = match &command {
+        OneOff::User(UserCommand::Create(args)) if args.password_stdin => {
+            let mut input = String::new();
+            std::io::stdin()
+                .take(4096)
+                .read_to_string(&mut input)
+                .context("reading the password from standard input")?;
+            Some(input.lines().next().unwrap_or_default().to_string())
+        }
+        _ => None,
+    };
+    let database = db::open(&config, Opener::Cli).await?;
+    let result = async {
+        db::migrate(&database.pool).await?;
+        let state = AppState::new(database.pool.clone(), config);
+        execute(command, &state, password, cli.json).await
+    }
+    .await;
+    database.pool.close().await;
+    if let Some(pg) = &database.embedded {
+        pg.stop().await?;
+    }
+    result
+}
+
+async fn execute(
+    command: OneOff,
+    state: &AppState,
+    password: Option<String>,
+    as_json: bool,
+) -> anyhow::Result<()> {
+    let pool = &state.pool;
+    match command {
+        OneOff::Migrate => {
+            print(
+                as_json,
+                json!({"migrated": true}),
+                "migrations applied".into(),
+            );
+        }
+        OneOff::User(UserCommand::Create(args)) => {
+            let generated = password.is_none();
+            let password = password.unwrap_or_else(|| crate::auth::secret::random_alphanumeric(20));
+            let user = users::insert_user(pool, &args.email, &password, args.role)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            let shown = generated.then_some(password);
+            let text = match &shown {
+                Some(p) => format!(
+                    "created {} ({}), password: {p}\nthe password is shown only now",
+                    user.email, user.role
+                ),
+                None => format!("created {} ({})", user.email, user.role),
+            };
+            print(
+                as_json,
+                json!({"user_id": user.user_id, "email": user.email, "role": user.role, "password": shown}),
+                text,
+            );
+        }
+        OneOff::Token(TokenCommand::Create { name, role }) => {
+            let created = tokens::insert_token(pool, &name, role, None)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            let text = format!(
+                "{}\nthe token is shown only now; it carries the {role} role",
+                created.token
+            );
+            print(
+                as_json,
+                json!({"token": created.token, "token_id": created.api_token.token_id, "name": created.api_token.name, "role": role}),
+                text,
+            );
+        }
+        OneOff::Project(ProjectCommand::Create { slug, name }) => {
+            let created = projects::insert_project(state, &slug, &name)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            let text = format!(
+                "created project {} ({}), id {}\ningest key: {}\nDSN: {}",
+                created.project.name,
+                created.project.slug,
+                created.project.project_id,
+                created.key.public_key,
+                created.key.dsn
+            );
+            print(
+                as_json,
+                json!({
+                    "project_id": created.project.project_id,
+                    "slug": created.project.slug,
+                    "name": created.project.name,
+                    "ingest_key": created.key.public_key,
+                    "dsn": created.key.dsn,
+                }),
+                text,
+            );
+        }
+    }
+    Ok(())
+}
+
+fn print(as_json: bool, value: serde_json::Value, text: String) {
+    if as_json {
+        println!("{value}");
+    } else {
+        println!("{text}");
+    }
+}

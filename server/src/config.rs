@@ -1,0 +1,233 @@
+//! Configuration from the environment. Every variable is documented here, in the
+//! README and in `.env.example`; a bad value stops start-up with a message that
+//! names the variable.
+
+use std::{net::SocketAddr, path::PathBuf, str::FromStr};
+
+use anyhow::{anyhow, Context};
+use url::Url;
+
+/// How Sightline's own log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object a line (the default when stdout is not a terminal).
+    Json,
+    /// Human-readable lines (the default on a terminal).
+    Pretty,
+}
+
+/// How often the log file named by `SIGHTLINE_LOG_FILE` starts a new file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogRotation {
+    Hourly,
+    Daily,
+    Never,
+}
+
+/// Everything Sightline reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `SIGHTLINE_DATABASE_URL`: the PostgreSQL server to use. Unset: Sightline
+    /// runs its own private cluster under `<data dir>/pg` (the embedded default).
+    pub database_url: Option<String>,
+    /// `SIGHTLINE_LISTEN`: address the HTTP server binds. Default `127.0.0.1:3000`.
+    pub listen: SocketAddr,
+    /// `SIGHTLINE_DATA_DIR`: where the embedded PostgreSQL cluster lives.
+    /// Default `./data`.
+    pub data_dir: PathBuf,
+    /// `SIGHTLINE_PUBLIC_URL`: the URL people and SDKs reach this server at; used
+    /// for DSNs and to decide whether cookies are `Secure`. Default
+    /// `http://<SIGHTLINE_LISTEN>`.
+    pub public_url: Url,
+    /// `SIGHTLINE_LOG_FORMAT`: `json` or `pretty`. Default: `json` unless stdout is
+    /// a terminal.
+    pub log_format: LogFormat,
+    /// `SIGHTLINE_LOG_FILE`: also write logs (JSON) to this file, rotated.
+    pub log_file: Option<PathBuf>,
+    /// `SIGHTLINE_LOG_ROTATION`: `daily` (default), `hourly` or `never`.
+    pub log_rotation: LogRotation,
+    /// `SIGHTLINE_LOG_KEEP`: how many rotated log files to keep. Default 7.
+    pub log_keep: usize,
+    /// `SIGHTLINE_SENTRY_DSN`: report Sightline's own panics and errors here.
+    pub sentry_dsn: Option<String>,
+    /// `SIGHTLINE_ENVIRONMENT`: environment name sent with those reports.
+    /// Default `production`.
+    pub environment: String,
+    /// `SIGHTLINE_SESSION_TTL_HOURS`: how long a browser session lasts. Default 168.
+    pub session_ttl_hours: i64,
+    /// `LEPTOS_SITE_ROOT`: the directory holding `pkg/` (the WASM bundle and CSS).
+    /// Default `target/site`.
+    pub site_root: PathBuf,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests need not touch the process
+    /// environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let listen: SocketAddr = parse(&get, "SIGHTLINE_LISTEN", "127.0.0.1:3000")?;
+        let public_url = match get("SIGHTLINE_PUBLIC_URL") {
+            Some(raw) => parse_public_url(&raw).context("SIGHTLINE_PUBLIC_URL")?,
+            None => parse_public_url(&format!("http://{listen}"))?,
+        };
+        let log_format = match get("SIGHTLINE_LOG_FORMAT").as_deref() {
+            None => {
+                if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                    LogFormat::Pretty
+                } else {
+                    LogFormat::Json
+                }
+            }
+            Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some(other) => {
+                return Err(anyhow!(
+                    "SIGHTLINE_LOG_FORMAT: `{other}` is not a log format; use `json` or `pretty`"
+                ))
+            }
+        };
+        let log_rotation = match get("SIGHTLINE_LOG_ROTATION").as_deref() {
+            None | Some("daily") => LogRotation::Daily,
+            Some("hourly") => LogRotation::Hourly,
+            Some("never") => LogRotation::Never,
+            Some(other) => {
+                return Err(anyhow!(
+                    "SIGHTLINE_LOG_ROTATION: `{other}` is not a rotation; use `daily`, `hourly` or `never`"
+                ))
+            }
+        };
+        let session_ttl_hours: i64 = parse(&get, "SIGHTLINE_SESSION_TTL_HOURS", "168")?;
+        if session_ttl_hours <= 0 {
+            return Err(anyhow!("SIGHTLINE_SESSION_TTL_HOURS: must be at least 1"));
+        }
+        let database_url = get("SIGHTLINE_DATABASE_URL");
+        if let Some(url) = &database_url {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(anyhow!(
+                    "SIGHTLINE_DATABASE_URL: expected a postgres:// or postgresql:// URL"
+                ));
+            }
+        }
+        let sentry_dsn = get("SIGHTLINE_SENTRY_DSN");
+        if let Some(dsn) = &sentry_dsn {
+            sentry::types::Dsn::from_str(dsn)
+                .map_err(|e| anyhow!("SIGHTLINE_SENTRY_DSN: not a valid DSN: {e}"))?;
+        }
+
+        Ok(Config {
+            database_url,
+            listen,
+            data_dir: PathBuf::from(get("SIGHTLINE_DATA_DIR").unwrap_or_else(|| "data".into())),
+            public_url,
+            log_format,
+            log_file: get("SIGHTLINE_LOG_FILE").map(PathBuf::from),
+            log_rotation,
+            log_keep: parse(&get, "SIGHTLINE_LOG_KEEP", "7")?,
+            sentry_dsn,
+            environment: get("SIGHTLINE_ENVIRONMENT").unwrap_or_else(|| "production".into()),
+            session_ttl_hours,
+            site_root: PathBuf::from(
+                get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+            ),
+        })
+    }
+
+    /// Whether browser cookies must carry `Secure` (the public URL is https).
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// The Sentry DSN of a project key: `http://<key>@<host:port>[/path]/<project_id>`.
+    pub fn dsn(&self, public_key: &str, project_id: i64) -> String {
+        let url = &self.public_url;
+        let host = url.host_str().unwrap_or("localhost");
+        let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+        let path = url.path().trim_end_matches('/');
+        format!(
+            "{}://{public_key}@{host}{port}{path}/{project_id}",
+            url.scheme()
+        )
+    }
+}
+
+fn parse<T>(get: &impl Fn(&str) -> Option<String>, name: &str, default: &str) -> anyhow::Result<T>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
+    let raw = get(name).unwrap_or_else(|| default.to_string());
+    raw.trim()
+        .parse()
+        .map_err(|e| anyhow!("{name}: `{raw}` is not valid: {e}"))
+}
+
+fn parse_public_url(raw: &str) -> anyhow::Result<Url> {
+    let url = Url::parse(raw).map_err(|e| anyhow!("`{raw}` is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(anyhow!(
+            "`{raw}` must be an http:// or https:// URL with a host"
+        ));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn defaults_work_on_a_laptop() -> anyhow::Result<()> {
+        let c = config(&[])?;
+        assert_eq!(c.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.public_url.as_str(), "http://127.0.0.1:3000/");
+        assert!(c.database_url.is_none());
+        assert!(!c.secure_cookies());
+        Ok(())
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (name, value) in [
+            ("SIGHTLINE_LISTEN", "nowhere"),
+            ("SIGHTLINE_LOG_FORMAT", "xml"),
+            ("SIGHTLINE_PUBLIC_URL", "ftp://x"),
+            ("SIGHTLINE_DATABASE_URL", "mysql://x"),
+            ("SIGHTLINE_LOG_KEEP", "-1"),
+            ("SIGHTLINE_SENTRY_DSN", "not a dsn"),
+            ("SIGHTLINE_SESSION_TTL_HOURS", "0"),
+        ] {
+            let err = config(&[(name, value)]).err().map(|e| format!("{e:#}"));
+            assert!(
+                err.as_deref().is_some_and(|e| e.contains(name)),
+                "{name}={value}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn dsn_uses_the_public_url() -> anyhow::Result<()> {
+        let c = config(&[("SIGHTLINE_PUBLIC_URL", "https://sl.example.com")])?;
+        assert_eq!(c.dsn("abc", 7), "https://abc@sl.example.com/7");
+        assert!(c.secure_cookies());
+        let c = config(&[
+            ("SIGHTLINE_LISTEN", "0.0.0.0:8080"),
+            ("SIGHTLINE_PUBLIC_URL", "http://h:8080/sl/"),
+        ])?;
+        assert_eq!(c.dsn("abc", 7), "http://abc@h:8080/sl/7");
+        Ok(())
+    }
+}

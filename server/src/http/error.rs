@@ -1,0 +1,166 @@
+//! [`ApiError`]: every way an API request can fail, each variant an HTTP outcome,
+//! rendered as `{"error": {"code": "...", "message": "..."}}`.
+//!
+//! Internal errors are logged by the request middleware (with the request id) and
+//! answered with a generic message: details never reach clients.
+
+use app::api::{ErrorBody, ErrorDetail};
+use axum::{
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+};
+
+/// An error answered to an API client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request itself is malformed or a value is invalid.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: no valid credentials.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: valid credentials, not enough rights.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404.
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: conflicts with existing data (duplicate slug, e-mail, ...).
+    #[error("{0}")]
+    Conflict(String),
+    /// 429: slow down; retry after this many seconds.
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after_secs: u64,
+    },
+    /// A request body or parameter axum's extractors refused, with their status
+    /// (400 syntax, 413 too large, 415 wrong content type, 422 wrong shape).
+    #[error("{1}")]
+    Rejected(StatusCode, String),
+    /// 500: a bug or an outage; logged, never described to the client.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Rejected(status, _) => *status,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::TooManyRequests { .. } => "too_many_requests",
+            ApiError::Rejected(status, _) => match status.as_u16() {
+                413 => "payload_too_large",
+                415 => "unsupported_media_type",
+                422 => "unprocessable_entity",
+                _ => "bad_request",
+            },
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            if db.is_unique_violation() {
+                return ApiError::Conflict(match db.constraint() {
+                    Some("project_slug_key") => "a project with this slug already exists".into(),
+                    Some("app_user_email_key") => "a user with this e-mail already exists".into(),
+                    _ => "this already exists".into(),
+                });
+            }
+            if db.is_check_violation() {
+                return ApiError::BadRequest(match db.constraint() {
+                    Some("project_slug_check") => "slug: use 1 to 63 lowercase letters, digits and `-`, starting with a letter or digit".into(),
+                    Some("project_name_check") => "name: use 1 to 100 characters".into(),
+                    _ => "a value is out of range".into(),
+                });
+            }
+        }
+        ApiError::Internal(e.into())
+    }
+}
+
+/// The error a failed request carries into the middleware, to be logged there.
+#[derive(Debug, Clone)]
+pub struct LoggedError(pub std::sync::Arc<String>);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = match &self {
+            ApiError::Internal(_) => "internal error; the server log has the details".to_string(),
+            other => other.to_string(),
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_string(),
+                message,
+            },
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        if let ApiError::TooManyRequests {
+            retry_after_secs, ..
+        } = &self
+        {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
+        if let ApiError::Internal(error) = &self {
+            response
+                .extensions_mut()
+                .insert(LoggedError(std::sync::Arc::new(format!("{error:#}"))));
+        }
+        response
+    }
+}
+
+/// Result of an API handler.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::JsonRejection) -> Self {
+        ApiError::Rejected(rejection.status(), rejection.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::PathRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::PathRejection) -> Self {
+        ApiError::Rejected(rejection.status(), rejection.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::QueryRejection) -> Self {
+        ApiError::Rejected(rejection.status(), rejection.body_text())
+    }
+}
+
+/// `axum::Json` whose rejections use the API's error shape.
+#[derive(Debug, axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Json<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}

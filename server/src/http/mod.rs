@@ -1,0 +1,101 @@
+//! The HTTP edge: the router every domain contributes to, health and metrics
+//! endpoints, the OpenAPI document, and the per-request middleware.
+
+pub mod error;
+mod health;
+mod observe;
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{
+    extract::DefaultBodyLimit,
+    http::{HeaderName, StatusCode},
+    middleware,
+    routing::any,
+    Router,
+};
+use tower_http::{
+    compression::CompressionLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::{auth, overview, projects, ui, AppState};
+use error::ApiError;
+
+/// Largest request body the configuration API accepts. Ingestion endpoints set
+/// their own limits.
+const API_BODY_LIMIT: usize = 256 * 1024;
+/// A request that takes longer than this is answered 408.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Sightline API", description = "Everything the Sightline UI does, scripts can do with an API token (`Authorization: Bearer <token>`) through these endpoints."),
+    tags(
+        (name = "auth", description = "Sessions, the caller, first-run setup"),
+        (name = "users", description = "People who log in (admin)"),
+        (name = "tokens", description = "API tokens (admin)"),
+        (name = "projects", description = "Projects and their ingest keys"),
+        (name = "overview", description = "Figures for the Overview page"),
+        (name = "meta", description = "This document"),
+    )
+)]
+struct ApiDoc;
+
+/// The `/api/v1` routes and their OpenAPI document.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let v1 = auth::router()
+        .merge(projects::router())
+        .merge(overview::router())
+        .routes(utoipa_axum::routes!(openapi_document));
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", v1)
+        .split_for_parts()
+}
+
+/// The OpenAPI 3.1 document describing every `/api/v1` endpoint.
+#[utoipa::path(get, path = "/openapi.json", tag = "meta",
+    responses((status = 200, description = "OpenAPI document", content_type = "application/json")))]
+async fn openapi_document(
+    axum::Extension(doc): axum::Extension<Arc<utoipa::openapi::OpenApi>>,
+) -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json((*doc).clone())
+}
+
+/// The whole application: API, health, metrics, UI, and the middleware around them.
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = api();
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(api)
+        .route("/api/v1/{*rest}", any(api_not_found))
+        .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
+        .layer(axum::Extension(Arc::new(doc)))
+        .merge(health::router())
+        .merge(ui::router(&state))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            observe::observe,
+        ))
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        // Each request gets its own Sentry hub carrying the request's details, so
+        // an error reported while handling it says which request it was.
+        .layer(sentry::integrations::tower::SentryHttpLayer::new())
+        .layer(sentry::integrations::tower::NewSentryLayer::<
+            axum::extract::Request,
+        >::new_from_top())
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::NotFound("no such API endpoint; see /api/v1/openapi.json".into())
+}

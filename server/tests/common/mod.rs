@@ -1,0 +1,215 @@
+//! The test harness: a Sightline router over a fresh database (from
+//! `#[sqlx::test]`), driven in-process with `oneshot`, plus helpers to make users,
+//! sessions and tokens.
+
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use app::api::Role;
+use axum::{
+    body::Body,
+    http::{header, HeaderMap, Method, Request, StatusCode},
+    Router,
+};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use server::{config::Config, http, AppState};
+use sqlx::PgPool;
+use tower::ServiceExt;
+
+/// How a test request authenticates.
+#[derive(Debug, Clone)]
+pub enum Auth {
+    None,
+    Bearer(String),
+    /// A browser session: the cookie secret and the CSRF token.
+    Session {
+        cookie: String,
+        csrf: String,
+    },
+    /// A session that "forgets" the CSRF header.
+    SessionWithoutCsrf {
+        cookie: String,
+    },
+}
+
+pub struct TestApp {
+    pub pool: PgPool,
+    pub state: AppState,
+    router: Router,
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl TestApp {
+    pub fn new(pool: PgPool) -> Self {
+        Self::with_env(pool, &[])
+    }
+
+    pub fn with_env(pool: PgPool, vars: &[(&str, &str)]) -> Self {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let config = Config::from_lookup(|name| {
+            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })
+        .expect("test config");
+        let state = AppState::new(pool.clone(), config);
+        TestApp {
+            pool,
+            router: http::router(state.clone()),
+            state,
+        }
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        uri: &str,
+        auth: &Auth,
+        body: Option<Value>,
+    ) -> TestResponse {
+        let mut builder = Request::builder().method(method).uri(uri);
+        match auth {
+            Auth::None => {}
+            Auth::Bearer(token) => {
+                builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+            }
+            Auth::Session { cookie, csrf } => {
+                builder = builder
+                    .header(
+                        header::COOKIE,
+                        format!("sightline_session={cookie}; sightline_csrf={csrf}"),
+                    )
+                    .header("x-csrf-token", csrf);
+            }
+            Auth::SessionWithoutCsrf { cookie } => {
+                builder = builder.header(header::COOKIE, format!("sightline_session={cookie}"));
+            }
+        }
+        let request = match body {
+            Some(body) => builder
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string())),
+            None => builder.body(Body::empty()),
+        }
+        .expect("request");
+        self.send(request).await
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible router");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        TestResponse {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn get(&self, uri: &str, auth: &Auth) -> TestResponse {
+        self.request(Method::GET, uri, auth, None).await
+    }
+
+    pub async fn post(&self, uri: &str, auth: &Auth, body: Value) -> TestResponse {
+        self.request(Method::POST, uri, auth, Some(body)).await
+    }
+
+    /// Creates a user with `role` through the library and returns its credentials.
+    pub async fn user(&self, role: Role) -> (String, String) {
+        let email = format!("{role}-{}@example.com", server::auth::secret::random_hex(4));
+        let password = "correct horse battery".to_string();
+        server::auth::users::insert_user(&self.pool, &email, &password, role)
+            .await
+            .expect("user");
+        (email, password)
+    }
+
+    /// Logs in through the API and returns the session.
+    pub async fn login(&self, email: &str, password: &str) -> Auth {
+        let response = self
+            .post(
+                "/api/v1/auth/login",
+                &Auth::None,
+                json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "login: {}", response.text);
+        session_from(&response)
+    }
+
+    /// A session of a new user with `role`.
+    pub async fn session(&self, role: Role) -> Auth {
+        let (email, password) = self.user(role).await;
+        self.login(&email, &password).await
+    }
+
+    /// A new API token with `role`.
+    pub async fn token(&self, role: Role) -> Auth {
+        let created = server::auth::tokens::insert_token(&self.pool, "test", role, None)
+            .await
+            .expect("token");
+        Auth::Bearer(created.token)
+    }
+
+    /// Creates a project through the library; returns (project_id, ingest key).
+    pub async fn project(&self, slug: &str) -> (i64, String) {
+        let created = server::projects::insert_project(&self.state, slug, "Test project")
+            .await
+            .expect("project");
+        (created.project.project_id, created.key.public_key)
+    }
+}
+
+/// Reads the session and CSRF cookies a login or setup response sets.
+pub fn session_from(response: &TestResponse) -> Auth {
+    let mut cookie = None;
+    let mut csrf = None;
+    for value in response.headers.get_all(header::SET_COOKIE) {
+        let value = value.to_str().expect("cookie");
+        let pair = value.split(';').next().unwrap_or_default();
+        if let Some(v) = pair.strip_prefix("sightline_session=") {
+            cookie = Some(v.to_string());
+        }
+        if let Some(v) = pair.strip_prefix("sightline_csrf=") {
+            csrf = Some(v.to_string());
+        }
+    }
+    Auth::Session {
+        cookie: cookie.expect("session cookie"),
+        csrf: csrf.expect("csrf cookie"),
+    }
+}
+
+/// The error body's code, asserting the one error shape.
+pub fn error_code(response: &TestResponse) -> String {
+    let code = response.body["error"]["code"].as_str();
+    let message = response.body["error"]["message"].as_str();
+    assert!(
+        code.is_some() && message.is_some_and(|m| !m.is_empty()),
+        "not the API error shape: {} {}",
+        response.status,
+        response.text
+    );
+    code.unwrap_or_default().to_string()
+}

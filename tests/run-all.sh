@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Every test of Sightline, in order of speed; exits non-zero on the first failure.
+# `make test` runs this after installing tools and building the WASM bundle.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source tests/pg.sh
+
+pg_start
+trap pg_stop EXIT
+
+started=$(date +%s)
+echo "== Rust: unit, API integration (each test its own database), CLI, embedded PostgreSQL"
+cargo test -p server --no-fail-fast
+
+echo "== Browser: headless Chromium against a running server"
+cargo build -p server
+(cd tests/browser && SIGHTLINE_BIN="$PWD/../../target/debug/sightline" \
+  SIGHTLINE_SITE_ROOT="$PWD/../../target/site" node --test --test-concurrency=1)
+
+echo "all tests passed in $(( $(date +%s) - started )) s"
