@@ -1,6 +1,8 @@
 //! The `sightline` command line against a real PostgreSQL: what `project create`,
 //! `token create` and `user create` print, and that what they make works over HTTP.
 
+#![expect(clippy::expect_used, reason = "test setup fails loudly")]
+
 mod common;
 
 use std::{

@@ -4,6 +4,8 @@
 //! SIGTERM within 10 s, and starts again after `kill -9` or a stale
 //! `postmaster.pid`.
 
+#![expect(clippy::expect_used, reason = "test setup fails loudly")]
+
 use std::{
     io::{Read, Write},
     net::{TcpListener, TcpStream},
@@ -32,6 +34,7 @@ fn start(data_dir: &Path) -> Server {
         .env("SIGHTLINE_DATA_DIR", data_dir)
         .env("SIGHTLINE_LISTEN", format!("127.0.0.1:{port}"))
         .env("SIGHTLINE_LOG_FORMAT", "json")
+        .env("SIGHTLINE_LOG_FILE", data_dir.join("logs/sightline.log"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -130,6 +133,31 @@ fn scratch_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// The rotated log file (named `sightline.log.<date>`) holds JSON lines with `text`.
+fn assert_log_file_has(dir: &Path, text: &str) {
+    let start = Instant::now();
+    loop {
+        let contents: String = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("sightline.log"))
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .collect();
+        if let Some(line) = contents.lines().find(|l| l.contains(text)) {
+            let parsed: serde_json::Value = serde_json::from_str(line).expect("JSON log line");
+            assert_eq!(parsed["level"], "INFO");
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "no `{text}` in {}",
+            dir.display()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 #[test]
 fn embedded_postgres_lives_and_dies_with_the_server() {
     let data_dir = scratch_dir("embedded");
@@ -139,6 +167,7 @@ fn embedded_postgres_lives_and_dies_with_the_server() {
     let mut server = start(&data_dir);
     assert!(cluster.join("PG_VERSION").exists());
     assert_eq!(status_of(server.port, "/healthz"), 200);
+    assert_log_file_has(&data_dir.join("logs"), "Sightline is listening");
 
     // A CLI command while the server runs uses the running cluster.
     let output = Command::new(env!("CARGO_BIN_EXE_sightline"))

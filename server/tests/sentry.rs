@@ -2,6 +2,8 @@
 //! through the `sentry` crate, tagged with release and environment. A small HTTP
 //! receiver stands in for the Sentry server and records what arrives.
 
+#![expect(clippy::expect_used, reason = "test setup fails loudly")]
+
 use std::{
     io::{BufRead, BufReader, Read, Write},
     net::TcpListener,

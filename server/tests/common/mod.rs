@@ -2,6 +2,7 @@
 //! `#[sqlx::test]`), driven in-process with `oneshot`, plus helpers to make users,
 //! sessions and tokens.
 
+#![expect(clippy::expect_used, reason = "test setup fails loudly")]
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 use app::api::Role;
