@@ -60,6 +60,8 @@ site-release: ## The WASM bundle and CSS, size-optimised build
 bindgen:
 	mkdir -p $(SITE)/pkg
 	wasm-bindgen --target web --no-typescript --out-dir $(SITE)/pkg --out-name $(LEPTOS_OUTPUT_NAME) $(WASM)
+	@# Leptos' hydration script loads pkg/<name>.wasm (cargo-leptos renames it too).
+	mv $(SITE)/pkg/$(LEPTOS_OUTPUT_NAME)_bg.wasm $(SITE)/pkg/$(LEPTOS_OUTPUT_NAME).wasm
 	cp style/main.css $(SITE)/pkg/$(LEPTOS_OUTPUT_NAME).css
 
 fmt: ## Format the code
@@ -68,6 +70,8 @@ fmt: ## Format the code
 lint: ## rustfmt check and clippy (server side and WASM side), warnings are errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy -p server --all-targets -- -D warnings
+	$(CARGO) clippy -p app --features ssr --all-targets -- -D warnings
+	$(CARGO) clippy -p app --features hydrate --target $(WASM_TARGET) -- -D warnings
 	$(CARGO) clippy -p frontend --target $(WASM_TARGET) -- -D warnings
 
 clean-data: ## Stop nothing, delete ./data (the embedded database!) after asking

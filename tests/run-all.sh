@@ -11,6 +11,8 @@ trap pg_stop EXIT
 started=$(date +%s)
 echo "== Rust: unit, API integration (each test its own database), CLI, embedded PostgreSQL"
 cargo test -p server --no-fail-fast
+echo "== Rust: UI unit tests (app crate, server side)"
+cargo test -p app --features ssr
 
 echo "== Browser: headless Chromium against a running server"
 cargo build -p server

@@ -1,0 +1,266 @@
+//! The time-series chart every page's graphs build on.
+//!
+//! It takes `Signal<Vec<Series>>` and draws lines on a `<canvas>` with plotters
+//! (in the browser only: the server renders an empty canvas). The x axis is time in
+//! the browser's time zone, the y axis is labelled with the series' unit, the legend
+//! and the hover read-out are HTML, and the canvas follows its container's size and
+//! the device pixel ratio. Colours come from [`PALETTE`], which `style/main.css`
+//! repeats as `--series-1` … `--series-6`.
+
+use leptos::prelude::*;
+
+use crate::api::Series;
+use crate::local_time::format_local;
+
+#[cfg(feature = "hydrate")]
+mod render;
+
+/// Series colours in order (RGB); the CSS custom properties `--series-N` match.
+pub const PALETTE: [(u8, u8, u8); 6] = [
+    (0x3b, 0x82, 0xf6),
+    (0xf9, 0x73, 0x16),
+    (0x10, 0xb9, 0x81),
+    (0xa8, 0x55, 0xf7),
+    (0xef, 0x44, 0x44),
+    (0xea, 0xb3, 0x08),
+];
+
+/// The colour of the `index`-th series as CSS.
+pub fn series_color(index: usize) -> String {
+    let (r, g, b) = PALETTE[index % PALETTE.len()];
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+/// Where the last drawing put the plot area, to map the mouse back to time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlotGeometry {
+    /// Left edge of the plot area, in canvas pixels.
+    pub left: f64,
+    /// Right edge of the plot area, in canvas pixels.
+    pub right: f64,
+    /// Time at the left edge (unix ms).
+    pub x_min: i64,
+    /// Time at the right edge (unix ms).
+    pub x_max: i64,
+    /// Canvas pixels per CSS pixel.
+    pub pixel_ratio: f64,
+    /// The canvas width in CSS pixels.
+    pub css_width: f64,
+}
+
+/// What the hover overlay shows, and where (CSS pixels within the canvas).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Readout {
+    /// Left of the overlay box.
+    pub left: f64,
+    /// Top of the overlay box.
+    pub top: f64,
+    /// Where the vertical guide line goes (the nearest point's time).
+    pub guide: f64,
+    /// The nearest point's local time.
+    pub time: String,
+    /// One line per series: its index (for the colour) and "name: value unit".
+    pub lines: Vec<(usize, String)>,
+}
+
+/// A number for axis ticks and the read-out: no needless decimals.
+pub fn format_value(value: f64) -> String {
+    let magnitude = value.abs();
+    if magnitude >= 100.0 || value.fract() == 0.0 {
+        format!("{value:.0}")
+    } else if magnitude >= 1.0 {
+        format!("{value:.2}")
+    } else {
+        format!("{value:.3}")
+    }
+}
+
+/// The read-out for the mouse at (`x`, `y`) CSS pixels over the canvas: each series'
+/// point nearest in time. `None` outside the plot area or without points.
+pub fn readout(geometry: &PlotGeometry, series: &[Series], x: f64, y: f64) -> Option<Readout> {
+    let px = x * geometry.pixel_ratio;
+    if px < geometry.left || px > geometry.right || geometry.right <= geometry.left {
+        return None;
+    }
+    let span = (geometry.x_max - geometry.x_min) as f64;
+    let fraction = (px - geometry.left) / (geometry.right - geometry.left);
+    let at = geometry.x_min + (fraction * span).round() as i64;
+
+    let nearest = |s: &Series| s.points.iter().copied().min_by_key(|(t, _)| (t - at).abs());
+    let closest_time = series
+        .iter()
+        .filter_map(nearest)
+        .map(|(t, _)| t)
+        .min_by_key(|t| (t - at).abs())?;
+    let lines = series
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let (_, value) = nearest(s)?;
+            Some((i, format!("{}: {} {}", s.name, format_value(value), s.unit)))
+        })
+        .collect();
+
+    let guide_px = geometry.left
+        + (closest_time - geometry.x_min) as f64 / span.max(1.0) * (geometry.right - geometry.left);
+    // Keep the box inside the chart: flip it to the left of the cursor on the right half.
+    let left = if x > geometry.css_width / 2.0 {
+        x - 220.0
+    } else {
+        x + 14.0
+    };
+    Some(Readout {
+        left: left.max(0.0),
+        top: (y + 10.0).max(0.0),
+        guide: guide_px / geometry.pixel_ratio,
+        time: format_local(closest_time, "%Y-%m-%d %H:%M:%S"),
+        lines,
+    })
+}
+
+/// A line chart of `series` over time, with legend and hover read-out.
+#[component]
+pub fn Chart(
+    /// The lines to draw; the chart redraws when they change.
+    #[prop(into)]
+    series: Signal<Vec<Series>>,
+    /// What the chart shows, for screen readers.
+    #[prop(into)]
+    label: String,
+) -> impl IntoView {
+    let container = NodeRef::<leptos::html::Div>::new();
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    let geometry = StoredValue::new(None::<PlotGeometry>);
+    let hover = RwSignal::new(None::<Readout>);
+    let has_data = Memo::new(move |_| series.with(|s| s.iter().any(|s| !s.points.is_empty())));
+
+    #[cfg(feature = "hydrate")]
+    render::attach(container, canvas, series, geometry);
+
+    let on_move = move |ev: leptos::ev::MouseEvent| {
+        let (x, y) = (f64::from(ev.offset_x()), f64::from(ev.offset_y()));
+        let found = geometry
+            .get_value()
+            .and_then(|g| series.with_untracked(|s| readout(&g, s, x, y)));
+        hover.set(found);
+    };
+
+    let legend = move || {
+        series.with(|all| {
+            all.iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    view! {
+                        <li>
+                            <span class="swatch" style:background=series_color(i)></span>
+                            {format!("{} ({})", s.name, s.unit)}
+                        </li>
+                    }
+                })
+                .collect_view()
+        })
+    };
+
+    let overlay = move || {
+        hover.get().map(|r| {
+            let lines = r
+                .lines
+                .into_iter()
+                .map(|(i, text)| {
+                    view! {
+                        <div>
+                            <span class="swatch" style:background=series_color(i)></span>
+                            {text}
+                        </div>
+                    }
+                })
+                .collect_view();
+            view! {
+                <div class="chart-guide" style:left=format!("{}px", r.guide)></div>
+                <div
+                    class="chart-readout"
+                    style:left=format!("{}px", r.left)
+                    style:top=format!("{}px", r.top)
+                >
+                    <div class="chart-readout-time">{r.time}</div>
+                    {lines}
+                </div>
+            }
+        })
+    };
+
+    view! {
+        <figure class="chart">
+            <Show
+                when=move || has_data.get()
+                fallback=|| view! { <p class="empty chart-empty">"No data in this range"</p> }
+            >
+                <ul class="chart-legend">{legend}</ul>
+                <div class="chart-canvas-wrap" node_ref=container>
+                    <canvas
+                        node_ref=canvas
+                        role="img"
+                        aria-label=label.clone()
+                        on:mousemove=on_move
+                        on:mouseleave=move |_| hover.set(None)
+                    ></canvas>
+                    {overlay}
+                </div>
+            </Show>
+        </figure>
+    }
+    .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(name: &str, points: Vec<(i64, f64)>) -> Series {
+        Series {
+            name: name.to_owned(),
+            unit: "req/min".to_owned(),
+            points,
+        }
+    }
+
+    #[test]
+    fn the_readout_shows_each_series_at_the_nearest_time() {
+        let geometry = PlotGeometry {
+            left: 100.0,
+            right: 300.0,
+            x_min: 0,
+            x_max: 60_000,
+            pixel_ratio: 2.0,
+            css_width: 200.0,
+        };
+        let all = vec![
+            series("a", vec![(0, 1.0), (30_000, 2.5), (60_000, 3.0)]),
+            series("b", vec![(29_000, 7.0)]),
+        ];
+        // 100 CSS px = 200 canvas px = the middle of the plot = 30 s.
+        let readout = readout(&geometry, &all, 100.0, 10.0);
+        let lines = readout.map(|r| r.lines).unwrap_or_default();
+        assert_eq!(
+            lines,
+            vec![
+                (0, "a: 2.50 req/min".to_owned()),
+                (1, "b: 7 req/min".to_owned())
+            ]
+        );
+        // Left of the plot area there is nothing to read.
+        assert_eq!(readout_outside(&geometry, &all), None);
+    }
+
+    fn readout_outside(geometry: &PlotGeometry, all: &[Series]) -> Option<Readout> {
+        readout(geometry, all, 10.0, 10.0)
+    }
+
+    #[test]
+    fn values_lose_needless_decimals() {
+        assert_eq!(format_value(120.4), "120");
+        assert_eq!(format_value(3.0), "3");
+        assert_eq!(format_value(2.346), "2.35");
+        assert_eq!(format_value(0.1234), "0.123");
+    }
+}

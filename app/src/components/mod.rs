@@ -1,0 +1,11 @@
+//! Building blocks shared by the pages: the app layout and its parts, the chart, and
+//! the loading, error and empty states.
+
+pub mod chart;
+pub mod copy_button;
+pub mod layout;
+pub mod project_selector;
+pub mod sidebar;
+pub mod status;
+pub mod time_range_picker;
+pub mod user_menu;

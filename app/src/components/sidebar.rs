@@ -1,0 +1,62 @@
+//! The left navigation: one link per area, the current one highlighted, each link
+//! keeping the query string so the project and time range follow the user around.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+use crate::url_state::{href_keeping_query, use_query};
+
+/// The sidebar's entries: path and label (also each page's `<h1>`).
+pub const SECTIONS: [(&str, &str); 9] = [
+    ("/", "Overview"),
+    ("/logs", "Logs"),
+    ("/errors", "Errors"),
+    ("/performance", "Performance"),
+    // `/metrics` itself is the Prometheus scrape endpoint.
+    ("/metrics/explore", "Metrics"),
+    ("/analytics", "Analytics"),
+    ("/dashboards", "Dashboards"),
+    ("/alerts", "Alerts"),
+    ("/settings", "Settings"),
+];
+
+/// Whether the sidebar entry for `path` is the page at `current`.
+fn is_current(path: &str, current: &str) -> bool {
+    if path == "/" {
+        current == "/" || current.is_empty()
+    } else {
+        current == path || current.starts_with(&format!("{path}/"))
+    }
+}
+
+/// The product name and `<nav class="sidebar">` with exactly the section links.
+#[component]
+pub fn Sidebar() -> impl IntoView {
+    let pathname = use_location().pathname;
+    let query = use_query();
+    let links = SECTIONS
+        .into_iter()
+        .map(|(path, label)| {
+            let href = move || query.with(|q| href_keeping_query(path, q));
+            let current = move || is_current(path, &pathname.get());
+            view! {
+                <a
+                    href=href
+                    class:active=current
+                    aria-current=move || current().then_some("page")
+                >
+                    {label}
+                </a>
+            }
+        })
+        .collect_view();
+    view! {
+        <aside class="sidebar-column">
+            <div class="brand">
+                <span class="brand-mark" aria-hidden="true"></span>
+                "Sightline"
+            </div>
+            <nav class="sidebar" aria-label="Main">{links}</nav>
+        </aside>
+    }
+}

@@ -1,0 +1,78 @@
+//! Times shown in the browser's own time zone.
+//!
+//! The offset comes from JavaScript's `Date.getTimezoneOffset` for each instant, so
+//! daylight-saving changes inside a chart's range are honoured. In the server build
+//! (which never formats times for display) the offset is UTC.
+
+use chrono::{DateTime, FixedOffset, NaiveDateTime, Offset, Utc};
+
+/// The browser's offset from UTC at the instant `unix_ms`.
+pub fn offset_at(unix_ms: i64) -> FixedOffset {
+    #[cfg(feature = "hydrate")]
+    {
+        // JavaScript numbers hold milliseconds exactly up to 2^53; our times fit.
+        #[expect(clippy::cast_precision_loss, reason = "unix ms fit in an f64 mantissa")]
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(unix_ms as f64));
+        // getTimezoneOffset is UTC minus local, in minutes; chrono wants local minus UTC.
+        #[expect(clippy::cast_possible_truncation, reason = "offsets are whole minutes")]
+        let minutes = -(date.get_timezone_offset() as i32);
+        if let Some(offset) = FixedOffset::east_opt(minutes * 60) {
+            return offset;
+        }
+    }
+    let _ = unix_ms;
+    Utc.fix()
+}
+
+/// The current instant. In the browser it comes from JavaScript's clock:
+/// `std::time::SystemTime` is not available on `wasm32-unknown-unknown`.
+pub fn now() -> DateTime<Utc> {
+    #[cfg(feature = "hydrate")]
+    {
+        #[expect(clippy::cast_possible_truncation, reason = "Date.now() is whole ms")]
+        let ms = js_sys::Date::now() as i64;
+        DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    Utc::now()
+}
+
+/// `unix_ms` as a local date-time.
+pub fn to_local(unix_ms: i64) -> Option<DateTime<FixedOffset>> {
+    let utc = DateTime::<Utc>::from_timestamp_millis(unix_ms)?;
+    Some(utc.with_timezone(&offset_at(unix_ms)))
+}
+
+/// Formats `unix_ms` in local time with a chrono format string (`%H:%M`, ...).
+pub fn format_local(unix_ms: i64, format: &str) -> String {
+    to_local(unix_ms)
+        .map(|t| t.format(format).to_string())
+        .unwrap_or_default()
+}
+
+/// The local zone as `UTC+01:00`, for axis labels.
+pub fn zone_label(unix_ms: i64) -> String {
+    let seconds = offset_at(unix_ms).local_minus_utc();
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let minutes = seconds.abs() / 60;
+    format!("UTC{sign}{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// The value for an `<input type="datetime-local">` showing `time` in local time.
+pub fn to_input_value(time: DateTime<Utc>) -> String {
+    format_local(time.timestamp_millis(), "%Y-%m-%dT%H:%M")
+}
+
+/// Reads an `<input type="datetime-local">` value (local time) as an instant.
+pub fn from_input_value(value: &str) -> Option<DateTime<Utc>> {
+    let naive = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"))
+        .ok()?;
+    // First guess the offset at the same wall-clock time read as UTC, then correct
+    // with the offset at the resulting instant (right except inside a DST gap).
+    let guess = naive.and_utc().timestamp_millis();
+    let first =
+        naive.and_utc() - chrono::Duration::seconds(offset_at(guess).local_minus_utc().into());
+    let offset = offset_at(first.timestamp_millis());
+    Some(naive.and_utc() - chrono::Duration::seconds(offset.local_minus_utc().into()))
+}
