@@ -41,12 +41,16 @@ deps: ## Install build tools this machine lacks (apt packages, wasm target, wasm
 	  echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (once, several minutes)"; \
 	  $(CARGO) install wasm-bindgen-cli@$(WASM_BINDGEN_VERSION); fi
 
-deps-test: ## Install what the tests need: Chromium, ChromeDriver, Node packages
+deps-test: ## Install what the tests need: Chromium, ChromeDriver, Node and Python client packages
 	@missing=""; for p in $(APT_PACKAGES_TEST); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
 	@cd tests/browser && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error; }
+	@cd tests/python && if ! cmp -s requirements.txt .venv/installed-requirements.txt; then \
+	  echo "installing the Python client libraries of the protocol tests"; \
+	  python3 -m venv .venv && .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt && \
+	  cp requirements.txt .venv/installed-requirements.txt; fi
 
 site-debug: ## The WASM bundle and CSS, debug build (for tests)
 	$(CARGO) build -p frontend --lib --target $(WASM_TARGET)

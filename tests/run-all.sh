@@ -9,10 +9,9 @@ pg_start
 trap pg_stop EXIT
 
 started=$(date +%s)
-echo "== Rust: unit, API integration (each test its own database), CLI, embedded PostgreSQL"
-cargo test -p server --no-fail-fast
-echo "== Rust: UI unit tests (app crate, server side)"
-cargo test -p app --features ssr
+echo "== Rust: unit tests, API integration (each test its own database), CLI, embedded PostgreSQL"
+# One invocation for both crates, so `app` is built once, with the server's features.
+cargo test -p server -p app --no-fail-fast
 
 echo "== Browser: headless Chromium against a running server"
 cargo build -p server

@@ -12,9 +12,10 @@ use serde_json::json;
 
 use crate::{
     auth::{tokens, users},
+    bench,
     config::Config,
     db::{self, Opener},
-    projects, serve, telemetry, AppState,
+    logs, projects, serve, telemetry, AppState,
 };
 
 /// Sightline: logs, errors, metrics, traces and product analytics in one server.
@@ -32,8 +33,27 @@ pub struct Cli {
 enum Command {
     /// Run the server (the default).
     Serve,
+    /// Measure log ingestion and search on this machine (in a database of its own,
+    /// `sightline_bench`, recreated each run) and print the figures.
+    Bench(BenchArgs),
     #[command(flatten)]
     OneOff(OneOff),
+}
+
+#[derive(Debug, Args)]
+struct BenchArgs {
+    /// Log lines to ingest.
+    #[arg(long, default_value_t = 1_000_000)]
+    lines: usize,
+    /// Concurrent HTTP clients.
+    #[arg(long, default_value_t = 4)]
+    clients: usize,
+    /// Lines per request.
+    #[arg(long, default_value_t = 1000)]
+    batch: usize,
+    /// Runs of each search.
+    #[arg(long, default_value_t = 20)]
+    runs: usize,
 }
 
 /// Commands that open the database, do one thing and exit.
@@ -41,6 +61,8 @@ enum Command {
 enum OneOff {
     /// Apply database migrations and exit.
     Migrate,
+    /// Create missing log partitions and apply retention now; print what was done.
+    Maintenance,
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -137,6 +159,15 @@ pub fn main() -> ExitCode {
 async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
     let command = match cli.command {
         None | Some(Command::Serve) => return serve::serve(config).await,
+        Some(Command::Bench(args)) => {
+            let options = bench::BenchOptions {
+                lines: args.lines.max(1),
+                clients: args.clients.clamp(1, 64),
+                batch: args.batch.clamp(1, 50_000),
+                runs: args.runs.max(1),
+            };
+            return bench::run(config, options).await;
+        }
         Some(Command::OneOff(command)) => command,
     };
     // Read stdin before touching the database so a missing password fails fast.
@@ -179,6 +210,27 @@ async fn execute(
                 json!({"migrated": true}),
                 "migrations applied".into(),
             );
+        }
+        OneOff::Maintenance => {
+            let report = logs::partitions::run_once(
+                pool,
+                state.config.logs_retention_days,
+                chrono::Utc::now().date_naive(),
+            )
+            .await?;
+            let text = if report.skipped {
+                "another instance is running maintenance; nothing done".to_string()
+            } else {
+                format!(
+                    "created {} partition(s){}\ndropped {} partition(s){}\ndeleted {} row(s) past retention from the default partition",
+                    report.created.len(),
+                    list(&report.created),
+                    report.dropped.len(),
+                    list(&report.dropped),
+                    report.purged_default_rows
+                )
+            };
+            print(as_json, serde_json::to_value(&report)?, text);
         }
         OneOff::User(UserCommand::Create(args)) => {
             let generated = password.is_none();
@@ -240,6 +292,14 @@ async fn execute(
         }
     }
     Ok(())
+}
+
+fn list(names: &[String]) -> String {
+    if names.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", names.join(", "))
+    }
 }
 
 fn print(as_json: bool, value: serde_json::Value, text: String) {

@@ -55,6 +55,12 @@ pub struct Config {
     pub environment: String,
     /// `SIGHTLINE_SESSION_TTL_HOURS`: how long a browser session lasts. Default 168.
     pub session_ttl_hours: i64,
+    /// `SIGHTLINE_LOGS_RETENTION_DAYS`: log lines older than this many days are
+    /// dropped (whole day partitions). Default 14.
+    pub logs_retention_days: u64,
+    /// `SIGHTLINE_INGEST_QUEUE_MB`: memory the ingest queue may hold before
+    /// ingestion answers 429/503 with Retry-After. Default 64.
+    pub ingest_queue_mb: usize,
     /// `LEPTOS_SITE_ROOT`: the directory holding `pkg/` (the WASM bundle and CSS).
     /// Default `target/site`.
     pub site_root: PathBuf,
@@ -106,6 +112,14 @@ impl Config {
         if session_ttl_hours <= 0 {
             return Err(anyhow!("SIGHTLINE_SESSION_TTL_HOURS: must be at least 1"));
         }
+        let logs_retention_days: u64 = parse(&get, "SIGHTLINE_LOGS_RETENTION_DAYS", "14")?;
+        if !(1..=3650).contains(&logs_retention_days) {
+            return Err(anyhow!("SIGHTLINE_LOGS_RETENTION_DAYS: use 1 to 3650 days"));
+        }
+        let ingest_queue_mb: usize = parse(&get, "SIGHTLINE_INGEST_QUEUE_MB", "64")?;
+        if !(1..=4096).contains(&ingest_queue_mb) {
+            return Err(anyhow!("SIGHTLINE_INGEST_QUEUE_MB: use 1 to 4096"));
+        }
         let database_url = get("SIGHTLINE_DATABASE_URL");
         if let Some(url) = &database_url {
             if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
@@ -132,6 +146,8 @@ impl Config {
             sentry_dsn,
             environment: get("SIGHTLINE_ENVIRONMENT").unwrap_or_else(|| "production".into()),
             session_ttl_hours,
+            logs_retention_days,
+            ingest_queue_mb,
             site_root: PathBuf::from(
                 get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             ),
@@ -209,6 +225,8 @@ mod tests {
             ("SIGHTLINE_LOG_KEEP", "-1"),
             ("SIGHTLINE_SENTRY_DSN", "not a dsn"),
             ("SIGHTLINE_SESSION_TTL_HOURS", "0"),
+            ("SIGHTLINE_LOGS_RETENTION_DAYS", "0"),
+            ("SIGHTLINE_INGEST_QUEUE_MB", "lots"),
         ] {
             let err = config(&[(name, value)]).err().map(|e| format!("{e:#}"));
             assert!(

@@ -9,9 +9,12 @@
 //!   PostgreSQL cluster it starts under the data directory ([`db::embedded`]), and
 //!   runs the migrations in `migrations/`.
 //! - [`http`] builds the router: every domain module ([`auth`], [`projects`],
-//!   [`overview`], [`ui`]) contributes its own routes; [`http::error::ApiError`] is
+//!   [`overview`], [`ingest`], [`logs`], [`ui`]) contributes its own routes; [`http::error::ApiError`] is
 //!   the one error shape of the API; the request middleware gives every request an
 //!   id, a log line and its metrics ([`telemetry`]).
+//! - [`ingest`] decodes each ingestion protocol into domain records; [`logs`]
+//!   stores log lines through one batch writer (bounded queue, COPY, group
+//!   commit, answer after commit) into day partitions, and searches them.
 //! - [`serve`] binds the listener and shuts down in order: stop accepting, finish
 //!   in-flight requests, stop the embedded PostgreSQL.
 
@@ -19,10 +22,13 @@
 #![recursion_limit = "256"]
 
 pub mod auth;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod ingest;
+pub mod logs;
 pub mod overview;
 pub mod projects;
 pub mod serve;

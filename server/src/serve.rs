@@ -10,12 +10,14 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     config::Config,
     db::{self, Opener},
-    http, AppState,
+    http, logs, AppState,
 };
 
 /// How long in-flight requests get after SIGINT/SIGTERM before they are cut off;
 /// with the PostgreSQL stop this keeps the whole exit well under 10 s.
-pub const DRAIN_DEADLINE: Duration = Duration::from_secs(6);
+pub const DRAIN_DEADLINE: Duration = Duration::from_secs(5);
+/// How long the log writers get to flush their queue after requests are done.
+pub const WORKER_DEADLINE: Duration = Duration::from_secs(2);
 
 /// Runs the server until SIGINT or SIGTERM.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
@@ -34,7 +36,15 @@ async fn run(config: Config, pool: &sqlx::PgPool) -> anyhow::Result<()> {
     db::migrate(pool).await?;
     let listen = config.listen;
     let public_url = config.public_url.to_string();
-    let app = http::router(AppState::new(pool.clone(), config));
+    let retention_days = config.logs_retention_days;
+    let state = AppState::new(pool.clone(), config);
+    let workers = state.workers.clone();
+    workers.tracker.spawn(logs::partitions::run(
+        pool.clone(),
+        retention_days,
+        workers.cancel.clone(),
+    ));
+    let app = http::router(state);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("SIGHTLINE_LISTEN: cannot listen on {listen}"))?;
@@ -60,6 +70,15 @@ async fn run(config: Config, pool: &sqlx::PgPool) -> anyhow::Result<()> {
             shutdown.cancelled().await;
             tokio::time::sleep(DRAIN_DEADLINE).await;
         } => tracing::warn!("in-flight requests did not finish in time; closing them"),
+    }
+    // Requests are done: let the writers flush what is queued, then stop workers.
+    workers.cancel.cancel();
+    workers.tracker.close();
+    if tokio::time::timeout(WORKER_DEADLINE, workers.tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("background workers did not stop in time");
     }
     Ok(())
 }

@@ -4,22 +4,49 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
-use sqlx::PgPool;
+use sqlx::{postgres::PgPoolOptions, PgPool};
 
-use crate::{config::Config, telemetry::RequestRate};
+/// How long one user query may run (PostgreSQL's `statement_timeout`).
+pub const QUERY_TIMEOUT: &str = "15s";
+
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+use crate::{
+    config::Config,
+    logs::{tail::TailHub, writer::LogWriter},
+    telemetry::RequestRate,
+};
+
+/// Background tasks of this instance and the signal that stops them.
+#[derive(Clone, Default)]
+pub struct Workers {
+    pub tracker: TaskTracker,
+    pub cancel: CancellationToken,
+}
 
 /// Shared by every request: cheap to clone (everything inside is a handle).
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
+    /// Connections for user queries (log search, ...): read-only, and every
+    /// statement is cancelled after [`QUERY_TIMEOUT`]. The natural place for a read
+    /// replica later.
+    pub queries: PgPool,
     pub config: Arc<Config>,
     pub leptos: LeptosOptions,
     /// Requests served per minute by this instance, for the Overview page.
     pub request_rate: Arc<RequestRate>,
+    /// The log batch writer every log protocol hands records to.
+    pub logs: LogWriter,
+    /// Live tail's listener for committed log batches.
+    pub tail: Arc<TailHub>,
+    /// The writer tasks and workers, stopped at shutdown.
+    pub workers: Workers,
 }
 
 impl AppState {
-    /// Builds the state from an open pool and the configuration.
+    /// Builds the state from an open pool and the configuration, and starts the
+    /// log writer tasks (they stop when `workers.cancel` fires).
     pub fn new(pool: PgPool, config: Config) -> Self {
         // Install the metrics recorder before the first request records anything.
         crate::telemetry::prometheus();
@@ -29,11 +56,30 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(config.listen)
             .build();
+        let query_options = (*pool.connect_options()).clone().options([
+            ("statement_timeout", QUERY_TIMEOUT),
+            ("default_transaction_read_only", "on"),
+        ]);
+        let queries = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .connect_lazy_with(query_options);
+        let workers = Workers::default();
+        let logs = LogWriter::start(
+            pool.clone(),
+            config.ingest_queue_mb * 1024 * 1024,
+            &workers.tracker,
+            workers.cancel.clone(),
+        );
         AppState {
             pool,
+            queries,
             config: Arc::new(config),
             leptos,
             request_rate: Arc::new(RequestRate::default()),
+            logs,
+            tail: Arc::new(TailHub::default()),
+            workers,
         }
     }
 }

@@ -204,6 +204,30 @@ fn endpoints() -> Vec<(Method, &'static str, Option<serde_json::Value>, Role)> {
             Role::Admin,
         ),
         (Method::DELETE, "/api/v1/tokens/999999", None, Role::Admin),
+        (
+            Method::GET,
+            "/api/v1/projects/matrix/logs/search",
+            None,
+            Role::Viewer,
+        ),
+        (
+            Method::GET,
+            "/api/v1/projects/matrix/logs/query?q=%7C%20stats%20count()",
+            None,
+            Role::Viewer,
+        ),
+        (
+            Method::GET,
+            "/api/v1/projects/matrix/logs/histogram",
+            None,
+            Role::Viewer,
+        ),
+        (
+            Method::GET,
+            "/api/v1/projects/matrix/logs/fields",
+            None,
+            Role::Viewer,
+        ),
         (Method::DELETE, "/api/v1/projects/other", None, Role::Admin),
     ]
 }
@@ -388,6 +412,13 @@ async fn the_openapi_document_lists_every_route(pool: PgPool) {
         ("/api/v1/tokens", "post"),
         ("/api/v1/tokens/{token_id}", "delete"),
         ("/api/v1/openapi.json", "get"),
+        ("/api/v1/ingest/logs", "post"),
+        ("/api/v1/projects/{project}/logs/search", "get"),
+        ("/api/v1/projects/{project}/logs/query", "get"),
+        ("/api/v1/projects/{project}/logs/histogram", "get"),
+        ("/api/v1/projects/{project}/logs/fields", "get"),
+        ("/api/v1/projects/{project}/logs/context", "get"),
+        ("/api/v1/projects/{project}/logs/tail", "get"),
     ];
     for (path, method) in expected {
         assert!(

@@ -279,3 +279,116 @@ fn a_data_dir_the_postgres_user_cannot_enter_still_works_as_root() {
     let _ = std::fs::remove_dir_all(&private);
     let _ = std::fs::remove_dir_all(target.parent().unwrap_or(&target));
 }
+
+/// Sends `body` as `POST path` with a bearer token; returns status and body.
+fn post_json(port: u16, path: &str, token: &str, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    (status, body)
+}
+
+fn get_json(port: u16, path: &str, token: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn cli_json(data_dir: &Path, args: &[&str]) -> serde_json::Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_sightline"))
+        .args(args)
+        .env_remove("SIGHTLINE_DATABASE_URL")
+        .env("SIGHTLINE_DATA_DIR", data_dir)
+        .output()
+        .expect("cli");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON")
+}
+
+#[test]
+fn acknowledged_log_lines_survive_a_crash_of_server_and_database() {
+    let data_dir = scratch_dir("durable");
+    let cluster = data_dir.join("pg");
+    let mut server = start(&data_dir);
+    let project = cli_json(
+        &data_dir,
+        &["project", "create", "--slug", "d", "--name", "D", "--json"],
+    );
+    let key = project["ingest_key"].as_str().expect("key").to_string();
+    let token = cli_json(
+        &data_dir,
+        &[
+            "token", "create", "--name", "t", "--role", "viewer", "--json",
+        ],
+    );
+    let token = token["token"].as_str().expect("token").to_string();
+
+    let lines: Vec<String> = (0..500)
+        .map(|i| format!("{{\"message\":\"durable {i}\"}}"))
+        .collect();
+    let (status, body) = post_json(
+        server.port,
+        "/api/v1/ingest/logs",
+        &key,
+        &format!("[{}]", lines.join(",")),
+    );
+    assert_eq!(status, 200, "{body}");
+
+    // Crash both: the server with SIGKILL, PostgreSQL with an immediate stop (no
+    // checkpoint; it must replay its WAL at the next start).
+    signal(&server, "KILL");
+    wait_exit(&mut server, Duration::from_secs(5));
+    let stop = as_postgres(&pg_ctl())
+        .args(["stop", "-m", "immediate", "-D"])
+        .arg(&cluster)
+        .stdout(Stdio::null())
+        .status()
+        .expect("pg_ctl stop");
+    assert!(stop.success());
+
+    let mut server = start(&data_dir);
+    let found = get_json(
+        server.port,
+        "/api/v1/projects/d/logs/search?q=durable&from=now-1h&limit=1000",
+        &token,
+    );
+    let found: serde_json::Value = serde_json::from_str(&found).expect("search answer");
+    assert_eq!(
+        found["rows"].as_array().map(Vec::len),
+        Some(500),
+        "every acknowledged line is there"
+    );
+    signal(&server, "TERM");
+    wait_exit(&mut server, Duration::from_secs(10));
+    let _ = std::fs::remove_dir_all(&data_dir);
+}

@@ -2,7 +2,9 @@
 //! serialises them and documents them in the OpenAPI document) and the UI (which
 //! deserialises them), plus the UI's typed client for the API.
 
+mod logs;
 mod types;
+pub use logs::*;
 pub use types::*;
 
 pub mod client;

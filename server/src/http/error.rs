@@ -34,6 +34,12 @@ pub enum ApiError {
         message: String,
         retry_after_secs: u64,
     },
+    /// 503: temporarily unable (stopping, dependency down); retry after this many seconds.
+    #[error("{message}")]
+    Unavailable {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// A request body or parameter axum's extractors refused, with their status
     /// (400 syntax, 413 too large, 415 wrong content type, 422 wrong shape).
     #[error("{1}")]
@@ -52,6 +58,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Rejected(status, _) => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -65,6 +72,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::TooManyRequests { .. } => "too_many_requests",
+            ApiError::Unavailable { .. } => "unavailable",
             ApiError::Rejected(status, _) => match status.as_u16() {
                 413 => "payload_too_large",
                 415 => "unsupported_media_type",
@@ -117,6 +125,9 @@ impl IntoResponse for ApiError {
         };
         let mut response = (status, axum::Json(body)).into_response();
         if let ApiError::TooManyRequests {
+            retry_after_secs, ..
+        }
+        | ApiError::Unavailable {
             retry_after_secs, ..
         } = &self
         {

@@ -22,7 +22,7 @@ use tower_http::{
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::{auth, overview, projects, ui, AppState};
+use crate::{auth, ingest, logs, overview, projects, ui, AppState};
 use error::ApiError;
 
 /// Largest request body the configuration API accepts. Ingestion endpoints set
@@ -33,6 +33,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(OpenApi)]
 #[openapi(
+    modifiers(&SecuritySchemes),
     info(title = "Sightline API", description = "Everything the Sightline UI does, scripts can do with an API token (`Authorization: Bearer <token>`) through these endpoints."),
     tags(
         (name = "auth", description = "Sessions, the caller, first-run setup"),
@@ -40,16 +41,50 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         (name = "tokens", description = "API tokens (admin)"),
         (name = "projects", description = "Projects and their ingest keys"),
         (name = "overview", description = "Figures for the Overview page"),
+        (name = "ingest", description = "Sending data (authenticated by a project's ingest key)"),
+        (name = "logs", description = "Searching logs"),
         (name = "meta", description = "This document"),
     )
 )]
 struct ApiDoc;
+
+/// Declares how callers authenticate: API tokens and ingest keys as bearer tokens.
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API token (`sightline token create`), or the browser session cookie",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "ingest_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A project's ingest key"))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The `/api/v1` routes and their OpenAPI document.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let v1 = auth::router()
         .merge(projects::router())
         .merge(overview::router())
+        .merge(ingest::router())
+        .merge(logs::router())
         .routes(utoipa_axum::routes!(openapi_document));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
@@ -75,7 +110,14 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         .layer(axum::Extension(Arc::new(doc)))
         .merge(health::router())
+        .merge(ingest::protocol_router())
         .merge(ui::router(&state))
+        // `GET /` is the UI's Overview for browsers and the cluster info for
+        // Elasticsearch clients; this tells them apart.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            ingest::elastic::root_handshake,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             observe::observe,

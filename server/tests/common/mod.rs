@@ -128,6 +128,26 @@ impl TestApp {
         }
     }
 
+    /// Serves the app on a free port of 127.0.0.1 (for real clients in other
+    /// processes) and returns its base URL, e.g. `http://127.0.0.1:41234`.
+    pub async fn listen(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        let app = self
+            .router
+            .clone()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{address}")
+    }
+
+    /// The router itself, for requests whose body is read as a stream.
+    pub fn clone_router(&self) -> Router {
+        self.router.clone()
+    }
+
     pub async fn get(&self, uri: &str, auth: &Auth) -> TestResponse {
         self.request(Method::GET, uri, auth, None).await
     }
@@ -180,6 +200,35 @@ impl TestApp {
             .expect("project");
         (created.project.project_id, created.key.public_key)
     }
+}
+
+/// Runs `tests/python/<script>` with the test virtualenv's Python (made by
+/// `make test`; `SIGHTLINE_TEST_PYTHON` overrides it) and returns its stdout. Fails
+/// the test with the script's output when it exits non-zero.
+pub async fn run_python(script: &str, args: &[&str]) -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/python");
+    let python = std::env::var("SIGHTLINE_TEST_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| root.join(".venv/bin/python"));
+    let output = tokio::process::Command::new(&python)
+        .arg(root.join(script))
+        .args(args)
+        .output()
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {} (run `make deps-test`): {e}",
+                python.display()
+            )
+        });
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{script} failed ({})\nstdout: {stdout}\nstderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
 }
 
 /// Reads the session and CSRF cookies a login or setup response sets.

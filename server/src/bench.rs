@@ -1,0 +1,407 @@
+//! `sightline bench`: the logs benchmark the README's figures come from.
+//!
+//! In a database of its own (`sightline_bench`, recreated each run, on the
+//! configured server or the embedded cluster) it starts Sightline in-process, then
+//!
+//! 1. sends generated log lines (8 services, a level mix, 200 message templates,
+//!    0–8 attributes, about 300 bytes a line, spread over the last 24 h) over HTTP
+//!    to `/api/v1/ingest/logs` from several clients, each request answered only
+//!    after its lines are committed — Sightline's ingest rate;
+//! 2. `COPY`s the same lines into an unindexed, unpartitioned table from two
+//!    connections — the storage's physical limit on this machine;
+//! 3. times searches over the 24 h window through the HTTP API.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::Utc;
+use serde_json::{json, Value};
+use sqlx::{postgres::PgConnectOptions, ConnectOptions, Connection, PgPool};
+
+use crate::{
+    auth::tokens,
+    config::Config,
+    db,
+    logs::{self, record::LogRecord, writer::encode_row},
+    projects, AppState,
+};
+
+/// What to run.
+#[derive(Debug, Clone, Copy)]
+pub struct BenchOptions {
+    /// Lines to ingest (and to copy).
+    pub lines: usize,
+    /// Concurrent HTTP clients.
+    pub clients: usize,
+    /// Lines per HTTP request.
+    pub batch: usize,
+    /// Runs of each search.
+    pub runs: usize,
+}
+
+const SERVICES: [&str; 8] = [
+    "api",
+    "checkout",
+    "payments",
+    "search",
+    "auth",
+    "worker",
+    "frontend",
+    "inventory",
+];
+const VERBS: [&str; 20] = [
+    "GET",
+    "POST",
+    "processed",
+    "retrying",
+    "failed to reach",
+    "connected to",
+    "timeout calling",
+    "cache miss for",
+    "enqueued",
+    "dequeued",
+    "validated",
+    "rejected",
+    "scheduled",
+    "cancelled",
+    "refreshed",
+    "loaded",
+    "saved",
+    "deleted",
+    "rate limited",
+    "authenticated",
+];
+const NOUNS: [&str; 10] = [
+    "order",
+    "user session",
+    "payment intent",
+    "search index",
+    "inventory item",
+    "invoice",
+    "shipping label",
+    "cart",
+    "webhook",
+    "report",
+];
+const ATTRIBUTES: [&str; 8] = [
+    "http.status",
+    "duration_ms",
+    "user.id",
+    "region",
+    "http.method",
+    "retry",
+    "db.rows",
+    "tenant",
+];
+
+/// A small deterministic generator (xorshift64*): the same lines every run.
+struct Lines(u64);
+
+impl Lines {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// One line as a JSON object, timestamped within the 24 h before `now_ms`.
+    fn line(&mut self, now_ms: i64) -> Value {
+        let level = match self.below(100) {
+            0..=9 => "debug",
+            10..=79 => "info",
+            80..=91 => "warn",
+            92..=98 => "error",
+            _ => "fatal",
+        };
+        let template = self.below(200) as usize;
+        let message = format!(
+            "{} {} {} via /api/v2/{}/{} after {} ms (attempt {}) request_id={:016x} trace={:08x}",
+            VERBS[template % 20],
+            NOUNS[template / 20],
+            self.below(1_000_000),
+            NOUNS[template / 20].replace(' ', "_"),
+            self.below(100_000),
+            self.below(5000),
+            self.below(5) + 1,
+            self.next(),
+            self.next() as u32,
+        );
+        let mut object = json!({
+            "ts": now_ms - self.below(24 * 3600 * 1000) as i64,
+            "level": level,
+            "service": SERVICES[self.below(8) as usize],
+            "host": format!("host-{}", self.below(16)),
+            "message": message,
+        });
+        for key in ATTRIBUTES.iter().take(self.below(9) as usize) {
+            let value = match *key {
+                "http.status" => json!([200, 200, 200, 201, 404, 500, 503][self.below(7) as usize]),
+                "duration_ms" | "db.rows" | "retry" => json!(self.below(3000)),
+                "user.id" => json!(self.below(50_000)),
+                other => json!(format!("{other}-{}", self.below(12))),
+            };
+            object[*key] = value;
+        }
+        object
+    }
+
+    /// `n` lines as NDJSON.
+    fn ndjson(&mut self, n: usize, now_ms: i64) -> String {
+        let mut out = String::with_capacity(n * 330);
+        for _ in 0..n {
+            out.push_str(&self.line(now_ms).to_string());
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Runs the benchmark and prints the table.
+pub async fn run(config: Config, options: BenchOptions) -> anyhow::Result<()> {
+    let database = db::open(&config, db::Opener::Cli).await?;
+    let admin = database.pool.connect_options();
+    database.pool.close().await;
+    let result = measure(&config, &admin, options).await;
+    if let Some(pg) = &database.embedded {
+        pg.stop().await?;
+    }
+    result
+}
+
+async fn measure(
+    config: &Config,
+    admin: &PgConnectOptions,
+    options: BenchOptions,
+) -> anyhow::Result<()> {
+    let mut conn = admin
+        .clone()
+        .database("postgres")
+        .connect()
+        .await
+        .context("connecting to the maintenance database")?;
+    sqlx::query("drop database if exists sightline_bench with (force)")
+        .execute(&mut conn)
+        .await?;
+    sqlx::query("create database sightline_bench")
+        .execute(&mut conn)
+        .await?;
+    conn.close().await?;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(16)
+        .connect_with(admin.clone().database("sightline_bench"))
+        .await?;
+    db::migrate(&pool).await?;
+    logs::partitions::run_once(&pool, 3, Utc::now().date_naive()).await?;
+
+    let state = AppState::new(pool.clone(), config.clone());
+    let created = projects::insert_project(&state, "bench", "Benchmark")
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let token = tokens::insert_token(&pool, "bench", app::api::Role::Viewer, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .token;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let router = crate::http::router(state.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let now_ms = Utc::now().timestamp_millis();
+    println!(
+        "Sightline logs benchmark: {} lines of ~{} bytes, {} HTTP clients x {} lines a request",
+        options.lines,
+        Lines(7).ndjson(1000, now_ms).len() / 1000,
+        options.clients,
+        options.batch
+    );
+
+    let ingest = ingest_over_http(&base, &created.key.public_key, options, now_ms).await?;
+    let rows: i64 = sqlx::query_scalar("select count(*) from log_entry")
+        .fetch_one(&pool)
+        .await?;
+    anyhow::ensure!(
+        rows as usize == options.lines,
+        "stored {rows} of {} lines",
+        options.lines
+    );
+    sqlx::query("vacuum analyze log_entry")
+        .execute(&pool)
+        .await?;
+    let copy = raw_copy(&pool, options, now_ms).await?;
+
+    println!(
+        "ingest over HTTP, ack after commit, search indexes in place: {:>9.0} lines/s",
+        ingest
+    );
+    println!(
+        "raw COPY into an unindexed table, 2 connections:             {:>9.0} lines/s",
+        copy
+    );
+    println!(
+        "ratio:                                                       {:>9.2}",
+        ingest / copy
+    );
+
+    println!(
+        "search over the 24 h window ({} runs each):          p50       p95",
+        options.runs
+    );
+    let client = reqwest::Client::new();
+    for (name, query, endpoint) in [
+        (
+            "text + field filter, first page",
+            "timeout service:checkout",
+            "search",
+        ),
+        (
+            "stats count() by level",
+            "| stats count() by level",
+            "query",
+        ),
+        (
+            "field filter, first page",
+            "service:payments level:error",
+            "search",
+        ),
+        (
+            "rare text, first page",
+            "\"cache miss for webhook 4242\"",
+            "search",
+        ),
+    ] {
+        let mut times = Vec::with_capacity(options.runs);
+        for _ in 0..options.runs {
+            let started = Instant::now();
+            let q: String = url::form_urlencoded::byte_serialize(query.as_bytes()).collect();
+            let response = client
+                .get(format!(
+                    "{base}/api/v1/projects/bench/logs/{endpoint}?q={q}&from=now-24h&limit=100"
+                ))
+                .bearer_auth(&token)
+                .send()
+                .await?;
+            anyhow::ensure!(
+                response.status().is_success(),
+                "{name}: {}",
+                response.text().await?
+            );
+            response.bytes().await?;
+            times.push(started.elapsed());
+        }
+        times.sort();
+        let p = |q: f64| {
+            times[((times.len() as f64 * q).ceil() as usize)
+                .saturating_sub(1)
+                .min(times.len() - 1)]
+        };
+        println!(
+            "  {name:<36} {:>8.1} ms {:>8.1} ms",
+            ms(p(0.5)),
+            ms(p(0.95))
+        );
+    }
+    state.workers.cancel.cancel();
+    Ok(())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+async fn ingest_over_http(
+    base: &str,
+    key: &str,
+    options: BenchOptions,
+    now_ms: i64,
+) -> anyhow::Result<f64> {
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    let per_client = options.lines.div_ceil(options.clients);
+    for c in 0..options.clients {
+        let (client, url, key) = (
+            client.clone(),
+            format!("{base}/api/v1/ingest/logs"),
+            key.to_string(),
+        );
+        let lines = per_client.min(options.lines.saturating_sub(c * per_client));
+        let batch = options.batch;
+        tasks.push(tokio::spawn(async move {
+            let mut generator = Lines(0x9e37_79b9_7f4a_7c15 ^ (c as u64 + 1));
+            let mut sent = 0;
+            while sent < lines {
+                let n = batch.min(lines - sent);
+                let body = generator.ndjson(n, now_ms);
+                loop {
+                    let response = client
+                        .post(&url)
+                        .bearer_auth(&key)
+                        .header("content-type", "application/x-ndjson")
+                        .body(body.clone())
+                        .send()
+                        .await?;
+                    match response.status().as_u16() {
+                        200 => break,
+                        // The queue is full: back off as a shipper would.
+                        429 | 503 => tokio::time::sleep(Duration::from_millis(50)).await,
+                        other => {
+                            anyhow::bail!("ingest answered {other}: {}", response.text().await?)
+                        }
+                    }
+                }
+                sent += n;
+            }
+            Ok::<_, anyhow::Error>(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    Ok(options.lines as f64 / started.elapsed().as_secs_f64())
+}
+
+async fn raw_copy(pool: &PgPool, options: BenchOptions, now_ms: i64) -> anyhow::Result<f64> {
+    sqlx::query("create table bench_copy (like log_entry including defaults)")
+        .execute(pool)
+        .await?;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    let per_connection = options.lines.div_ceil(2);
+    for c in 0..2usize {
+        let pool = pool.clone();
+        let lines = per_connection.min(options.lines.saturating_sub(c * per_connection));
+        let batch = options.batch.max(1000) * 10;
+        tasks.push(tokio::spawn(async move {
+            let mut generator = Lines(0x51_7cc1_b727_220a ^ (c as u64 + 1));
+            let mut conn = pool.acquire().await?;
+            let mut done = 0;
+            let mut id = 1 + c as i64 * 1_000_000_000;
+            while done < lines {
+                let n = batch.min(lines - done);
+                let mut buffer = String::with_capacity(n * 330);
+                for _ in 0..n {
+                    let record = LogRecord::from_json(generator.line(now_ms), Utc::now())
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    encode_row(&mut buffer, 1, id, &record);
+                    id += 1;
+                }
+                let mut copy = conn
+                    .copy_in_raw("copy bench_copy (project_id, log_id, ts, level, service, host, message, trace_id, span_id, attributes) from stdin")
+                    .await?;
+                copy.send(buffer.into_bytes()).await?;
+                copy.finish().await?;
+                done += n;
+            }
+            Ok::<_, anyhow::Error>(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    Ok(options.lines as f64 / started.elapsed().as_secs_f64())
+}

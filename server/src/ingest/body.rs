@@ -1,0 +1,102 @@
+//! Reading an ingestion body: at most so many bytes on the wire, then decompressed
+//! (`Content-Encoding` gzip, deflate with or without zlib header, zstd) into at most
+//! so many bytes, so a small compression bomb cannot take memory.
+
+use std::io::Read;
+
+use axum::{
+    body::{Body, Bytes},
+    http::{header, HeaderMap, StatusCode},
+};
+
+use crate::http::error::ApiError;
+
+/// Size limits of one endpoint.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    /// Bytes as received (compressed or not).
+    pub wire: usize,
+    /// Bytes after decompression.
+    pub decoded: usize,
+}
+
+/// Reads and decompresses the body under `limits`.
+pub async fn read(headers: &HeaderMap, body: Body, limits: BodyLimits) -> Result<Bytes, ApiError> {
+    let raw = axum::body::to_bytes(body, limits.wire).await.map_err(|_| {
+        ApiError::Rejected(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request body larger than {}", human(limits.wire)),
+        )
+    })?;
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("identity")
+        .trim()
+        .to_ascii_lowercase();
+    let decoded = match encoding.as_str() {
+        "" | "identity" => {
+            return if raw.len() > limits.decoded {
+                Err(too_large(limits))
+            } else {
+                Ok(raw)
+            }
+        }
+        "gzip" | "x-gzip" => bounded(flate2::read::MultiGzDecoder::new(&raw[..]), limits, "gzip")?,
+        "deflate" => {
+            // HTTP says zlib-wrapped; some clients send raw deflate. The zlib header's
+            // checksum tells them apart.
+            if raw.len() >= 2
+                && (u16::from(raw[0]) << 8 | u16::from(raw[1])) % 31 == 0
+                && raw[0] & 0x0f == 8
+            {
+                bounded(flate2::read::ZlibDecoder::new(&raw[..]), limits, "deflate")?
+            } else {
+                bounded(
+                    flate2::read::DeflateDecoder::new(&raw[..]),
+                    limits,
+                    "deflate",
+                )?
+            }
+        }
+        "zstd" => {
+            let decoder = zstd::stream::read::Decoder::new(&raw[..])
+                .map_err(|e| ApiError::BadRequest(format!("body is not valid zstd: {e}")))?;
+            bounded(decoder, limits, "zstd")?
+        }
+        other => {
+            return Err(ApiError::Rejected(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!("Content-Encoding `{other}` is not supported; use gzip, deflate or zstd"),
+            ))
+        }
+    };
+    Ok(Bytes::from(decoded))
+}
+
+fn bounded(reader: impl Read, limits: BodyLimits, name: &str) -> Result<Vec<u8>, ApiError> {
+    let mut out = Vec::new();
+    reader
+        .take(limits.decoded as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| ApiError::BadRequest(format!("body is not valid {name}: {e}")))?;
+    if out.len() > limits.decoded {
+        return Err(too_large(limits));
+    }
+    Ok(out)
+}
+
+fn too_large(limits: BodyLimits) -> ApiError {
+    ApiError::Rejected(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("decompressed body larger than {}", human(limits.decoded)),
+    )
+}
+
+fn human(bytes: usize) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{} MiB", bytes / (1024 * 1024))
+    } else {
+        format!("{} KiB", bytes / 1024)
+    }
+}

@@ -1,0 +1,342 @@
+//! OpenTelemetry OTLP/HTTP logs: `POST /v1/logs`, protobuf
+//! (`application/x-protobuf`) or JSON (`application/json`), optionally gzip.
+//!
+//! Resource and scope attributes are kept on every line (flat, by their OTLP
+//! names, e.g. `service.namespace`, plus `otel.scope.name`/`otel.scope.version`);
+//! `service.name` becomes the service and `host.name` the host; the severity
+//! number (or text) becomes the level; trace and span ids are kept as hex. Lines
+//! that cannot be stored are counted in `partialSuccess`, the rest are stored.
+
+mod json;
+pub mod proto;
+
+use axum::{
+    body::Body,
+    extract::{FromRequestParts, Request, State},
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    routing::post,
+    Router,
+};
+use base64::Engine;
+use chrono::{DateTime, TimeZone, Utc};
+use prost::Message;
+use serde_json::{Map, Value};
+
+use super::{
+    auth,
+    body::{self, BodyLimits},
+};
+use crate::{
+    http::error::ApiError,
+    logs::{level::Level, record::LogRecord, writer::MAX_RECORDS_PER_JOB},
+    AppState,
+};
+use proto::{any_value, AnyValue, ExportLogsPartialSuccess, ExportLogsServiceResponse, KeyValue};
+
+/// Body limits of `/v1/logs`.
+pub const LIMITS: BodyLimits = BodyLimits {
+    wire: 16 * 1024 * 1024,
+    decoded: 64 * 1024 * 1024,
+};
+
+/// `POST /v1/logs`.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1/logs", post(export_logs))
+}
+
+/// How the client spoke, so errors and answers use the same encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Protobuf,
+    Json,
+}
+
+async fn export_logs(State(state): State<AppState>, request: Request) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let encoding = match parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(t) if t.starts_with("application/json") => Encoding::Json,
+        Some(t)
+            if t.starts_with("application/x-protobuf") || t.starts_with("application/protobuf") =>
+        {
+            Encoding::Protobuf
+        }
+        other => {
+            return failure(
+                Encoding::Json,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                &format!(
+                    "Content-Type {}: use application/x-protobuf or application/json",
+                    other.unwrap_or("missing")
+                ),
+            )
+        }
+    };
+    let key = match auth::IngestKey::from_request_parts(&mut parts, &state).await {
+        Ok(key) => key,
+        Err(error) => return api_failure(encoding, error),
+    };
+    match ingest(&state, key.project_id, encoding, &parts.headers, body).await {
+        Ok(response) => response,
+        Err(error) => api_failure(encoding, error),
+    }
+}
+
+async fn ingest(
+    state: &AppState,
+    project_id: i64,
+    encoding: Encoding,
+    headers: &axum::http::HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let bytes = body::read(headers, body, LIMITS).await?;
+    let request = match encoding {
+        Encoding::Protobuf => {
+            proto::ExportLogsServiceRequest::decode(bytes.as_ref()).map_err(|e| {
+                ApiError::BadRequest(format!("not an OTLP ExportLogsServiceRequest: {e}"))
+            })?
+        }
+        Encoding::Json => json::decode(&bytes).map_err(ApiError::BadRequest)?,
+    };
+    let (records, rejected, first_error) = records_of(request, Utc::now())?;
+    state
+        .logs
+        .write(project_id, records)
+        .await
+        .map_err(super::native::write_error)?;
+    let partial_success = (rejected > 0).then_some(ExportLogsPartialSuccess {
+        rejected_log_records: rejected,
+        error_message: first_error,
+    });
+    Ok(answer(
+        encoding,
+        ExportLogsServiceResponse { partial_success },
+    ))
+}
+
+/// The lines of a request, the number refused and the first reason.
+fn records_of(
+    request: proto::ExportLogsServiceRequest,
+    received: DateTime<Utc>,
+) -> Result<(Vec<LogRecord>, i64, String), ApiError> {
+    let total: usize = request
+        .resource_logs
+        .iter()
+        .flat_map(|r| &r.scope_logs)
+        .map(|s| s.log_records.len())
+        .sum();
+    if total > MAX_RECORDS_PER_JOB {
+        return Err(ApiError::Rejected(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("more than {MAX_RECORDS_PER_JOB} log records in one request"),
+        ));
+    }
+    let mut records = Vec::with_capacity(total);
+    let mut rejected = 0;
+    let mut first_error = String::new();
+    for resource_logs in request.resource_logs {
+        let resource = resource_logs
+            .resource
+            .map(|r| r.attributes)
+            .unwrap_or_default();
+        let mut base = Map::new();
+        insert_all(&mut base, &resource);
+        let service = text_attribute(&resource, "service.name");
+        let host = text_attribute(&resource, "host.name");
+        for scope_logs in resource_logs.scope_logs {
+            let mut scoped = base.clone();
+            if let Some(scope) = &scope_logs.scope {
+                insert_all(&mut scoped, &scope.attributes);
+                if !scope.name.is_empty() {
+                    scoped.insert("otel.scope.name".into(), Value::String(scope.name.clone()));
+                }
+                if !scope.version.is_empty() {
+                    scoped.insert(
+                        "otel.scope.version".into(),
+                        Value::String(scope.version.clone()),
+                    );
+                }
+            }
+            for log in scope_logs.log_records {
+                let mut record = record_of(log, &scoped, received);
+                record.service.clone_from(&service);
+                record.host.clone_from(&host);
+                match record.sanitise() {
+                    Ok(()) => records.push(record),
+                    Err(error) => {
+                        rejected += 1;
+                        if first_error.is_empty() {
+                            first_error = error.0;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok((records, rejected, first_error))
+}
+
+fn record_of(
+    log: proto::LogRecord,
+    scoped: &Map<String, Value>,
+    received: DateTime<Utc>,
+) -> LogRecord {
+    let nanos = if log.time_unix_nano > 0 {
+        log.time_unix_nano
+    } else {
+        log.observed_time_unix_nano
+    };
+    let ts = i64::try_from(nanos)
+        .ok()
+        .filter(|n| *n > 0)
+        .map_or(received, |n| Utc.timestamp_nanos(n));
+    let level = Level::from_otlp(i64::from(log.severity_number))
+        .or_else(|| Level::from_name(&log.severity_text))
+        .unwrap_or(Level::Info);
+    let message = match log.body.map(json_of) {
+        Some(Value::String(s)) => s,
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    };
+    let mut attributes = scoped.clone();
+    insert_all(&mut attributes, &log.attributes);
+    if !log.event_name.is_empty() {
+        attributes.insert("event.name".into(), Value::String(log.event_name));
+    }
+    let id = |bytes: Vec<u8>| {
+        (!bytes.is_empty() && bytes.iter().any(|b| *b != 0)).then(|| hex::encode(bytes))
+    };
+    LogRecord {
+        ts,
+        level,
+        service: String::new(),
+        host: String::new(),
+        message,
+        trace_id: id(log.trace_id),
+        span_id: id(log.span_id),
+        attributes,
+    }
+}
+
+fn insert_all(map: &mut Map<String, Value>, attributes: &[KeyValue]) {
+    for kv in attributes {
+        map.insert(
+            kv.key.clone(),
+            kv.value.clone().map_or(Value::Null, json_of),
+        );
+    }
+}
+
+fn text_attribute(attributes: &[KeyValue], key: &str) -> String {
+    attributes
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
+            any_value::Value::StringValue(s) => Some(s.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+/// An OTLP value as JSON: scalars as themselves, arrays and key-value lists as
+/// arrays and objects, bytes as base64.
+fn json_of(value: AnyValue) -> Value {
+    match value.value {
+        None => Value::Null,
+        Some(any_value::Value::StringValue(s)) => Value::String(s),
+        Some(any_value::Value::BoolValue(b)) => Value::Bool(b),
+        Some(any_value::Value::IntValue(i)) => Value::from(i),
+        Some(any_value::Value::DoubleValue(d)) => {
+            serde_json::Number::from_f64(d).map_or(Value::Null, Value::Number)
+        }
+        Some(any_value::Value::ArrayValue(a)) => {
+            Value::Array(a.values.into_iter().map(json_of).collect())
+        }
+        Some(any_value::Value::KvlistValue(list)) => {
+            let mut map = Map::new();
+            insert_all(&mut map, &list.values);
+            Value::Object(map)
+        }
+        Some(any_value::Value::BytesValue(b)) => {
+            Value::String(base64::engine::general_purpose::STANDARD.encode(b))
+        }
+    }
+}
+
+fn answer(encoding: Encoding, response: ExportLogsServiceResponse) -> Response {
+    match encoding {
+        Encoding::Protobuf => (
+            [(header::CONTENT_TYPE, "application/x-protobuf")],
+            response.encode_to_vec(),
+        )
+            .into_response(),
+        Encoding::Json => {
+            let body = match response.partial_success {
+                Some(p) => serde_json::json!({"partialSuccess": {
+                    "rejectedLogRecords": p.rejected_log_records.to_string(),
+                    "errorMessage": p.error_message,
+                }}),
+                None => serde_json::json!({}),
+            };
+            axum::Json(body).into_response()
+        }
+    }
+}
+
+/// An OTLP error answer: a `google.rpc.Status` in the client's encoding, with
+/// `Retry-After` kept for 429/503 (exporters retry those).
+fn api_failure(encoding: Encoding, error: ApiError) -> Response {
+    let message = match &error {
+        ApiError::Internal(_) => "internal error; the server log has the details".to_string(),
+        other => other.to_string(),
+    };
+    let generic = error.into_response();
+    let mut response = failure(encoding, generic.status(), &message);
+    if let Some(retry_after) = generic.headers().get(header::RETRY_AFTER) {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, retry_after.clone());
+    }
+    // Keeps the internal error for the request log line.
+    if let Some(logged) = generic
+        .extensions()
+        .get::<crate::http::error::LoggedError>()
+    {
+        response.extensions_mut().insert(logged.clone());
+    }
+    response
+}
+
+fn failure(encoding: Encoding, status: StatusCode, message: &str) -> Response {
+    // gRPC codes: 3 INVALID_ARGUMENT, 16 UNAUTHENTICATED, 8 RESOURCE_EXHAUSTED, 14 UNAVAILABLE.
+    let code = match status.as_u16() {
+        401 => 16,
+        429 => 8,
+        503 => 14,
+        500..=599 => 13,
+        _ => 3,
+    };
+    let status_message = proto::Status {
+        code,
+        message: message.to_string(),
+    };
+    let mut response = match encoding {
+        Encoding::Protobuf => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-protobuf"),
+            )],
+            status_message.encode_to_vec(),
+        )
+            .into_response(),
+        Encoding::Json => {
+            axum::Json(serde_json::json!({"code": code, "message": message})).into_response()
+        }
+    };
+    *response.status_mut() = status;
+    response
+}
