@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use super::{
     entry::{parse_nanos, StreamFields},
-    labels, PushError, PushOutcome,
+    labels, shorten, PushError, PushOutcome,
 };
 
 /// Reads a JSON push body into records, refusing more than `max_entries`.
@@ -99,7 +99,9 @@ impl StreamLabels {
                 });
                 outcome.add(record, &self.shown, index);
             }
-            Err(problem) => outcome.refuse(1, || format!("stream {}: {problem}", self.shown)),
+            Err(problem) => {
+                outcome.refuse(1, || format!("stream {}: {problem}", shorten(&self.shown)));
+            }
         }
     }
 }

@@ -57,6 +57,8 @@ pub const LIMITS: BodyLimits = BodyLimits {
     wire: 10 * 1024 * 1024,
     decoded: 64 * 1024 * 1024,
 };
+/// Bodies up to this size are decoded on the request's own task.
+const INLINE_DECODE_BYTES: usize = 256 * 1024;
 /// Most entries one push may carry (more is a 413: split the batch).
 pub const MAX_ENTRIES: usize = MAX_RECORDS_PER_JOB;
 
@@ -128,13 +130,23 @@ async fn decode(mut headers: HeaderMap, body: Body) -> Result<PushOutcome, ApiEr
         // JSON sent without its content type (curl -d does that).
         bytes.trim_ascii_start().first() == Some(&b'{')
     };
-    let outcome = if is_json {
-        json::decode(&bytes, MAX_ENTRIES)?
+    // Decoding a large body takes long enough to stall other requests on this
+    // runtime thread; it moves to the blocking pool.
+    if bytes.len() <= INLINE_DECODE_BYTES {
+        return Ok(decode_bytes(&bytes, is_json)?);
+    }
+    tokio::task::spawn_blocking(move || decode_bytes(&bytes, is_json))
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("decoding a Loki push")))?
+        .map_err(ApiError::from)
+}
+
+fn decode_bytes(bytes: &[u8], is_json: bool) -> Result<PushOutcome, PushError> {
+    if is_json {
+        json::decode(bytes, MAX_ENTRIES)
     } else {
-        let request = proto::decode(&bytes, LIMITS.decoded, MAX_ENTRIES)?;
-        proto::records(request)
-    };
-    Ok(outcome)
+        proto::decode(bytes, LIMITS.decoded, MAX_ENTRIES).map(proto::records)
+    }
 }
 
 /// What one push decoded to: the records to store and the entries refused.
@@ -163,7 +175,9 @@ impl PushOutcome {
     pub fn add(&mut self, record: Result<LogRecord, RecordError>, stream: &str, index: usize) {
         match record {
             Ok(record) => self.records.push(record),
-            Err(error) => self.refuse(1, || format!("stream {stream}, entry {index}: {error}")),
+            Err(error) => self.refuse(1, || {
+                format!("stream {}, entry {index}: {error}", shorten(stream))
+            }),
         }
     }
 
@@ -184,6 +198,20 @@ impl PushOutcome {
             )
         })
     }
+}
+
+/// At most 200 bytes of `text` (a label set shown in a message), cut at a
+/// character boundary.
+pub fn shorten(text: &str) -> String {
+    const MAX: usize = 200;
+    if text.len() <= MAX {
+        return text.to_string();
+    }
+    let mut cut = MAX;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}…", &text[..cut])
 }
 
 /// Why a body is not a push request.

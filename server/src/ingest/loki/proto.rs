@@ -9,7 +9,11 @@
 
 use prost::Message;
 
-use super::{entry::StreamFields, labels, PushError, PushOutcome};
+use super::{
+    entry::{from_proto, StreamFields},
+    labels, shorten, PushError, PushOutcome,
+};
+use crate::logs::record::RecordError;
 
 /// `logproto.PushRequest`.
 #[derive(Clone, PartialEq, prost::Message)]
@@ -132,15 +136,7 @@ pub fn records(request: PushRequest) -> PushOutcome {
         let fields = match labels::parse(&stream.labels) {
             Ok(pairs) => StreamFields::new(pairs),
             Err(error) => {
-                let mut shown = stream.labels.clone();
-                if shown.len() > 200 {
-                    let mut cut = 200;
-                    while !shown.is_char_boundary(cut) {
-                        cut -= 1;
-                    }
-                    shown.truncate(cut);
-                    shown.push('…');
-                }
+                let shown = shorten(&stream.labels);
                 outcome.refuse(stream.entries.len(), || {
                     format!("stream {shown:?}: {error}")
                 });
@@ -149,10 +145,8 @@ pub fn records(request: PushRequest) -> PushOutcome {
         };
         for (index, entry) in stream.entries.into_iter().enumerate() {
             let record = match entry.timestamp {
-                Some(t) => super::entry::from_proto(t.seconds, t.nanos),
-                None => Err(crate::logs::record::RecordError(
-                    "entry has no timestamp".into(),
-                )),
+                Some(t) => from_proto(t.seconds, t.nanos),
+                None => Err(RecordError("entry has no timestamp".into())),
             }
             .and_then(|ts| {
                 let metadata = entry
