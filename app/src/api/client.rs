@@ -11,8 +11,9 @@
 use serde::{de::DeserializeOwned, Serialize};
 
 use super::{
-    ApiToken, LoginRequest, Me, NewKey, NewProject, NewToken, NewUser, Overview, Project,
-    ProjectCreated, ProjectKey, ProjectPatch, SetupStatus, TokenCreated, User, UserCreated,
+    ApiToken, LogContext, LogFields, LogHistogram, LogLine, LogSearchResult, LogTable,
+    LoginRequest, Me, NewKey, NewProject, NewToken, NewUser, Overview, Project, ProjectCreated,
+    ProjectKey, ProjectPatch, SetupStatus, TokenCreated, User, UserCreated,
 };
 use crate::browser::percent_encode;
 
@@ -269,4 +270,129 @@ pub async fn create_token(token: &NewToken) -> Result<TokenCreated, ApiError> {
 /// `DELETE /tokens/{token_id}`: revokes a token.
 pub async fn revoke_token(token_id: i64) -> Result<(), ApiError> {
     call_empty(Method::Delete, &format!("/tokens/{token_id}")).await
+}
+
+/// The time range and query of a logs request (`q`, `from`, `to`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogScope {
+    /// The query (docs/logs-query.md); empty matches every line.
+    pub q: String,
+    /// Start of the range, inclusive.
+    pub from: chrono::DateTime<chrono::Utc>,
+    /// End of the range, exclusive.
+    pub to: chrono::DateTime<chrono::Utc>,
+}
+
+impl LogScope {
+    /// `q`, `from` and `to` as query-string pairs.
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let time = |t: chrono::DateTime<chrono::Utc>| {
+            t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        };
+        vec![
+            ("q", self.q.clone()),
+            ("from", time(self.from)),
+            ("to", time(self.to)),
+        ]
+    }
+}
+
+/// `?key=value&...`, every value percent-encoded.
+fn query_string(pairs: &[(&str, String)]) -> String {
+    let joined = pairs
+        .iter()
+        .map(|(key, value)| format!("{key}={}", percent_encode(value)))
+        .collect::<Vec<_>>()
+        .join("&");
+    format!("?{joined}")
+}
+
+/// The logs endpoint `endpoint` of `project`, e.g. `/projects/web/logs/search`.
+fn logs_path(project: &str, endpoint: &str) -> String {
+    format!("/projects/{}/logs/{endpoint}", percent_encode(project))
+}
+
+/// `GET /projects/{project}/logs/search`: a page of matching lines, newest first;
+/// pass the previous page's `next_cursor` to get older lines.
+pub async fn log_search(
+    project: &str,
+    scope: &LogScope,
+    limit: u32,
+    cursor: Option<&str>,
+) -> Result<LogSearchResult, ApiError> {
+    let mut pairs = scope.pairs();
+    pairs.push(("limit", limit.to_string()));
+    if let Some(cursor) = cursor {
+        pairs.push(("cursor", cursor.to_owned()));
+    }
+    let path = format!("{}{}", logs_path(project, "search"), query_string(&pairs));
+    call(Method::Get, &path, None).await
+}
+
+/// `GET /projects/{project}/logs/query`: a query with stages as a table.
+pub async fn log_query(project: &str, scope: &LogScope) -> Result<LogTable, ApiError> {
+    let path = format!(
+        "{}{}",
+        logs_path(project, "query"),
+        query_string(&scope.pairs())
+    );
+    call(Method::Get, &path, None).await
+}
+
+/// `GET /projects/{project}/logs/histogram`: matching lines per level in `buckets`
+/// equal slices of the range.
+pub async fn log_histogram(
+    project: &str,
+    scope: &LogScope,
+    buckets: u32,
+) -> Result<LogHistogram, ApiError> {
+    let mut pairs = scope.pairs();
+    pairs.push(("buckets", buckets.to_string()));
+    let path = format!(
+        "{}{}",
+        logs_path(project, "histogram"),
+        query_string(&pairs)
+    );
+    call(Method::Get, &path, None).await
+}
+
+/// `GET /projects/{project}/logs/fields`: field names and frequent values in the
+/// range (the query is ignored).
+pub async fn log_fields(project: &str, scope: &LogScope) -> Result<LogFields, ApiError> {
+    let pairs: Vec<_> = scope
+        .pairs()
+        .into_iter()
+        .filter(|(k, _)| *k != "q")
+        .collect();
+    let path = format!("{}{}", logs_path(project, "fields"), query_string(&pairs));
+    call(Method::Get, &path, None).await
+}
+
+/// `GET /projects/{project}/logs/context`: up to `around` lines before and after
+/// `line` from the same service and host.
+pub async fn log_context(
+    project: &str,
+    line: &LogLine,
+    around: u32,
+) -> Result<LogContext, ApiError> {
+    // Microseconds, as stored: the server finds the line by its exact time.
+    let ts = line.ts.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+    let pairs = [
+        ("ts", ts),
+        ("id", line.id.to_string()),
+        ("before", around.to_string()),
+        ("after", around.to_string()),
+    ];
+    let path = format!("{}{}", logs_path(project, "context"), query_string(&pairs));
+    call(Method::Get, &path, None).await
+}
+
+/// The URL of `GET /projects/{project}/logs/tail` (Server-Sent Events of new lines
+/// matching `q`), for an `EventSource`.
+pub fn log_tail_url(project: &str, q: &str) -> String {
+    format!(
+        "/api/v1{}{}",
+        logs_path(project, "tail"),
+        query_string(&[("q", q.to_owned())])
+    )
 }

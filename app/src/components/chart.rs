@@ -6,12 +6,16 @@
 //! and the hover read-out are HTML, and the canvas follows its container's size and
 //! the device pixel ratio. Colours come from [`PALETTE`], which `style/main.css`
 //! repeats as `--series-1` … `--series-6`.
+//!
+//! [`bars::BarChart`] is the same chart drawing bars (stacked over time, or one per
+//! name) instead of lines: it shares the canvas handling, axes and read-out.
 
 use leptos::prelude::*;
 
 use crate::api::Series;
-use crate::local_time::format_local;
+use crate::local_time::{format_local, offset_at};
 
+pub mod bars;
 #[cfg(feature = "hydrate")]
 mod render;
 
@@ -61,6 +65,61 @@ pub struct Readout {
     pub time: String,
     /// One line per series: its index (for the colour) and "name: value unit".
     pub lines: Vec<(usize, String)>,
+}
+
+/// Where the time axis puts its labels: round local times (every 10 minutes, every
+/// 3 hours, every day at midnight, ...), about `target` of them between `x_min`
+/// and `x_max` (unix ms), and the chrono format that suits their spacing.
+pub fn time_ticks(x_min: i64, x_max: i64, target: usize) -> (Vec<i64>, &'static str) {
+    const SECOND: i64 = 1000;
+    const MINUTE: i64 = 60 * SECOND;
+    const HOUR: i64 = 60 * MINUTE;
+    const DAY: i64 = 24 * HOUR;
+    const STEPS: [i64; 20] = [
+        SECOND,
+        2 * SECOND,
+        5 * SECOND,
+        10 * SECOND,
+        15 * SECOND,
+        30 * SECOND,
+        MINUTE,
+        2 * MINUTE,
+        5 * MINUTE,
+        10 * MINUTE,
+        15 * MINUTE,
+        30 * MINUTE,
+        HOUR,
+        2 * HOUR,
+        3 * HOUR,
+        6 * HOUR,
+        12 * HOUR,
+        DAY,
+        2 * DAY,
+        7 * DAY,
+    ];
+    let span = (x_max - x_min).max(1);
+    let target = target.max(2) as i64;
+    let step = STEPS
+        .into_iter()
+        .find(|step| span / step <= target)
+        .unwrap_or_else(|| (span / target / DAY + 1) * DAY);
+    // Round in local time, so "every 6 hours" falls on 00:00, 06:00, ... here.
+    let offset = i64::from(offset_at(x_min).local_minus_utc()) * SECOND;
+    let first = (x_min + offset + step - 1).div_euclid(step) * step - offset;
+    let ticks = (0..)
+        .map(|i| first + i * step)
+        .take_while(|t| *t <= x_max)
+        .collect();
+    let format = if step < MINUTE {
+        "%H:%M:%S"
+    } else if step < DAY && span <= DAY {
+        "%H:%M"
+    } else if step < DAY {
+        "%a %H:%M"
+    } else {
+        "%b %d"
+    };
+    (ticks, format)
 }
 
 /// A number for axis ticks and the read-out: no needless decimals.
@@ -135,7 +194,9 @@ pub fn Chart(
     let has_data = Memo::new(move |_| series.with(|s| s.iter().any(|s| !s.points.is_empty())));
 
     #[cfg(feature = "hydrate")]
-    render::attach(container, canvas, series, geometry);
+    render::attach(container, canvas, geometry, move |c, w, h, theme| {
+        series.with(|s| render::draw_lines(c, s, w, h, theme))
+    });
 
     let on_move = move |ev: leptos::ev::MouseEvent| {
         let (x, y) = (f64::from(ev.offset_x()), f64::from(ev.offset_y()));
@@ -254,6 +315,24 @@ mod tests {
 
     fn readout_outside(geometry: &PlotGeometry, all: &[Series]) -> Option<Readout> {
         readout(geometry, all, 10.0, 10.0)
+    }
+
+    #[test]
+    fn time_ticks_fall_on_round_times() {
+        let minute = 60_000;
+        // 21:31:10 to 22:31:10 UTC (the server build formats in UTC).
+        let start = 1_764_192_670_000;
+        let (ticks, format) = time_ticks(start, start + 60 * minute, 6);
+        assert_eq!(format, "%H:%M");
+        let labels: Vec<String> = ticks.iter().map(|t| format_local(*t, format)).collect();
+        assert_eq!(
+            labels,
+            vec!["21:40", "21:50", "22:00", "22:10", "22:20", "22:30"]
+        );
+        let (ticks, format) = time_ticks(start, start + 7 * 24 * 60 * minute, 8);
+        assert_eq!(format, "%b %d");
+        assert!(ticks.iter().all(|t| format_local(*t, "%H:%M") == "00:00"));
+        assert_eq!(ticks.len(), 7);
     }
 
     #[test]

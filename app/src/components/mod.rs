@@ -1,9 +1,10 @@
-//! Building blocks shared by the pages: the app layout and its parts, the chart, and
-//! the loading, error and empty states.
+//! Building blocks shared by the pages: the app layout and its parts, the chart, log
+//! level badges, and the loading, error and empty states.
 
 pub mod chart;
 pub mod copy_button;
 pub mod layout;
+pub mod level;
 pub mod project_selector;
 pub mod sidebar;
 pub mod status;

@@ -2,12 +2,15 @@
 //! `ResizeObserver` and the device pixel ratio) and drawing with plotters.
 
 use leptos::prelude::*;
+use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters_canvas::CanvasBackend;
 use wasm_bindgen::{closure::Closure, JsCast};
 use web_sys::{HtmlCanvasElement, ResizeObserver};
 
-use super::{format_value, PlotGeometry, PALETTE};
+use super::bars::{BarAxis, Bars};
+use super::{format_value, time_ticks, PlotGeometry, PALETTE};
 use crate::api::Series;
 use crate::browser::prefers_dark;
 use crate::local_time::{format_local, zone_label};
@@ -16,13 +19,17 @@ use crate::local_time::{format_local, zone_label};
 /// the observer that calls it.
 type Observer = (ResizeObserver, Closure<dyn FnMut(js_sys::Array)>);
 
-/// Watches the container's size and redraws whenever it or the series change.
-pub(super) fn attach(
+/// Watches the container's size and redraws whenever it, the colour scheme or
+/// anything `draw` reads changes. `draw` gets the canvas, its CSS size and the
+/// theme, and returns where it put the plot area.
+pub(super) fn attach<F>(
     container: NodeRef<leptos::html::Div>,
     canvas: NodeRef<leptos::html::Canvas>,
-    series: Signal<Vec<Series>>,
     geometry: StoredValue<Option<PlotGeometry>>,
-) {
+    draw: F,
+) where
+    F: Fn(&HtmlCanvasElement, f64, f64, &Theme) -> Option<PlotGeometry> + 'static,
+{
     let size = RwSignal::new((0.0_f64, 0.0_f64));
     let observer = StoredValue::new_local(None::<Observer>);
 
@@ -86,14 +93,13 @@ pub(super) fn attach(
         let Some(canvas) = canvas.get() else {
             return;
         };
-        let drawn = series.with(|s| draw(&canvas, s, width, height, &theme));
-        geometry.set_value(drawn);
+        geometry.set_value(draw(&canvas, width, height, &theme));
     });
 }
 
 /// Axis and grid colours for the current colour scheme: `--text-muted`,
 /// `--border` of style/main.css.
-struct Theme {
+pub(super) struct Theme {
     text: RGBColor,
     axis: RGBColor,
     grid: RGBColor,
@@ -117,27 +123,60 @@ impl Theme {
     }
 }
 
-/// The x tick format for a time span: clock time for a day or less, then dates.
-fn time_format(span_ms: i64) -> &'static str {
-    const DAY: i64 = 24 * 60 * 60 * 1000;
-    if span_ms <= DAY {
-        "%H:%M"
-    } else if span_ms <= 7 * DAY {
-        "%a %H:%M"
-    } else {
-        "%b %d"
+/// Draws the time axis' labels, tick marks and vertical grid lines at round local
+/// times (see [`time_ticks`]); plotters' own ticks fall on round milliseconds.
+fn draw_time_axis(
+    root: &DrawingArea<CanvasBackend, Shift>,
+    plot: (std::ops::Range<i32>, std::ops::Range<i32>),
+    (x_min, x_max): (i64, i64),
+    theme: &Theme,
+    ratio: f64,
+) -> Option<()> {
+    let (x_pixels, y_pixels) = plot;
+    let width = f64::from(x_pixels.end - x_pixels.start);
+    // About one label per 110 CSS pixels.
+    let (ticks, format) = time_ticks(x_min, x_max, (width / ratio / 110.0) as usize);
+    let span = (x_max - x_min).max(1) as f64;
+    let scaled = |css: f64| (css * ratio).round() as i32;
+    let style = ("sans-serif", 12.0 * ratio)
+        .into_font()
+        .color(&theme.text)
+        .pos(Pos::new(HPos::Center, VPos::Top));
+    for t in ticks {
+        let x = x_pixels.start + ((t - x_min) as f64 / span * width).round() as i32;
+        root.draw(&PathElement::new(
+            vec![(x, y_pixels.start), (x, y_pixels.end)],
+            theme.grid,
+        ))
+        .ok()?;
+        root.draw(&PathElement::new(
+            vec![(x, y_pixels.end), (x, y_pixels.end + scaled(5.0))],
+            theme.axis,
+        ))
+        .ok()?;
+        // A label that would stick out of the canvas is left out (its tick stays).
+        let label = format_local(t, format);
+        let (label_width, _) = root.estimate_text_size(&label, &style).ok()?;
+        let half = i32::try_from(label_width / 2).unwrap_or(0);
+        if x - half >= 0 && x + half <= i32::try_from(root.dim_in_pixel().0).unwrap_or(i32::MAX) {
+            root.draw(&Text::new(
+                label,
+                (x, y_pixels.end + scaled(8.0)),
+                style.clone(),
+            ))
+            .ok()?;
+        }
     }
+    Some(())
 }
 
 /// Sizes the canvas to `css_width` × `css_height` CSS pixels at the device pixel
-/// ratio and draws the series. Returns where the plot area ended up.
-fn draw(
+/// ratio, which it returns; `None` when the canvas is too small to draw on.
+pub(super) fn size_canvas(
     canvas: &HtmlCanvasElement,
-    series: &[Series],
     css_width: f64,
     css_height: f64,
-    theme: &Theme,
-) -> Option<PlotGeometry> {
+) -> Option<f64> {
     if css_width < 50.0 || css_height < 50.0 {
         return None;
     }
@@ -147,6 +186,18 @@ fn draw(
         .max(1.0);
     canvas.set_width((css_width * ratio).round() as u32);
     canvas.set_height((css_height * ratio).round() as u32);
+    Some(ratio)
+}
+
+/// Draws the series as lines over time. Returns where the plot area ended up.
+pub(super) fn draw_lines(
+    canvas: &HtmlCanvasElement,
+    series: &[Series],
+    css_width: f64,
+    css_height: f64,
+    theme: &Theme,
+) -> Option<PlotGeometry> {
+    let ratio = size_canvas(canvas, css_width, css_height)?;
 
     let points = series.iter().flat_map(|s| s.points.iter().copied());
     let (mut x_min, mut x_max, mut y_min, mut y_max) = (i64::MAX, i64::MIN, 0.0_f64, 0.0_f64);
@@ -172,7 +223,6 @@ fn draw(
     let px = |css: f64| (css * ratio).round() as u32;
     let font = |size: f64| ("sans-serif", size * ratio).into_font().color(&theme.text);
     let unit = series.first().map(|s| s.unit.clone()).unwrap_or_default();
-    let format = time_format(x_max - x_min);
 
     let root = CanvasBackend::with_canvas_object(canvas.clone())?.into_drawing_area();
     let mut chart = ChartBuilder::on(&root)
@@ -183,9 +233,13 @@ fn draw(
         .ok()?;
     chart
         .configure_mesh()
-        .x_labels(6)
+        // Time labels and vertical grid lines come from draw_time_axis (plotters
+        // cannot place zero ticks on an integer axis).
+        .x_labels(2)
+        .x_label_formatter(&|_| String::new())
+        .set_tick_mark_size(LabelAreaPosition::Bottom, 0)
+        .disable_x_mesh()
         .y_labels(5)
-        .x_label_formatter(&|t| format_local(*t, format))
         .y_label_formatter(&|v| format_value(*v))
         .x_desc(format!("Time ({})", zone_label(x_max)))
         .y_desc(unit)
@@ -197,6 +251,8 @@ fn draw(
         .light_line_style(TRANSPARENT)
         .draw()
         .ok()?;
+    let plot = chart.plotting_area().get_pixel_range();
+    draw_time_axis(&root, plot, (x_min, x_max), theme, ratio)?;
 
     for (i, s) in series.iter().enumerate() {
         let (r, g, b) = PALETTE[i % PALETTE.len()];
@@ -230,4 +286,127 @@ fn draw(
         pixel_ratio: ratio,
         css_width,
     })
+}
+
+/// Draws stacked bars: over time for [`BarAxis::Time`], one bar per name for
+/// [`BarAxis::Category`]. Returns where the plot area ended up.
+pub(super) fn draw_bars(
+    canvas: &HtmlCanvasElement,
+    bars: &Bars,
+    css_width: f64,
+    css_height: f64,
+    theme: &Theme,
+) -> Option<PlotGeometry> {
+    let ratio = size_canvas(canvas, css_width, css_height)?;
+    if bars.is_empty() {
+        return None;
+    }
+    let y_max = (0..bars.len())
+        .map(|i| bars.total(i))
+        .fold(0.0_f64, f64::max);
+    // Headroom above the highest bar, and at least 1 so an empty range has an axis.
+    let y_max = if y_max <= 0.0 { 1.0 } else { y_max * 1.1 };
+    let (x_min, x_max) = bars.x_range();
+
+    let px = |css: f64| (css * ratio).round() as u32;
+    let font = |size: f64| ("sans-serif", size * ratio).into_font().color(&theme.text);
+    let root = CanvasBackend::with_canvas_object(canvas.clone())?.into_drawing_area();
+    let mut chart = ChartBuilder::on(&root)
+        .margin(px(10.0))
+        .x_label_area_size(px(if bars.compact_axis { 36.0 } else { 52.0 }))
+        .y_label_area_size(px(64.0))
+        .build_cartesian_2d(x_min..x_max, 0.0..y_max)
+        .ok()?;
+
+    let names = match &bars.axis {
+        BarAxis::Category(names) => Some(names),
+        BarAxis::Time { .. } => None,
+    };
+    let x_desc = match names {
+        Some(_) => bars.category_label.clone(),
+        None => format!("Time ({})", zone_label(x_max)),
+    };
+    let x_label = |_: &i64| String::new();
+    let y_label = |v: &f64| format_value(*v);
+    let mut mesh = chart.configure_mesh();
+    mesh.y_labels(if bars.compact_axis { 3 } else { 5 })
+        // Category names and times are drawn below, not at plotters' ticks (and
+        // plotters cannot place zero ticks on an integer axis).
+        .x_labels(2)
+        .x_label_formatter(&x_label)
+        .set_tick_mark_size(LabelAreaPosition::Bottom, 0)
+        .y_label_formatter(&y_label)
+        .y_desc(bars.unit.clone())
+        .label_style(font(12.0))
+        .axis_desc_style(font(12.0))
+        .axis_style(theme.axis)
+        .bold_line_style(theme.grid)
+        .light_line_style(TRANSPARENT)
+        .disable_x_mesh();
+    if !bars.compact_axis {
+        mesh.x_desc(x_desc);
+    }
+    mesh.draw().ok()?;
+
+    let (x_pixels, y_pixels) = chart.plotting_area().get_pixel_range();
+    if names.is_none() {
+        let plot = (x_pixels.clone(), y_pixels.clone());
+        draw_time_axis(&root, plot, (x_min, x_max), theme, ratio)?;
+    }
+    if let Some(names) = names {
+        let width = f64::from(x_pixels.end - x_pixels.start);
+        let style = font(12.0).pos(Pos::new(HPos::Center, VPos::Top));
+        for (i, name) in names.iter().enumerate() {
+            let centre = f64::from(x_pixels.start) + (i as f64 + 0.5) / names.len() as f64 * width;
+            let at = (centre.round() as i32, y_pixels.end + px(6.0) as i32);
+            root.draw(&Text::new(short_label(name), at, style.clone()))
+                .ok()?;
+        }
+    }
+
+    // A category bar is centred on its tick; a time bar covers its bucket.
+    let slot_px = f64::from(px(css_width)) / bars.len() as f64;
+    let gap = if slot_px > 6.0 { px(1.0) } else { 0 };
+    let mut rects = Vec::new();
+    for i in 0..bars.len() {
+        let (left, right) = bars.slot_bounds(i);
+        let mut base = 0.0;
+        for stack in &bars.stacks {
+            let value = stack.values.get(i).copied().unwrap_or(0.0);
+            if value <= 0.0 {
+                continue;
+            }
+            let (r, g, b) = stack.color;
+            let mut rect = Rectangle::new(
+                [(left, base), (right, base + value)],
+                RGBColor(r, g, b).filled(),
+            );
+            rect.set_margin(0, 0, gap, gap);
+            rects.push(rect);
+            base += value;
+        }
+    }
+    chart.draw_series(rects).ok()?;
+    root.present().ok()?;
+
+    Some(PlotGeometry {
+        left: f64::from(x_pixels.start),
+        right: f64::from(x_pixels.end),
+        x_min,
+        x_max,
+        pixel_ratio: ratio,
+        css_width,
+    })
+}
+
+/// A category name short enough for an axis label.
+fn short_label(name: &str) -> String {
+    const MAX: usize = 16;
+    if name.chars().count() <= MAX {
+        name.to_owned()
+    } else {
+        let mut short: String = name.chars().take(MAX - 1).collect();
+        short.push('…');
+        short
+    }
 }

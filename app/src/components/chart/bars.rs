@@ -1,0 +1,453 @@
+//! The bar mode of the chart: stacked bars over time (the logs histogram) or one
+//! bar per name (a `stats ... by field` table). It shares the line chart's canvas
+//! sizing, colour scheme, axes, time zone label and hover read-out, and can report
+//! a range the user drags across (to zoom in).
+
+use leptos::prelude::*;
+
+use super::{format_value, PlotGeometry, Readout};
+use crate::local_time::format_local;
+
+/// Category slots are this many x units wide, so bars can be inset within them on
+/// the chart's integer x axis.
+const CATEGORY_WIDTH: i64 = 1000;
+
+/// What the bars stand on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BarAxis {
+    /// Equal time buckets.
+    Time {
+        /// Start of each bucket (unix ms), oldest first.
+        starts: Vec<i64>,
+        /// Width of every bucket.
+        interval_ms: i64,
+    },
+    /// One bar per name, in this order.
+    Category(Vec<String>),
+}
+
+/// One layer of the stacked bars, e.g. the `error` lines of every bucket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BarStack {
+    /// The legend entry.
+    pub name: String,
+    /// Fill colour (RGB).
+    pub color: (u8, u8, u8),
+    /// One value per slot of the axis.
+    pub values: Vec<f64>,
+}
+
+/// Everything a bar chart draws.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bars {
+    /// The slots.
+    pub axis: BarAxis,
+    /// Layers, bottom first.
+    pub stacks: Vec<BarStack>,
+    /// The y axis' label, e.g. "Lines".
+    pub unit: String,
+    /// The x axis' label for categories (times get "Time (zone)").
+    pub category_label: String,
+    /// A low chart: fewer y ticks and no x axis title.
+    pub compact_axis: bool,
+}
+
+impl Bars {
+    /// The number of slots.
+    pub fn len(&self) -> usize {
+        match &self.axis {
+            BarAxis::Time { starts, .. } => starts.len(),
+            BarAxis::Category(names) => names.len(),
+        }
+    }
+
+    /// Whether there are no slots at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether any bar has a height.
+    pub fn has_data(&self) -> bool {
+        self.stacks
+            .iter()
+            .any(|s| s.values.iter().any(|v| *v > 0.0))
+    }
+
+    /// The height of slot `i`, all layers together.
+    pub fn total(&self, i: usize) -> f64 {
+        self.stacks
+            .iter()
+            .filter_map(|s| s.values.get(i))
+            .filter(|v| **v > 0.0)
+            .sum()
+    }
+
+    /// The x axis' extent: times in unix ms, or category slots.
+    pub fn x_range(&self) -> (i64, i64) {
+        match &self.axis {
+            BarAxis::Time {
+                starts,
+                interval_ms,
+            } => match (starts.first(), starts.last()) {
+                (Some(first), Some(last)) => (*first, last + interval_ms.max(&1)),
+                _ => (0, 1),
+            },
+            BarAxis::Category(names) => (0, CATEGORY_WIDTH * names.len().max(1) as i64),
+        }
+    }
+
+    /// Where slot `i`'s bar goes on the x axis.
+    pub fn slot_bounds(&self, i: usize) -> (i64, i64) {
+        match &self.axis {
+            BarAxis::Time {
+                starts,
+                interval_ms,
+            } => {
+                let start = starts.get(i).copied().unwrap_or_default();
+                (start, start + interval_ms)
+            }
+            BarAxis::Category(_) => {
+                let start = CATEGORY_WIDTH * i as i64;
+                (start + CATEGORY_WIDTH / 6, start + CATEGORY_WIDTH * 5 / 6)
+            }
+        }
+    }
+
+    /// The slot under x (an x axis value), if any.
+    pub fn slot_at(&self, x: i64) -> Option<usize> {
+        match &self.axis {
+            BarAxis::Time {
+                starts,
+                interval_ms,
+            } => starts
+                .iter()
+                .position(|start| x >= *start && x < start + interval_ms),
+            BarAxis::Category(names) => {
+                let i = usize::try_from(x.div_euclid(CATEGORY_WIDTH)).ok()?;
+                (i < names.len()).then_some(i)
+            }
+        }
+    }
+
+    /// The slot's name in the read-out: its time span, or the category.
+    fn slot_label(&self, i: usize) -> String {
+        match &self.axis {
+            BarAxis::Time {
+                starts,
+                interval_ms,
+            } => {
+                let start = starts.get(i).copied().unwrap_or_default();
+                format!(
+                    "{} – {}",
+                    format_local(start, "%Y-%m-%d %H:%M:%S"),
+                    format_local(start + interval_ms, "%H:%M:%S")
+                )
+            }
+            BarAxis::Category(names) => names.get(i).cloned().unwrap_or_default(),
+        }
+    }
+}
+
+/// Maps CSS pixel `x` over the canvas to an x axis value, clamped to the plot.
+fn x_value(geometry: &PlotGeometry, x: f64) -> i64 {
+    let width = (geometry.right - geometry.left).max(1.0);
+    let fraction = ((x * geometry.pixel_ratio - geometry.left) / width).clamp(0.0, 1.0);
+    geometry.x_min + (fraction * (geometry.x_max - geometry.x_min) as f64).round() as i64
+}
+
+/// The read-out for the mouse at (`x`, `y`): the slot's layers and total. The line
+/// indexes point into `bars.stacks`.
+pub fn bar_readout(geometry: &PlotGeometry, bars: &Bars, x: f64, y: f64) -> Option<Readout> {
+    let px = x * geometry.pixel_ratio;
+    if px < geometry.left || px > geometry.right {
+        return None;
+    }
+    let slot = bars.slot_at(x_value(geometry, x))?;
+    let mut lines: Vec<(usize, String)> = bars
+        .stacks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let value = s.values.get(slot).copied().unwrap_or(0.0);
+            (value > 0.0).then(|| (i, format!("{}: {}", s.name, format_value(value))))
+        })
+        .collect();
+    if bars.stacks.len() > 1 {
+        lines.push((
+            usize::MAX,
+            format!("total: {}", format_value(bars.total(slot))),
+        ));
+    }
+    let (start, end) = bars.slot_bounds(slot);
+    let span = (geometry.x_max - geometry.x_min).max(1) as f64;
+    let centre = (start + end) as f64 / 2.0;
+    let guide =
+        geometry.left + (centre - geometry.x_min as f64) / span * (geometry.right - geometry.left);
+    let left = if x > geometry.css_width / 2.0 {
+        x - 220.0
+    } else {
+        x + 14.0
+    };
+    Some(Readout {
+        left: left.max(0.0),
+        top: (y + 10.0).max(0.0),
+        guide: guide / geometry.pixel_ratio,
+        time: bars.slot_label(slot),
+        lines,
+    })
+}
+
+/// CSS colour of an RGB triple.
+fn css_color((r, g, b): (u8, u8, u8)) -> String {
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+/// A bar chart with legend and hover read-out; with `on_select`, dragging across a
+/// time axis reports the range (unix ms, start and end).
+#[component]
+pub fn BarChart(
+    /// The bars; the chart redraws when they change.
+    #[prop(into)]
+    bars: Signal<Bars>,
+    /// What the chart shows, for screen readers.
+    #[prop(into)]
+    label: String,
+    /// Called with the time range dragged across.
+    #[prop(optional, into)]
+    on_select: Option<Callback<(i64, i64)>>,
+    /// What to say when every bar is empty.
+    #[prop(into, default = "No data in this range".into())]
+    empty: String,
+    /// A low chart (the histogram above a table).
+    #[prop(optional)]
+    compact: bool,
+) -> impl IntoView {
+    let container = NodeRef::<leptos::html::Div>::new();
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    let geometry = StoredValue::new(None::<PlotGeometry>);
+    let hover = RwSignal::new(None::<Readout>);
+    // Drag start and current position, CSS pixels.
+    let drag = RwSignal::new(None::<(f64, f64)>);
+    let has_data = Memo::new(move |_| bars.with(Bars::has_data));
+    let zoomable = on_select.is_some();
+
+    #[cfg(feature = "hydrate")]
+    super::render::attach(container, canvas, geometry, move |c, w, h, theme| {
+        bars.with(|b| super::render::draw_bars(c, b, w, h, theme))
+    });
+
+    let on_down = move |ev: leptos::ev::MouseEvent| {
+        if zoomable && ev.button() == 0 {
+            ev.prevent_default();
+            let x = f64::from(ev.offset_x());
+            drag.set(Some((x, x)));
+        }
+    };
+    let on_move = move |ev: leptos::ev::MouseEvent| {
+        let (x, y) = (f64::from(ev.offset_x()), f64::from(ev.offset_y()));
+        if let Some((start, _)) = drag.get_untracked() {
+            drag.set(Some((start, x)));
+        }
+        let found = geometry
+            .get_value()
+            .and_then(|g| bars.with_untracked(|b| bar_readout(&g, b, x, y)));
+        hover.set(found);
+    };
+    let on_up = move |_: leptos::ev::MouseEvent| {
+        let (Some((start, end)), Some(g), Some(select)) =
+            (drag.get_untracked(), geometry.get_value(), on_select)
+        else {
+            drag.set(None);
+            return;
+        };
+        drag.set(None);
+        if (end - start).abs() >= 5.0 {
+            let (a, b) = (x_value(&g, start), x_value(&g, end));
+            if a != b {
+                select.run((a.min(b), a.max(b)));
+            }
+        }
+    };
+
+    let legend = move || {
+        bars.with(|b| {
+            b.stacks
+                .iter()
+                .map(|s| {
+                    view! {
+                        <li>
+                            <span class="swatch" style:background=css_color(s.color)></span>
+                            {s.name.clone()}
+                        </li>
+                    }
+                })
+                .collect_view()
+        })
+    };
+
+    let color_of =
+        move |i: usize| bars.with_untracked(|b| b.stacks.get(i).map(|s| css_color(s.color)));
+    let overlay = move || {
+        if drag.get().is_some() {
+            return None;
+        }
+        hover.get().map(|r| {
+            let lines = r
+                .lines
+                .into_iter()
+                .map(|(i, text)| {
+                    let swatch = color_of(i)
+                        .map(|c| view! { <span class="swatch" style:background=c></span> });
+                    view! { <div>{swatch}{text}</div> }
+                })
+                .collect_view();
+            view! {
+                <div class="chart-guide" style:left=format!("{}px", r.guide)></div>
+                <div
+                    class="chart-readout"
+                    style:left=format!("{}px", r.left)
+                    style:top=format!("{}px", r.top)
+                >
+                    <div class="chart-readout-time">{r.time}</div>
+                    {lines}
+                </div>
+            }
+        })
+    };
+    let selection = move || {
+        drag.get().map(|(start, end)| {
+            view! {
+                <div
+                    class="chart-selection"
+                    style:left=format!("{}px", start.min(end))
+                    style:width=format!("{}px", (end - start).abs())
+                ></div>
+            }
+        })
+    };
+
+    // Its own view (type-erased) keeps the component's view type small enough for
+    // the compiler.
+    let canvas_view = move || {
+        view! {
+            <canvas
+                node_ref=canvas
+                role="img"
+                aria-label=label.clone()
+                on:mousedown=on_down
+                on:mousemove=on_move
+                on:mouseup=on_up
+                on:mouseleave=move |_| {
+                    hover.set(None);
+                    drag.set(None);
+                }
+            ></canvas>
+        }
+        .into_any()
+    };
+    let wrap_class = if compact {
+        "chart-canvas-wrap compact"
+    } else {
+        "chart-canvas-wrap"
+    };
+    let empty_class = if compact {
+        "empty chart-empty compact"
+    } else {
+        "empty chart-empty"
+    };
+    let chart_body = move || {
+        view! {
+            <ul class="chart-legend">{legend}</ul>
+            <div class=wrap_class node_ref=container>
+                {canvas_view()}
+                {selection}
+                {overlay}
+            </div>
+        }
+        .into_any()
+    };
+    view! {
+        <figure class="chart" class:zoomable=zoomable>
+            <Show
+                when=move || has_data.get()
+                fallback=move || view! { <p class=empty_class>{empty.clone()}</p> }
+            >
+                {chart_body()}
+            </Show>
+        </figure>
+    }
+    .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn histogram() -> Bars {
+        Bars {
+            axis: BarAxis::Time {
+                starts: vec![0, 60_000, 120_000],
+                interval_ms: 60_000,
+            },
+            stacks: vec![
+                BarStack {
+                    name: "info".into(),
+                    color: (0, 0, 255),
+                    values: vec![1.0, 0.0, 4.0],
+                },
+                BarStack {
+                    name: "error".into(),
+                    color: (255, 0, 0),
+                    values: vec![2.0, 0.0, 0.0],
+                },
+            ],
+            unit: "Lines".into(),
+            category_label: String::new(),
+            compact_axis: true,
+        }
+    }
+
+    #[test]
+    fn time_slots_cover_their_buckets() {
+        let bars = histogram();
+        assert_eq!(bars.x_range(), (0, 180_000));
+        assert_eq!(bars.slot_at(59_999), Some(0));
+        assert_eq!(bars.slot_at(60_000), Some(1));
+        assert_eq!(bars.slot_at(180_000), None);
+        assert_eq!(bars.total(0), 3.0);
+        assert!(bars.has_data());
+    }
+
+    #[test]
+    fn the_readout_lists_the_layers_of_the_bar_under_the_mouse() {
+        let bars = histogram();
+        let geometry = PlotGeometry {
+            left: 0.0,
+            right: 300.0,
+            x_min: 0,
+            x_max: 180_000,
+            pixel_ratio: 1.0,
+            css_width: 300.0,
+        };
+        let lines = bar_readout(&geometry, &bars, 50.0, 0.0).map(|r| r.lines);
+        assert_eq!(
+            lines,
+            Some(vec![
+                (0, "info: 1".to_owned()),
+                (1, "error: 2".to_owned()),
+                (usize::MAX, "total: 3".to_owned()),
+            ])
+        );
+    }
+
+    #[test]
+    fn category_slots_are_found_by_position() {
+        let bars = Bars {
+            axis: BarAxis::Category(vec!["api".into(), "web".into()]),
+            ..histogram()
+        };
+        assert_eq!(bars.x_range(), (0, 2000));
+        assert_eq!(bars.slot_at(1500), Some(1));
+        assert_eq!(bars.slot_at(2500), None);
+    }
+}
