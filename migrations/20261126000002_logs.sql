@@ -32,10 +32,12 @@ alter sequence log_entry_log_id_seq owned by log_entry.log_id;
 
 create table log_entry_default partition of log_entry default;
 
--- Newest-first listing and keyset pagination within a project.
+-- Indexes are chosen by measurement (`sightline bench`, README): every index
+-- costs ingest throughput. Newest-first listing, keyset pagination and every
+-- first page of a search walk this one; counts by level and service read
+-- log_count_minute below instead of the lines.
 create index log_entry_project_ts_idx on log_entry (project_id, ts desc, log_id desc);
--- Filters on the hot fields.
-create index log_entry_project_service_ts_idx on log_entry (project_id, service, ts desc);
+-- "The logs of this trace" (errors and traces link here).
 create index log_entry_trace_id_idx on log_entry (trace_id) where trace_id is not null;
 
 -- Lines per minute, project, level and service, kept by the batch writer in the

@@ -109,8 +109,8 @@ impl Lines {
         self.next() % n
     }
 
-    /// One line as a JSON object, timestamped within the 24 h before `now_ms`.
-    fn line(&mut self, now_ms: i64) -> Value {
+    /// One line as a JSON object, timestamped `ts_ms`.
+    fn line(&mut self, ts_ms: i64) -> Value {
         let level = match self.below(100) {
             0..=9 => "debug",
             10..=79 => "info",
@@ -132,7 +132,7 @@ impl Lines {
             self.next() as u32,
         );
         let mut object = json!({
-            "ts": now_ms - self.below(24 * 3600 * 1000) as i64,
+            "ts": ts_ms,
             "level": level,
             "service": SERVICES[self.below(8) as usize],
             "host": format!("host-{}", self.below(16)),
@@ -150,15 +150,48 @@ impl Lines {
         object
     }
 
-    /// `n` lines as NDJSON.
-    fn ndjson(&mut self, n: usize, now_ms: i64) -> String {
+    /// `n` lines as NDJSON, timestamps from `clock`.
+    fn ndjson(&mut self, n: usize, clock: &mut Clock) -> String {
         let mut out = String::with_capacity(n * 330);
         for _ in 0..n {
-            out.push_str(&self.line(now_ms).to_string());
+            out.push_str(&self.line(clock.tick()).to_string());
             out.push('\n');
         }
         out
     }
+}
+
+/// Timestamps as services emit them: in order, the `total` lines of all clients
+/// evenly spread over the 24 h before `now_ms`, client `c` taking every
+/// `clients`-th one. (Lines arrive roughly in time order, which is also what
+/// keeps the per-minute counts small per batch.)
+struct Clock {
+    next: u64,
+    stride: u64,
+    total: u64,
+    start_ms: i64,
+}
+
+impl Clock {
+    fn new(client: usize, clients: usize, total: usize, now_ms: i64) -> Clock {
+        Clock {
+            next: client as u64,
+            stride: clients as u64,
+            total: total.max(1) as u64,
+            start_ms: now_ms - DAY_MS,
+        }
+    }
+
+    fn tick(&mut self) -> i64 {
+        let ts = self.start_ms + (self.next * DAY_MS as u64 / self.total) as i64;
+        self.next += self.stride;
+        ts
+    }
+}
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+impl Lines {
 }
 
 /// Runs the benchmark and prints the table.
@@ -215,7 +248,7 @@ async fn measure(
     println!(
         "Sightline logs benchmark: {} lines of ~{} bytes, {} HTTP clients x {} lines a request",
         options.lines,
-        Lines(7).ndjson(1000, now_ms).len() / 1000,
+        Lines(7).ndjson(1000, &mut Clock::new(0, 1, 1000, now_ms)).len() / 1000,
         options.clients,
         options.batch
     );
@@ -313,6 +346,26 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// The request bodies of each client, generated before the clock starts so that
+/// only Sightline and PostgreSQL are measured.
+fn request_bodies(options: BenchOptions, now_ms: i64) -> Vec<Vec<String>> {
+    let per_client = options.lines.div_ceil(options.clients);
+    (0..options.clients)
+        .map(|c| {
+            let mut generator = Lines(0x9e37_79b9_7f4a_7c15 ^ (c as u64 + 1));
+            let mut clock = Clock::new(c, options.clients, options.lines, now_ms);
+            let mut left = per_client.min(options.lines.saturating_sub(c * per_client));
+            let mut bodies = Vec::new();
+            while left > 0 {
+                let n = options.batch.min(left);
+                bodies.push(generator.ndjson(n, &mut clock));
+                left -= n;
+            }
+            bodies
+        })
+        .collect()
+}
+
 async fn ingest_over_http(
     base: &str,
     key: &str,
@@ -320,23 +373,17 @@ async fn ingest_over_http(
     now_ms: i64,
 ) -> anyhow::Result<f64> {
     let client = reqwest::Client::new();
+    let bodies = request_bodies(options, now_ms);
     let started = Instant::now();
     let mut tasks = Vec::new();
-    let per_client = options.lines.div_ceil(options.clients);
-    for c in 0..options.clients {
+    for bodies in bodies {
         let (client, url, key) = (
             client.clone(),
             format!("{base}/api/v1/ingest/logs"),
             key.to_string(),
         );
-        let lines = per_client.min(options.lines.saturating_sub(c * per_client));
-        let batch = options.batch;
         tasks.push(tokio::spawn(async move {
-            let mut generator = Lines(0x9e37_79b9_7f4a_7c15 ^ (c as u64 + 1));
-            let mut sent = 0;
-            while sent < lines {
-                let n = batch.min(lines - sent);
-                let body = generator.ndjson(n, now_ms);
+            for body in bodies {
                 loop {
                     let response = client
                         .post(&url)
@@ -354,7 +401,6 @@ async fn ingest_over_http(
                         }
                     }
                 }
-                sent += n;
             }
             Ok::<_, anyhow::Error>(())
         }));
@@ -369,33 +415,41 @@ async fn raw_copy(pool: &PgPool, options: BenchOptions, now_ms: i64) -> anyhow::
     sqlx::query("create table bench_copy (like log_entry including defaults)")
         .execute(pool)
         .await?;
+    // Encode first (as the writer would), so that only COPY is timed.
+    let per_connection = options.lines.div_ceil(2);
+    let mut buffers: Vec<Vec<String>> = Vec::new();
+    for c in 0..2usize {
+        let mut generator = Lines(0x51_7cc1_b727_220a ^ (c as u64 + 1));
+        let mut clock = Clock::new(c, 2, options.lines, now_ms);
+        let mut left = per_connection.min(options.lines.saturating_sub(c * per_connection));
+        let mut id = 1 + c as i64 * 1_000_000_000;
+        let mut chunks = Vec::new();
+        while left > 0 {
+            let n = (options.batch.max(1000) * 10).min(left);
+            let mut buffer = String::with_capacity(n * 330);
+            for _ in 0..n {
+                let record = LogRecord::from_json(generator.line(clock.tick()), Utc::now())
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                encode_row(&mut buffer, 1, id, &record);
+                id += 1;
+            }
+            chunks.push(buffer);
+            left -= n;
+        }
+        buffers.push(chunks);
+    }
     let started = Instant::now();
     let mut tasks = Vec::new();
-    let per_connection = options.lines.div_ceil(2);
-    for c in 0..2usize {
+    for chunks in buffers {
         let pool = pool.clone();
-        let lines = per_connection.min(options.lines.saturating_sub(c * per_connection));
-        let batch = options.batch.max(1000) * 10;
         tasks.push(tokio::spawn(async move {
-            let mut generator = Lines(0x51_7cc1_b727_220a ^ (c as u64 + 1));
             let mut conn = pool.acquire().await?;
-            let mut done = 0;
-            let mut id = 1 + c as i64 * 1_000_000_000;
-            while done < lines {
-                let n = batch.min(lines - done);
-                let mut buffer = String::with_capacity(n * 330);
-                for _ in 0..n {
-                    let record = LogRecord::from_json(generator.line(now_ms), Utc::now())
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
-                    encode_row(&mut buffer, 1, id, &record);
-                    id += 1;
-                }
+            for buffer in chunks {
                 let mut copy = conn
                     .copy_in_raw("copy bench_copy (project_id, log_id, ts, level, service, host, message, trace_id, span_id, attributes) from stdin")
                     .await?;
                 copy.send(buffer.into_bytes()).await?;
                 copy.finish().await?;
-                done += n;
             }
             Ok::<_, anyhow::Error>(())
         }));
@@ -403,5 +457,10 @@ async fn raw_copy(pool: &PgPool, options: BenchOptions, now_ms: i64) -> anyhow::
     for task in tasks {
         task.await??;
     }
-    Ok(options.lines as f64 / started.elapsed().as_secs_f64())
+    let rate = options.lines as f64 / started.elapsed().as_secs_f64();
+    let copied: i64 = sqlx::query_scalar("select count(*) from bench_copy")
+        .fetch_one(pool)
+        .await?;
+    anyhow::ensure!(copied as usize == options.lines, "copied {copied} of {} lines", options.lines);
+    Ok(rate)
 }

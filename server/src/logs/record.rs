@@ -93,8 +93,7 @@ impl LogRecord {
     /// Enforces the limits and removes what PostgreSQL cannot store (NUL
     /// characters), so that a record that passed never fails its batch's COPY.
     pub fn sanitise(&mut self) -> Result<(), RecordError> {
-        let year = self.ts.format("%Y").to_string();
-        if !(1970..=9999).contains(&year.parse::<i32>().unwrap_or(0)) {
+        if !(1970..=9999).contains(&chrono::Datelike::year(&self.ts)) {
             return Err(RecordError(format!(
                 "timestamp {} is outside 1970–9999",
                 self.ts.to_rfc3339()
@@ -127,14 +126,19 @@ impl LogRecord {
             }
         }
         let mut leaves = 0;
-        let attributes = std::mem::take(&mut self.attributes);
-        let mut clean = Map::with_capacity(attributes.len());
-        for (mut key, mut value) in attributes {
-            strip_nul(&mut key);
-            sanitise_value(&mut value, 1, &mut leaves)?;
-            clean.insert(key, value);
+        // Keys with NUL are rare: rebuild the map only when there is one.
+        if self.attributes.keys().any(|k| k.contains('\0')) {
+            self.attributes = std::mem::take(&mut self.attributes)
+                .into_iter()
+                .map(|(mut key, value)| {
+                    strip_nul(&mut key);
+                    (key, value)
+                })
+                .collect();
         }
-        self.attributes = clean;
+        for value in self.attributes.values_mut() {
+            sanitise_value(value, 1, &mut leaves)?;
+        }
         Ok(())
     }
 }
@@ -147,11 +151,17 @@ fn sanitise_value(value: &mut Value, depth: usize, leaves: &mut usize) -> Result
     }
     match value {
         Value::Object(map) => {
-            let old = std::mem::take(map);
-            for (mut key, mut v) in old {
-                strip_nul(&mut key);
-                sanitise_value(&mut v, depth + 1, leaves)?;
-                map.insert(key, v);
+            if map.keys().any(|k| k.contains('\0')) {
+                *map = std::mem::take(map)
+                    .into_iter()
+                    .map(|(mut key, v)| {
+                        strip_nul(&mut key);
+                        (key, v)
+                    })
+                    .collect();
+            }
+            for v in map.values_mut() {
+                sanitise_value(v, depth + 1, leaves)?;
             }
         }
         Value::Array(items) => {
