@@ -6,54 +6,16 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import net from 'node:net';
-import { chromium } from 'playwright-core';
+import { startServer, launchChromium, hydrated } from './harness.mjs';
 
-const BIN = process.env.SIGHTLINE_BIN ?? '../../target/debug/sightline';
-const SITE_ROOT = process.env.SIGHTLINE_SITE_ROOT ?? '../../target/site';
-const DATABASE_URL = process.env.DATABASE_URL;
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const EMAIL = 'admin@example.com';
 const PASSWORD = 'a long passphrase';
 
 let server;
 let browser;
 let base;
-let env;
 let ingestKey;
-let serverLog = '';
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitReady(url, ms) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    try {
-      const r = await fetch(`${url}/readyz`);
-      if (r.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`server not ready within ${ms} ms:\n${serverLog}`);
-}
-
-/** Runs a one-off command of the binary against the test database. */
-function sightline(args, input) {
-  return execFileSync(BIN, args, { env, input, encoding: 'utf8' });
-}
 
 /** Sends log lines through the native ingest endpoint. */
 async function ingest(lines) {
@@ -68,24 +30,9 @@ async function ingest(lines) {
 }
 
 before(async () => {
-  assert.ok(DATABASE_URL, 'DATABASE_URL must point at the test PostgreSQL');
-  const db = new URL(DATABASE_URL);
-  execFileSync('psql', [DATABASE_URL, '-q', '-c', 'drop database if exists sightline_logs_browser', '-c', 'create database sightline_logs_browser']);
-  db.pathname = '/sightline_logs_browser';
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  env = {
-    ...process.env,
-    SIGHTLINE_DATABASE_URL: db.toString(),
-    SIGHTLINE_LISTEN: `127.0.0.1:${port}`,
-    SIGHTLINE_PUBLIC_URL: base,
-    SIGHTLINE_LOG_FORMAT: 'json',
-    LEPTOS_SITE_ROOT: SITE_ROOT,
-  };
-  server = spawn(BIN, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  server.stdout.on('data', (d) => { serverLog += d; });
-  server.stderr.on('data', (d) => { serverLog += d; });
-  await waitReady(base, 60_000);
+  server = await startServer('sightline_logs_browser');
+  base = server.base;
+  const sightline = server.sightline;
 
   // The server has migrated the database: add the admin and the project.
   sightline(['user', 'create', '--email', EMAIL, '--role', 'admin', '--password-stdin'], `${PASSWORD}\n`);
@@ -114,22 +61,14 @@ before(async () => {
     user: { id: 'u-42' },
   });
   await ingest(lines);
-
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic',
-      '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill('SIGTERM');
+  server?.stop();
 });
 
-async function hydrated(page) {
-  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 20_000 });
-}
 
 async function rowCount(page, count) {
   await page.waitForFunction((n) => document.querySelectorAll('tr.log-row').length === n, count, { timeout: 15_000 });
@@ -245,7 +184,7 @@ test('a user searches, filters, aggregates and tails logs', async () => {
   } catch (error) {
     mkdirSync('artifacts', { recursive: true });
     await page.screenshot({ path: 'artifacts/logs-failure.png', fullPage: true }).catch(() => {});
-    console.error(`screenshot: tests/browser/artifacts/logs-failure.png; page errors: ${problems.join('\n')}\nserver log tail:\n${serverLog.slice(-3000)}`);
+    console.error(`screenshot: tests/browser/artifacts/logs-failure.png; page errors: ${problems.join('\n')}\nserver log tail:\n${server.logTail()}`);
     throw error;
   } finally {
     await page.close();

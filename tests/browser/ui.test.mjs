@@ -5,77 +5,22 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import net from 'node:net';
-import { chromium } from 'playwright-core';
-
-const BIN = process.env.SIGHTLINE_BIN ?? '../../target/debug/sightline';
-const SITE_ROOT = process.env.SIGHTLINE_SITE_ROOT ?? '../../target/site';
-const DATABASE_URL = process.env.DATABASE_URL;
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+import { startServer, launchChromium, hydrated } from './harness.mjs';
 
 let server;
 let browser;
 let base;
-let serverLog = '';
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitReady(url, ms) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    try {
-      const r = await fetch(`${url}/readyz`);
-      if (r.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`server not ready within ${ms} ms:\n${serverLog}`);
-}
 
 before(async () => {
-  assert.ok(DATABASE_URL, 'DATABASE_URL must point at the test PostgreSQL');
-  const db = new URL(DATABASE_URL);
-  execFileSync('psql', [DATABASE_URL, '-q', '-c', 'drop database if exists sightline_browser', '-c', 'create database sightline_browser']);
-  db.pathname = '/sightline_browser';
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(BIN, ['serve'], {
-    env: {
-      ...process.env,
-      SIGHTLINE_DATABASE_URL: db.toString(),
-      SIGHTLINE_LISTEN: `127.0.0.1:${port}`,
-      SIGHTLINE_PUBLIC_URL: base,
-      SIGHTLINE_LOG_FORMAT: 'json',
-      LEPTOS_SITE_ROOT: SITE_ROOT,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  server.stdout.on('data', (d) => { serverLog += d; });
-  server.stderr.on('data', (d) => { serverLog += d; });
-  await waitReady(base, 60_000);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic',
-      '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  server = await startServer('sightline_browser');
+  base = server.base;
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill('SIGTERM');
+  server?.stop();
 });
 
 const SIDEBAR = [
@@ -83,10 +28,6 @@ const SIDEBAR = [
   ['/analytics', 'Analytics'], ['/dashboards', 'Dashboards'], ['/alerts', 'Alerts'], ['/settings', 'Settings'],
   ['/', 'Overview'],
 ];
-
-async function hydrated(page) {
-  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 20_000 });
-}
 
 async function heading(page, text) {
   await page.waitForFunction((t) => document.querySelector('h1')?.textContent?.trim() === t, text, { timeout: 15_000 });
