@@ -8,7 +8,7 @@
 
 mod common;
 
-use std::{io::Write, time::Duration};
+use std::io::Write;
 
 use axum::{
     body::Body,
@@ -562,14 +562,13 @@ async fn a_full_queue_rejects_the_bulk_with_429(pool: PgPool) {
         let router = app.clone_router();
         tokio::spawn(async move { tower::ServiceExt::oneshot(router, request).await })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let second = app
-        .send(bulk(
-            "/_bulk",
-            &key,
-            "{\"create\":{\"_index\":\"i\"}}\n{\"message\":\"one more\"}\n",
-        ))
-        .await;
+    common::wait_for_blocked_copy(&pool).await;
+    let second = common::answered_at_once(app.send(bulk(
+        "/_bulk",
+        &key,
+        "{\"create\":{\"_index\":\"i\"}}\n{\"message\":\"one more\"}\n",
+    )))
+    .await;
     assert_eq!(
         second.status,
         StatusCode::TOO_MANY_REQUESTS,

@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::{io::Write, time::Duration};
+use std::io::Write;
 
 use axum::{
     body::Body,
@@ -563,9 +563,9 @@ async fn a_full_queue_answers_429_with_retry_after(pool: PgPool) {
         let router = app.clone_router();
         tokio::spawn(async move { tower::ServiceExt::oneshot(router, request).await })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    common::wait_for_blocked_copy(&pool).await;
     let one = json!({"streams": [{"stream": {"a": "b"}, "values": [[t, "one more"]]}]});
-    let second = app.send(push_json(&key, &one)).await;
+    let second = common::answered_at_once(app.send(push_json(&key, &one))).await;
     assert_plain_error(&second, StatusCode::TOO_MANY_REQUESTS, "retry");
     assert_eq!(second.headers[header::RETRY_AFTER], "1");
 

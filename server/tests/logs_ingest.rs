@@ -257,14 +257,13 @@ async fn a_full_queue_answers_429_with_retry_after(pool: PgPool) {
         let router = app.clone_router();
         tokio::spawn(async move { tower::ServiceExt::oneshot(router, app_request).await })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let second = app
-        .send(ingest(
-            &key,
-            json!({"message": "one more"}).to_string(),
-            &[],
-        ))
-        .await;
+    common::wait_for_blocked_copy(&pool).await;
+    let second = common::answered_at_once(app.send(ingest(
+        &key,
+        json!({"message": "one more"}).to_string(),
+        &[],
+    )))
+    .await;
     assert_eq!(
         second.status,
         StatusCode::TOO_MANY_REQUESTS,

@@ -231,6 +231,40 @@ pub async fn run_python(script: &str, args: &[&str]) -> String {
     stdout
 }
 
+/// Overload tests hold `log_entry` locked so that a first big request sits in its
+/// COPY holding the whole ingest budget; this waits until it does (so that a
+/// second request finds the queue full), instead of guessing with a sleep.
+pub async fn wait_for_blocked_copy(pool: &PgPool) {
+    let started = std::time::Instant::now();
+    loop {
+        let waiting: bool = sqlx::query_scalar(
+            "select exists(select 1 from pg_stat_activity
+             where query like 'copy log_entry%' and wait_event_type = 'Lock')",
+        )
+        .fetch_one(pool)
+        .await
+        .expect("pg_stat_activity");
+        if waiting {
+            return;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the first batch never reached its COPY"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// A request that must be answered at once (e.g. refused by a full queue), not
+/// wait behind a lock: fails the test after 10 s instead of hanging.
+pub async fn answered_at_once<F: std::future::Future<Output = TestResponse>>(
+    request: F,
+) -> TestResponse {
+    tokio::time::timeout(std::time::Duration::from_secs(10), request)
+        .await
+        .expect("answered within 10 s")
+}
+
 /// Reads the session and CSRF cookies a login or setup response sets.
 pub fn session_from(response: &TestResponse) -> Auth {
     let mut cookie = None;
