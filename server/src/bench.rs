@@ -191,8 +191,7 @@ impl Clock {
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
-impl Lines {
-}
+impl Lines {}
 
 /// Runs the benchmark and prints the table.
 pub async fn run(config: Config, options: BenchOptions) -> anyhow::Result<()> {
@@ -248,7 +247,10 @@ async fn measure(
     println!(
         "Sightline logs benchmark: {} lines of ~{} bytes, {} HTTP clients x {} lines a request",
         options.lines,
-        Lines(7).ndjson(1000, &mut Clock::new(0, 1, 1000, now_ms)).len() / 1000,
+        Lines(7)
+            .ndjson(1000, &mut Clock::new(0, 1, 1000, now_ms))
+            .len()
+            / 1000,
         options.clients,
         options.batch
     );
@@ -461,6 +463,10 @@ async fn raw_copy(pool: &PgPool, options: BenchOptions, now_ms: i64) -> anyhow::
     let copied: i64 = sqlx::query_scalar("select count(*) from bench_copy")
         .fetch_one(pool)
         .await?;
-    anyhow::ensure!(copied as usize == options.lines, "copied {copied} of {} lines", options.lines);
+    anyhow::ensure!(
+        copied as usize == options.lines,
+        "copied {copied} of {} lines",
+        options.lines
+    );
     Ok(rate)
 }

@@ -96,7 +96,9 @@ async fn login(
                 .bind(ip.map(|ip| ip.to_string()))
                 .execute(&state.pool)
                 .await?;
-            tracing::info!(client.ip = ?ip, "failed login");
+            // Addresses are personal data: count, do not log them.
+            metrics::counter!("auth_failed_logins_total").increment(1);
+            tracing::info!("failed login");
             return Err(ApiError::Unauthorized("wrong e-mail or password".into()));
         }
     };

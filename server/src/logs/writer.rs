@@ -328,7 +328,10 @@ fn push_optional(out: &mut String, value: Option<&str>) {
 
 /// Escapes the characters COPY's text format gives meaning to.
 fn push_text(out: &mut String, value: &str) {
-    if !value.bytes().any(|b| matches!(b, b'\\' | b'\n' | b'\r' | b'\t')) {
+    if !value
+        .bytes()
+        .any(|b| matches!(b, b'\\' | b'\n' | b'\r' | b'\t'))
+    {
         out.push_str(value);
         return;
     }
