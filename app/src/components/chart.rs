@@ -67,6 +67,31 @@ pub struct Readout {
     pub lines: Vec<(usize, String)>,
 }
 
+/// The hover read-out of every chart: a guide line at the nearest point and a box
+/// with its time and one line per series, with the series' colour when it has one.
+pub fn readout_view(readout: Readout, color_of: impl Fn(usize) -> Option<String>) -> impl IntoView {
+    let lines = readout
+        .lines
+        .into_iter()
+        .map(|(i, text)| {
+            let swatch =
+                color_of(i).map(|c| view! { <span class="swatch" style:background=c></span> });
+            view! { <div>{swatch}{text}</div> }
+        })
+        .collect_view();
+    view! {
+        <div class="chart-guide" style:left=format!("{}px", readout.guide)></div>
+        <div
+            class="chart-readout"
+            style:left=format!("{}px", readout.left)
+            style:top=format!("{}px", readout.top)
+        >
+            <div class="chart-readout-time">{readout.time}</div>
+            {lines}
+        </div>
+    }
+}
+
 /// Where the time axis puts its labels: round local times (every 10 minutes, every
 /// 3 hours, every day at midnight, ...), about `target` of them between `x_min`
 /// and `x_max` (unix ms), and the chrono format that suits their spacing.
@@ -223,31 +248,9 @@ pub fn Chart(
     };
 
     let overlay = move || {
-        hover.get().map(|r| {
-            let lines = r
-                .lines
-                .into_iter()
-                .map(|(i, text)| {
-                    view! {
-                        <div>
-                            <span class="swatch" style:background=series_color(i)></span>
-                            {text}
-                        </div>
-                    }
-                })
-                .collect_view();
-            view! {
-                <div class="chart-guide" style:left=format!("{}px", r.guide)></div>
-                <div
-                    class="chart-readout"
-                    style:left=format!("{}px", r.left)
-                    style:top=format!("{}px", r.top)
-                >
-                    <div class="chart-readout-time">{r.time}</div>
-                    {lines}
-                </div>
-            }
-        })
+        hover
+            .get()
+            .map(|r| readout_view(r, |i| Some(series_color(i))))
     };
 
     view! {

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use super::{format_value, PlotGeometry, Readout};
+use super::{format_value, readout_view, PlotGeometry, Readout};
 use crate::local_time::format_local;
 
 /// Category slots are this many x units wide, so bars can be inset within them on
@@ -291,28 +291,7 @@ pub fn BarChart(
         if drag.get().is_some() {
             return None;
         }
-        hover.get().map(|r| {
-            let lines = r
-                .lines
-                .into_iter()
-                .map(|(i, text)| {
-                    let swatch = color_of(i)
-                        .map(|c| view! { <span class="swatch" style:background=c></span> });
-                    view! { <div>{swatch}{text}</div> }
-                })
-                .collect_view();
-            view! {
-                <div class="chart-guide" style:left=format!("{}px", r.guide)></div>
-                <div
-                    class="chart-readout"
-                    style:left=format!("{}px", r.left)
-                    style:top=format!("{}px", r.top)
-                >
-                    <div class="chart-readout-time">{r.time}</div>
-                    {lines}
-                </div>
-            }
-        })
+        hover.get().map(|r| readout_view(r, color_of))
     };
     let selection = move || {
         drag.get().map(|(start, end)| {

@@ -327,9 +327,23 @@ pub(super) fn draw_bars(
         None => format!("Time ({})", zone_label(x_max)),
     };
     let x_label = |_: &i64| String::new();
-    let y_label = |v: &f64| format_value(*v);
+    // Counts are whole numbers: no "0.5 lines" ticks on a small axis.
+    let integral = (0..bars.len()).all(|i| bars.total(i).fract() == 0.0);
+    let y_label = |v: &f64| {
+        if integral && v.fract() != 0.0 {
+            String::new()
+        } else {
+            format_value(*v)
+        }
+    };
+    let y_ticks = if bars.compact_axis { 3 } else { 5 };
+    let y_ticks = if integral {
+        (y_max.floor() as usize + 1).clamp(2, y_ticks)
+    } else {
+        y_ticks
+    };
     let mut mesh = chart.configure_mesh();
-    mesh.y_labels(if bars.compact_axis { 3 } else { 5 })
+    mesh.y_labels(y_ticks)
         // Category names and times are drawn below, not at plotters' ticks (and
         // plotters cannot place zero ticks on an integer axis).
         .x_labels(2)
