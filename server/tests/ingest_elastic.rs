@@ -544,11 +544,7 @@ async fn a_full_queue_rejects_the_bulk_with_429(pool: PgPool) {
     let app = TestApp::with_env(pool.clone(), &[("SIGHTLINE_INGEST_QUEUE_MB", "1")]);
     let (_, key) = app.project("busy").await;
     // Hold the table so the first bulk cannot commit while the second arrives.
-    let mut blocker = pool.begin().await.expect("begin");
-    sqlx::query("lock table log_entry in access exclusive mode")
-        .execute(&mut *blocker)
-        .await
-        .expect("lock");
+    let blocker = common::lock_log_entry(&pool).await;
     let big: String = (0..2000)
         .map(|i| {
             format!(

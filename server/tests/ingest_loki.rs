@@ -545,11 +545,7 @@ async fn a_full_queue_answers_429_with_retry_after(pool: PgPool) {
     let app = TestApp::with_env(pool.clone(), &[("SIGHTLINE_INGEST_QUEUE_MB", "1")]);
     let (project_id, key) = app.project("busy").await;
     // Hold the table so the first push cannot commit while the second arrives.
-    let mut blocker = pool.begin().await.expect("begin");
-    sqlx::query("lock table log_entry in access exclusive mode")
-        .execute(&mut *blocker)
-        .await
-        .expect("lock");
+    let blocker = common::lock_log_entry(&pool).await;
 
     let t = ns(base_time());
     let values: Vec<Value> = (0..2000)

@@ -243,11 +243,7 @@ async fn a_full_queue_answers_429_with_retry_after(pool: PgPool) {
     let app = TestApp::with_env(pool.clone(), &[("SIGHTLINE_INGEST_QUEUE_MB", "1")]);
     let (_, key) = app.project("busy").await;
     // Hold the table so the first batch cannot commit while the second arrives.
-    let mut blocker = pool.begin().await.unwrap();
-    sqlx::query("lock table log_entry in access exclusive mode")
-        .execute(&mut *blocker)
-        .await
-        .unwrap();
+    let blocker = common::lock_log_entry(&pool).await;
 
     let big: Vec<Value> = (0..2000)
         .map(|i| json!({"message": format!("{i} {}", "x".repeat(600))}))

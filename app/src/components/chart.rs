@@ -92,6 +92,32 @@ pub fn readout_view(readout: Readout, color_of: impl Fn(usize) -> Option<String>
     }
 }
 
+impl Readout {
+    /// A read-out for the pointer at `(x, y)` (CSS pixels), with the guide at
+    /// `guide_px` (canvas pixels). The box stays inside the chart: it flips to the
+    /// left of the pointer on the right half.
+    pub fn at(
+        geometry: &PlotGeometry,
+        (x, y): (f64, f64),
+        guide_px: f64,
+        time: String,
+        lines: Vec<(usize, String)>,
+    ) -> Readout {
+        let left = if x > geometry.css_width / 2.0 {
+            x - 220.0
+        } else {
+            x + 14.0
+        };
+        Readout {
+            left: left.max(0.0),
+            top: (y + 10.0).max(0.0),
+            guide: guide_px / geometry.pixel_ratio,
+            time,
+            lines,
+        }
+    }
+}
+
 /// Where the time axis puts its labels: round local times (every 10 minutes, every
 /// 3 hours, every day at midnight, ...), about `target` of them between `x_min`
 /// and `x_max` (unix ms), and the chrono format that suits their spacing.
@@ -187,19 +213,13 @@ pub fn readout(geometry: &PlotGeometry, series: &[Series], x: f64, y: f64) -> Op
 
     let guide_px = geometry.left
         + (closest_time - geometry.x_min) as f64 / span.max(1.0) * (geometry.right - geometry.left);
-    // Keep the box inside the chart: flip it to the left of the cursor on the right half.
-    let left = if x > geometry.css_width / 2.0 {
-        x - 220.0
-    } else {
-        x + 14.0
-    };
-    Some(Readout {
-        left: left.max(0.0),
-        top: (y + 10.0).max(0.0),
-        guide: guide_px / geometry.pixel_ratio,
-        time: format_local(closest_time, "%Y-%m-%d %H:%M:%S"),
+    Some(Readout::at(
+        geometry,
+        (x, y),
+        guide_px,
+        format_local(closest_time, "%Y-%m-%d %H:%M:%S"),
         lines,
-    })
+    ))
 }
 
 /// A line chart of `series` over time, with legend and hover read-out.

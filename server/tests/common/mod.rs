@@ -231,6 +231,17 @@ pub async fn run_python(script: &str, args: &[&str]) -> String {
     stdout
 }
 
+/// Locks `log_entry` in a transaction of its own, so that no batch can commit
+/// until the returned transaction is rolled back.
+pub async fn lock_log_entry(pool: &PgPool) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut blocker = pool.begin().await.expect("begin");
+    sqlx::query("lock table log_entry in access exclusive mode")
+        .execute(&mut *blocker)
+        .await
+        .expect("lock");
+    blocker
+}
+
 /// Overload tests hold `log_entry` locked so that a first big request sits in its
 /// COPY holding the whole ingest budget; this waits until it does (so that a
 /// second request finds the queue full), instead of guessing with a sleep.

@@ -183,18 +183,13 @@ pub fn bar_readout(geometry: &PlotGeometry, bars: &Bars, x: f64, y: f64) -> Opti
     let centre = (start + end) as f64 / 2.0;
     let guide =
         geometry.left + (centre - geometry.x_min as f64) / span * (geometry.right - geometry.left);
-    let left = if x > geometry.css_width / 2.0 {
-        x - 220.0
-    } else {
-        x + 14.0
-    };
-    Some(Readout {
-        left: left.max(0.0),
-        top: (y + 10.0).max(0.0),
-        guide: guide / geometry.pixel_ratio,
-        time: bars.slot_label(slot),
+    Some(Readout::at(
+        geometry,
+        (x, y),
+        guide,
+        bars.slot_label(slot),
         lines,
-    })
+    ))
 }
 
 /// CSS colour of an RGB triple.
