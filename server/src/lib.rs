@@ -26,6 +26,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod errors;
 pub mod http;
 pub mod ingest;
 pub mod logs;

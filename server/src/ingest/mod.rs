@@ -9,6 +9,7 @@ pub mod elastic;
 pub mod loki;
 pub mod native;
 pub mod otlp;
+pub mod sentry;
 
 use axum::Router;
 use utoipa_axum::router::OpenApiRouter;

@@ -1,0 +1,414 @@
+//! [`ErrorEvent`]: one error or message event as a Sentry SDK sends it
+//! (<https://develop.sentry.dev/sdk/data-model/event-payloads/>), normalised for
+//! listing and storage, and [`ErrorEvent::from_sentry`], which reads it.
+//!
+//! SDKs differ in what they send and in how closely they follow the protocol, so
+//! a field of the wrong type is skipped as if it were missing; only a payload that
+//! is not a JSON object is refused.
+
+use chrono::{DateTime, Datelike, SecondsFormat, TimeDelta, Utc};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::exception::{self, text, Exception, Frame};
+use super::fingerprint;
+use super::message::{truncate, EventMessage};
+use crate::logs::record::parse_timestamp;
+
+/// Most tags one event keeps; the derived tags come first, so they are never the
+/// ones dropped.
+pub const MAX_TAGS: usize = 64;
+/// Longest tag key, in bytes; longer keys are dropped, since a cut key would be
+/// a different key.
+pub const MAX_TAG_KEY_BYTES: usize = 64;
+/// Longest tag value, in bytes; longer values are cut at a character boundary.
+pub const MAX_TAG_VALUE_BYTES: usize = 200;
+/// Longest title, in characters.
+pub const MAX_TITLE_CHARS: usize = 200;
+/// Longest message and exception value kept in the normalised fields, in bytes
+/// (the payload keeps them whole).
+pub const MAX_MESSAGE_BYTES: usize = 8 * 1024;
+/// Longest platform, release, environment, transaction, culprit, exception type
+/// and user key, in bytes.
+pub const MAX_NAME_BYTES: usize = 512;
+/// How far ahead of its arrival an event's own timestamp may be before it counts
+/// as a wrong clock and the arrival time is used instead.
+pub const MAX_FUTURE: TimeDelta = TimeDelta::hours(1);
+
+/// An error event, normalised: the fields the error list, the group view and
+/// the filters read; the event as sent stays in `payload`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorEvent {
+    /// 32 lowercase hex characters: the SDK's id without dashes, or a new one
+    /// when it sent none that is valid.
+    pub event_id: String,
+    /// When the event happened: its `timestamp`, or the arrival time when it is
+    /// missing, unreadable or more than [`MAX_FUTURE`] ahead.
+    pub ts: DateTime<Utc>,
+    /// `fatal`, `error`, `warning`, `info` or `debug`; `error` when unknown.
+    pub level: String,
+    /// The SDK's platform (`python`, `javascript`, `native`); `other` when missing.
+    pub platform: String,
+    /// `Type: value` of the innermost exception, else the first line of the
+    /// message, else `<unlabeled event>`; at most [`MAX_TITLE_CHARS`].
+    pub title: String,
+    /// Where it happened: the innermost application frame as `module in function`
+    /// (or `file in function`), else the transaction, else empty.
+    pub culprit: String,
+    /// The formatted message, or empty.
+    pub message: String,
+    /// The innermost exception's type.
+    pub exception_type: Option<String>,
+    /// The innermost exception's value (its message).
+    pub exception_value: Option<String>,
+    /// The application version the SDK reported (`shop@1.4.2`).
+    pub release: Option<String>,
+    /// The deployment (`production`, `staging`).
+    pub environment: Option<String>,
+    /// The route or task the event happened in (`/checkout`, `tasks.send_mail`).
+    pub transaction: Option<String>,
+    /// `contexts.trace.trace_id`, when it is 32 hex characters.
+    pub trace_id: Option<String>,
+    /// `contexts.trace.span_id`, when it is 16 hex characters.
+    pub span_id: Option<String>,
+    /// Who was affected: the first of `user.id`, `user.email`, `user.ip_address`
+    /// and `user.username` that is present, for counting users per group.
+    pub user_key: Option<String>,
+    /// The SDK's tags and the derived ones (`level`, `environment`, `release`,
+    /// `transaction`, `os.name`, `browser.name`, `runtime.name`, `server_name`,
+    /// `url`), one value per key, derived first, within the `MAX_TAG*` limits.
+    pub tags: Vec<(String, String)>,
+    /// What the event is grouped by ([`fingerprint::components`]).
+    pub fingerprint: Vec<String>,
+    /// The group key ([`fingerprint::hash`] of `fingerprint`).
+    pub grouping_hash: String,
+    /// The event as sent, for the event page, with `event_id`, `timestamp` (RFC
+    /// 3339) and `level` replaced by their normalised values and NUL characters
+    /// removed (PostgreSQL's `jsonb` refuses them).
+    pub payload: Value,
+}
+
+/// Why an event was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EventError {
+    /// The payload is valid JSON but not an object.
+    #[error("an event must be a JSON object, found {found}")]
+    NotAnObject {
+        /// What was found instead (`an array`, `a string`, ...).
+        found: &'static str,
+    },
+}
+
+impl ErrorEvent {
+    /// Normalises an event as a Sentry SDK sends it. `received` stands in for a
+    /// missing or implausible timestamp.
+    pub fn from_sentry(value: Value, received: DateTime<Utc>) -> Result<ErrorEvent, EventError> {
+        let mut payload = value;
+        if !payload.is_object() {
+            return Err(EventError::NotAnObject {
+                found: json_kind(&payload),
+            });
+        }
+        strip_nul(&mut payload);
+        let mut event = Self::read(&payload, received);
+        if let Value::Object(fields) = &mut payload {
+            let ts = event.ts.to_rfc3339_opts(SecondsFormat::Micros, true);
+            fields.insert("event_id".into(), Value::String(event.event_id.clone()));
+            fields.insert("timestamp".into(), Value::String(ts));
+            fields.insert("level".into(), Value::String(event.level.clone()));
+        }
+        event.payload = payload;
+        Ok(event)
+    }
+
+    /// Every field but the payload.
+    fn read(event: &Value, received: DateTime<Utc>) -> ErrorEvent {
+        let chain = exception::chain(event);
+        let innermost = chain.last();
+        let message = EventMessage::from_event(event);
+        let level = level(event.get("level"));
+        let environment = name(event, "environment");
+        let release = name(event, "release");
+        let transaction = name(event, "transaction");
+        let trace = context(event, "trace");
+        let trace_field = |key: &str, len: usize| {
+            trace
+                .and_then(|t| t.get(key))
+                .and_then(Value::as_str)
+                .and_then(|id| hex_id(id, len))
+        };
+        let fingerprint = fingerprint::components(event);
+        ErrorEvent {
+            event_id: event_id(event.get("event_id")),
+            ts: timestamp(event.get("timestamp"), received),
+            level: level.to_owned(),
+            platform: name(event, "platform").unwrap_or_else(|| "other".to_owned()),
+            title: title(innermost, message.as_ref()),
+            culprit: culprit(innermost, event, transaction.as_deref()),
+            message: message
+                .map(|m| truncate(&m.formatted, MAX_MESSAGE_BYTES).to_owned())
+                .unwrap_or_default(),
+            exception_type: innermost
+                .and_then(|e| e.ty)
+                .map(|ty| truncate(ty, MAX_NAME_BYTES).to_owned()),
+            exception_value: innermost
+                .and_then(|e| e.value)
+                .map(|value| truncate(value, MAX_MESSAGE_BYTES).to_owned()),
+            tags: tags(
+                event,
+                level,
+                [&environment, &release, &transaction].map(Option::as_deref),
+            ),
+            trace_id: trace_field("trace_id", 32),
+            span_id: trace_field("span_id", 16),
+            user_key: user_key(event),
+            release,
+            environment,
+            transaction,
+            grouping_hash: fingerprint::hash(&fingerprint),
+            fingerprint,
+            payload: Value::Null,
+        }
+    }
+}
+
+/// The SDK's id when it is a UUID (with or without dashes or braces, any case)
+/// other than the nil one, else a new one.
+fn event_id(value: Option<&Value>) -> String {
+    value
+        .and_then(Value::as_str)
+        .and_then(|id| hex_id(id, 32))
+        .filter(|id| id.bytes().any(|b| b != b'0'))
+        .unwrap_or_else(|| Uuid::new_v4().simple().to_string())
+}
+
+/// `len` lowercase hex characters, when `text` is that many hex digits once
+/// dashes and braces are removed.
+fn hex_id(text: &str, len: usize) -> Option<String> {
+    let id: String = text
+        .trim()
+        .trim_matches(['{', '}'])
+        .chars()
+        .filter(|c| *c != '-')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    (id.len() == len && id.bytes().all(|b| b.is_ascii_hexdigit())).then_some(id)
+}
+
+fn timestamp(value: Option<&Value>, received: DateTime<Utc>) -> DateTime<Utc> {
+    let latest = received.checked_add_signed(MAX_FUTURE).unwrap_or(received);
+    let epoch_seconds = match value {
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    let parsed = match epoch_seconds {
+        // SDKs send seconds with a fraction, which an f64 holds to a fraction of a
+        // microsecond: rounding keeps `.123` from becoming `.122999`.
+        Some(seconds) if seconds.is_finite() && (0.0..1e11).contains(&seconds) => {
+            DateTime::from_timestamp_micros((seconds * 1e6).round() as i64)
+        }
+        _ => value.and_then(parse_timestamp),
+    };
+    match parsed {
+        Some(ts) if ts <= latest && ts.year() >= 1970 => ts,
+        _ => received,
+    }
+}
+
+fn level(value: Option<&Value>) -> &'static str {
+    let name = value
+        .and_then(Value::as_str)
+        .map(|l| l.trim().to_ascii_lowercase());
+    match name.as_deref() {
+        Some("fatal" | "critical") => "fatal",
+        Some("warning" | "warn") => "warning",
+        // JavaScript's `console.log` integration sends `log`.
+        Some("info" | "log") => "info",
+        Some("debug" | "trace") => "debug",
+        _ => "error",
+    }
+}
+
+/// A string field, capped at [`MAX_NAME_BYTES`].
+fn name(event: &Value, key: &str) -> Option<String> {
+    text(event, key).map(|t| truncate(t, MAX_NAME_BYTES).to_owned())
+}
+
+fn title(innermost: Option<&Exception<'_>>, message: Option<&EventMessage>) -> String {
+    let from_exception = innermost.and_then(|e| match (e.ty, e.value.map(first_line)) {
+        (Some(ty), Some(value)) if !value.is_empty() => Some(format!("{ty}: {value}")),
+        (Some(ty), _) => Some(ty.to_owned()),
+        (None, Some(value)) if !value.is_empty() => Some(value.to_owned()),
+        (None, _) => None,
+    });
+    let title = from_exception
+        .or_else(|| message.map(|m| first_line(&m.formatted).to_owned()))
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| fingerprint::UNLABELED.to_owned());
+    title.chars().take(MAX_TITLE_CHARS).collect()
+}
+
+fn first_line(text: &str) -> &str {
+    text.trim().lines().next().unwrap_or_default().trim()
+}
+
+/// The innermost application frame of the innermost exception (or of the
+/// event's stack when there is no exception), else its innermost frame of any
+/// kind, else the transaction.
+fn culprit(innermost: Option<&Exception<'_>>, event: &Value, transaction: Option<&str>) -> String {
+    let event_frames;
+    let frames: &[Frame<'_>] = match innermost {
+        Some(exception) => &exception.frames,
+        None => {
+            event_frames = exception::event_frames(event);
+            &event_frames
+        }
+    };
+    exception::innermost_in_app(frames)
+        .or(frames.last())
+        .and_then(Frame::culprit)
+        .or_else(|| transaction.map(str::to_owned))
+        .map(|c| truncate(&c, MAX_NAME_BYTES).to_owned())
+        .unwrap_or_default()
+}
+
+/// A context by its key (`contexts.os`) or, since SDKs may key a context by
+/// another name (Rust sends the runtime as `contexts.rust`), by its `type`.
+fn context<'a>(event: &'a Value, kind: &str) -> Option<&'a Map<String, Value>> {
+    let contexts = event.get("contexts")?.as_object()?;
+    contexts.get(kind).and_then(Value::as_object).or_else(|| {
+        contexts
+            .values()
+            .filter_map(Value::as_object)
+            .find(|c| c.get("type").and_then(Value::as_str) == Some(kind))
+    })
+}
+
+fn user_key(event: &Value) -> Option<String> {
+    let user = event.get("user")?.as_object()?;
+    ["id", "email", "ip_address", "username"]
+        .into_iter()
+        .find_map(|key| {
+            let text = match user.get(key)? {
+                Value::String(text) => text.trim().to_owned(),
+                Value::Number(number) => number.to_string(),
+                _ => return None,
+            };
+            // `{{auto}}` asks the server to fill in the client's address; it
+            // names nobody.
+            let placeholder = text.starts_with("{{") && text.ends_with("}}");
+            (!text.is_empty() && !placeholder).then(|| truncate(&text, MAX_NAME_BYTES).to_owned())
+        })
+}
+
+/// Derived tags first, then the SDK's; the first value of a key wins.
+fn tags(
+    event: &Value,
+    level: &str,
+    [environment, release, transaction]: [Option<&str>; 3],
+) -> Vec<(String, String)> {
+    let context_name = |kind: &str| {
+        context(event, kind)
+            .and_then(|c| c.get("name"))
+            .and_then(Value::as_str)
+    };
+    // The query string is left out: it is where tokens and personal data hide,
+    // and it would make every value distinct.
+    let url = event
+        .get("request")
+        .and_then(|r| text(r, "url"))
+        .and_then(|u| u.split(['?', '#']).next());
+    let derived = [
+        ("level", Some(level)),
+        ("environment", environment),
+        ("release", release),
+        ("transaction", transaction),
+        ("os.name", context_name("os")),
+        ("browser.name", context_name("browser")),
+        ("runtime.name", context_name("runtime")),
+        ("server_name", text(event, "server_name")),
+        ("url", url),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| Some((key, value?.to_owned())));
+    let mut tags: Vec<(String, String)> = Vec::new();
+    for (key, value) in derived.chain(sent_tags(event.get("tags"))) {
+        if tags.len() == MAX_TAGS {
+            break;
+        }
+        let (key, value) = (key.trim(), value.trim());
+        if key.is_empty()
+            || key.len() > MAX_TAG_KEY_BYTES
+            || value.is_empty()
+            || tags.iter().any(|(known, _)| known == key)
+        {
+            continue;
+        }
+        tags.push((
+            key.to_owned(),
+            truncate(value, MAX_TAG_VALUE_BYTES).to_owned(),
+        ));
+    }
+    tags
+}
+
+/// The SDK's tags, as an object or as an array of `[key, value]` pairs; values
+/// that are numbers or booleans as their text, anything else skipped.
+fn sent_tags(tags: Option<&Value>) -> Vec<(&str, String)> {
+    let value_text = |value: &Value| match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(_) | Value::Bool(_) => Some(value.to_string()),
+        _ => None,
+    };
+    match tags {
+        Some(Value::Object(tags)) => tags
+            .iter()
+            .filter_map(|(key, value)| Some((key.as_str(), value_text(value)?)))
+            .collect(),
+        Some(Value::Array(pairs)) => pairs
+            .iter()
+            .filter_map(|pair| match pair.as_array()?.as_slice() {
+                [Value::String(key), value] => Some((key.as_str(), value_text(value)?)),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn strip_nul(value: &mut Value) {
+    match value {
+        Value::String(text) if text.contains('\0') => text.retain(|c| c != '\0'),
+        Value::Array(items) => items.iter_mut().for_each(strip_nul),
+        Value::Object(fields) => {
+            // Keys with NUL are rare: rebuild the map only when there is one.
+            if fields.keys().any(|key| key.contains('\0')) {
+                *fields = std::mem::take(fields)
+                    .into_iter()
+                    .map(|(mut key, value)| {
+                        key.retain(|c| c != '\0');
+                        (key, value)
+                    })
+                    .collect();
+            }
+            fields.values_mut().for_each(strip_nul);
+        }
+        _ => {}
+    }
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+#[path = "event_tests.rs"]
+mod tests;
