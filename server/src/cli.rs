@@ -15,7 +15,7 @@ use crate::{
     bench,
     config::Config,
     db::{self, Opener},
-    logs, projects, serve, telemetry, AppState,
+    projects, serve, telemetry, AppState,
 };
 
 /// Sightline: logs, errors, metrics, traces and product analytics in one server.
@@ -212,22 +212,24 @@ async fn execute(
             );
         }
         OneOff::Maintenance => {
-            let report = logs::partitions::run_once(
-                pool,
-                state.config.logs_retention_days,
-                chrono::Utc::now().date_naive(),
-            )
-            .await?;
+            let tables = db::partitions::tables(&state.config);
+            let mut report = db::partitions::run_once(pool, &tables, chrono::Utc::now()).await?;
+            if !report.skipped {
+                report.indexed =
+                    db::partitions::index_closed(pool, &tables, chrono::Utc::now()).await?;
+            }
             let text = if report.skipped {
                 "another instance is running maintenance; nothing done".to_string()
             } else {
                 format!(
-                    "created {} partition(s){}\ndropped {} partition(s){}\ndeleted {} row(s) past retention from the default partition",
+                    "created {} partition(s){}\ndropped {} partition(s){}\ndeleted {} row(s) past retention from default partitions\nbuilt {} search index(es) on closed partitions{}",
                     report.created.len(),
                     list(&report.created),
                     report.dropped.len(),
                     list(&report.dropped),
-                    report.purged_default_rows
+                    report.purged_default_rows,
+                    report.indexed.len(),
+                    list(&report.indexed)
                 )
             };
             print(as_json, serde_json::to_value(&report)?, text);

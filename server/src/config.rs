@@ -56,8 +56,11 @@ pub struct Config {
     /// `SIGHTLINE_SESSION_TTL_HOURS`: how long a browser session lasts. Default 168.
     pub session_ttl_hours: i64,
     /// `SIGHTLINE_LOGS_RETENTION_DAYS`: log lines older than this many days are
-    /// dropped (whole day partitions). Default 14.
+    /// dropped (whole hour partitions). Default 14.
     pub logs_retention_days: u64,
+    /// `SIGHTLINE_ERRORS_RETENTION_DAYS`: error events older than this many days
+    /// are dropped (whole day partitions); their issues stay. Default 30.
+    pub errors_retention_days: u64,
     /// `SIGHTLINE_INGEST_QUEUE_MB`: memory the ingest queue may hold before
     /// ingestion answers 429/503 with Retry-After. Default 64.
     pub ingest_queue_mb: usize,
@@ -116,6 +119,10 @@ impl Config {
         if !(1..=3650).contains(&logs_retention_days) {
             return Err(anyhow!("SIGHTLINE_LOGS_RETENTION_DAYS: use 1 to 3650 days"));
         }
+        let errors_retention_days: u64 = parse(&get, "SIGHTLINE_ERRORS_RETENTION_DAYS", "30")?;
+        if !(1..=3650).contains(&errors_retention_days) {
+            return Err(anyhow!("SIGHTLINE_ERRORS_RETENTION_DAYS: use 1 to 3650 days"));
+        }
         let ingest_queue_mb: usize = parse(&get, "SIGHTLINE_INGEST_QUEUE_MB", "64")?;
         if !(1..=4096).contains(&ingest_queue_mb) {
             return Err(anyhow!("SIGHTLINE_INGEST_QUEUE_MB: use 1 to 4096"));
@@ -147,6 +154,7 @@ impl Config {
             environment: get("SIGHTLINE_ENVIRONMENT").unwrap_or_else(|| "production".into()),
             session_ttl_hours,
             logs_retention_days,
+            errors_retention_days,
             ingest_queue_mb,
             site_root: PathBuf::from(
                 get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     config::Config,
     db::{self, Opener},
-    http, logs, AppState,
+    http, AppState,
 };
 
 /// How long in-flight requests get after SIGINT/SIGTERM before they are cut off;
@@ -36,12 +36,12 @@ async fn run(config: Config, pool: &sqlx::PgPool) -> anyhow::Result<()> {
     db::migrate(pool).await?;
     let listen = config.listen;
     let public_url = config.public_url.to_string();
-    let retention_days = config.logs_retention_days;
+    let partitioned = db::partitions::tables(&config);
     let state = AppState::new(pool.clone(), config);
     let workers = state.workers.clone();
-    workers.tracker.spawn(logs::partitions::run(
+    workers.tracker.spawn(db::partitions::run(
         pool.clone(),
-        retention_days,
+        partitioned,
         workers.cancel.clone(),
     ));
     let app = http::router(state);

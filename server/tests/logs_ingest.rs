@@ -14,7 +14,7 @@ use axum::{
     body::Body,
     http::{header, Request, StatusCode},
 };
-use chrono::{Days, Utc};
+use chrono::{DateTime, DurationRound, Utc};
 use common::{error_code, Auth, TestApp};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
@@ -491,22 +491,31 @@ async fn live_tail_streams_new_matching_lines(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn partitions_are_made_ahead_and_dropped_by_retention(pool: PgPool) {
-    use server::logs::partitions::{partition_name, run_once};
-    let today = Utc::now().date_naive();
-    let report = run_once(&pool, 3, today).await.unwrap();
-    assert_eq!(
-        report.created.len(),
-        6,
-        "3 days back, today, 2 ahead: {report:?}"
-    );
-    assert!(report.created.contains(&partition_name(today)));
+    use server::db::partitions::{error_event, log_entry, partition_name, run_once, Period};
+    let hour = |t: DateTime<Utc>| t.duration_trunc(chrono::Duration::hours(1)).unwrap();
+    let now = Utc::now();
+    let tables = [log_entry(3), error_event(3)];
+    let report = run_once(&pool, &tables, now).await.unwrap();
+    let hours = report
+        .created
+        .iter()
+        .filter(|name| name.starts_with("log_entry_p"))
+        .count();
+    assert_eq!(hours, 49, "a day of hours back and ahead: {report:?}");
+    assert!(report
+        .created
+        .contains(&partition_name("log_entry", Period::Hour, hour(now))));
+    let day = now.duration_trunc(chrono::Duration::days(1)).unwrap();
+    assert!(report
+        .created
+        .contains(&partition_name("error_event", Period::Day, day)));
 
-    // A line from 10 days ago went to the default partition before any partition
-    // existed for it; a line of tomorrow + 5 too.
+    // A line from 10 days ago goes to the default partition (no partition is made
+    // that far back); a line of now + 5 days too.
     let app = TestApp::new(pool.clone());
     let (project_id, key) = app.project("ret").await;
-    let old = Utc::now() - chrono::Duration::days(10);
-    let future = Utc::now() + chrono::Duration::days(5);
+    let old = now - chrono::Duration::days(10);
+    let future = now + chrono::Duration::days(5);
     let lines = json!([{"ts": old.to_rfc3339(), "message": "old"}, {"ts": future.to_rfc3339(), "message": "future"},
                        {"message": "now"}]).to_string();
     assert_eq!(app.send(ingest(&key, lines, &[])).await.body["accepted"], 3);
@@ -517,19 +526,17 @@ async fn partitions_are_made_ahead_and_dropped_by_retention(pool: PgPool) {
     assert_eq!(in_default, 2);
 
     // Five days later, with 3 days retention: old partitions go, the future line's
-    // day gets its partition (the line moves into it), the 10-day-old line is purged.
-    let later = today.checked_add_days(Days::new(5)).unwrap();
-    let report = run_once(&pool, 3, later).await.unwrap();
-    assert!(
-        report.dropped.contains(&partition_name(today)),
-        "{report:?}"
-    );
+    // hour gets its partition (the line moves into it), the old line is purged.
+    let later = now + chrono::Duration::days(5);
+    let report = run_once(&pool, &tables, later).await.unwrap();
     assert!(
         report
-            .created
-            .contains(&partition_name(future.date_naive())),
+            .dropped
+            .contains(&partition_name("log_entry", Period::Hour, hour(now))),
         "{report:?}"
     );
+    let future_partition = partition_name("log_entry", Period::Hour, hour(future));
+    assert!(report.created.contains(&future_partition), "{report:?}");
     assert_eq!(report.purged_default_rows, 1);
     let messages: Vec<String> =
         sqlx::query_scalar("select message from log_entry where project_id = $1 order by message")
@@ -537,19 +544,44 @@ async fn partitions_are_made_ahead_and_dropped_by_retention(pool: PgPool) {
             .fetch_all(&pool)
             .await
             .unwrap();
-    assert_eq!(
-        messages,
-        vec!["future"],
-        "today's line went with its partition"
-    );
-    let moved: i64 = sqlx::query_scalar(&format!(
-        "select count(*) from {}",
-        partition_name(future.date_naive())
-    ))
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    assert_eq!(messages, vec!["future"], "the current line went with its partition");
+    let moved: i64 = sqlx::query_scalar(&format!("select count(*) from {future_partition}"))
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(moved, 1);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn closed_hours_get_the_search_index_and_searches_use_it(pool: PgPool) {
+    use server::db::partitions::{index_closed, log_entry, partition_name, run_once, Period};
+    let hour = |t: DateTime<Utc>| t.duration_trunc(chrono::Duration::hours(1)).unwrap();
+    let now = Utc::now();
+    let tables = [log_entry(3)];
+    run_once(&pool, &tables, now).await.unwrap();
+    let app = TestApp::new(pool.clone());
+    let (_, key) = app.project("idx").await;
+    let earlier = now - chrono::Duration::hours(2);
+    let lines = json!([{"ts": earlier.to_rfc3339(), "message": "a needle in an old hour"},
+                       {"message": "a needle now"}])
+    .to_string();
+    assert_eq!(app.send(ingest(&key, lines, &[])).await.body["accepted"], 2);
+
+    let built = index_closed(&pool, &tables, now).await.unwrap();
+    let closed = format!("{}_message_trgm", partition_name("log_entry", Period::Hour, hour(earlier)));
+    let open = format!("{}_message_trgm", partition_name("log_entry", Period::Hour, hour(now)));
+    assert!(built.contains(&closed), "{built:?}");
+    assert!(!built.contains(&open), "the current hour stays unindexed: {built:?}");
+    assert!(
+        index_closed(&pool, &tables, now).await.unwrap().is_empty(),
+        "built once"
+    );
+    // Both lines are still found, one through the index, one by the scan.
+    let token = app.token(Role::Viewer).await;
+    let found = app
+        .get("/api/v1/projects/idx/logs/search?q=needle&from=now-3h", &token)
+        .await;
+    assert_eq!(found.body["rows"].as_array().map(Vec::len), Some(2), "{}", found.body);
 }
 
 #[sqlx::test(migrations = "../migrations")]

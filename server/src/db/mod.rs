@@ -1,7 +1,8 @@
-//! The database: connecting (to a configured server or the embedded cluster) and
-//! migrating.
+//! The database: connecting (to a configured server or the embedded cluster),
+//! migrating, and keeping the time-partitioned tables ([`partitions`]).
 
 pub mod embedded;
+pub mod partitions;
 
 use std::time::Duration;
 

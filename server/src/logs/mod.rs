@@ -1,10 +1,9 @@
 //! Logs: the records every ingestion protocol produces ([`record`], [`level`]),
-//! the batch writer that stores them ([`writer`]), partition upkeep and retention
-//! ([`partitions`]), the search language ([`query`]) and the read API ([`search`],
-//! [`tail`]).
+//! the batch writer that stores them ([`writer`]), the search language
+//! ([`query`]) and the read API ([`search`], [`tail`]). Partitions and retention
+//! are kept by [`crate::db::partitions`].
 
 pub mod level;
-pub mod partitions;
 pub mod query;
 pub mod record;
 pub mod search;
