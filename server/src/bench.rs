@@ -281,11 +281,12 @@ async fn measure(
         .filter_map(|index| index.strip_suffix("_message_trgm"))
         .map(str::to_owned)
         .collect();
-    let indexed_lines: f64 =
-        sqlx::query_scalar("select coalesce(sum(reltuples), 0)::float8 from pg_class where relname = any($1)")
-            .bind(&partitions)
-            .fetch_one(&pool)
-            .await?;
+    let indexed_lines: f64 = sqlx::query_scalar(
+        "select coalesce(sum(reltuples), 0)::float8 from pg_class where relname = any($1)",
+    )
+    .bind(&partitions)
+    .fetch_one(&pool)
+    .await?;
     let copy = raw_copy(&pool, options, now_ms).await?;
 
     println!(

@@ -121,7 +121,9 @@ impl Config {
         }
         let errors_retention_days: u64 = parse(&get, "SIGHTLINE_ERRORS_RETENTION_DAYS", "30")?;
         if !(1..=3650).contains(&errors_retention_days) {
-            return Err(anyhow!("SIGHTLINE_ERRORS_RETENTION_DAYS: use 1 to 3650 days"));
+            return Err(anyhow!(
+                "SIGHTLINE_ERRORS_RETENTION_DAYS: use 1 to 3650 days"
+            ));
         }
         let ingest_queue_mb: usize = parse(&get, "SIGHTLINE_INGEST_QUEUE_MB", "64")?;
         if !(1..=4096).contains(&ingest_queue_mb) {

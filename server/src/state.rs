@@ -13,6 +13,8 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
     config::Config,
+    errors::writer::ErrorWriter,
+    ingest::rate_limit::KeyRateLimits,
     logs::{tail::TailHub, writer::LogWriter},
     telemetry::RequestRate,
 };
@@ -38,6 +40,10 @@ pub struct AppState {
     pub request_rate: Arc<RequestRate>,
     /// The log batch writer every log protocol hands records to.
     pub logs: LogWriter,
+    /// The error event batch writer (Sentry events).
+    pub errors: ErrorWriter,
+    /// Per-key ingest rate limits, counted by this instance.
+    pub key_limits: Arc<KeyRateLimits>,
     /// Live tail's listener for committed log batches.
     pub tail: Arc<TailHub>,
     /// The writer tasks and workers, stopped at shutdown.
@@ -46,7 +52,7 @@ pub struct AppState {
 
 impl AppState {
     /// Builds the state from an open pool and the configuration, and starts the
-    /// log writer tasks (they stop when `workers.cancel` fires).
+    /// log and error writer tasks (they stop when `workers.cancel` fires).
     pub fn new(pool: PgPool, config: Config) -> Self {
         // Install the metrics recorder before the first request records anything.
         crate::telemetry::prometheus();
@@ -71,6 +77,14 @@ impl AppState {
             &workers.tracker,
             workers.cancel.clone(),
         );
+        // Errors get a queue budget of their own, the same size: a burst of
+        // errors must not stall logs, nor the other way round.
+        let errors = ErrorWriter::start(
+            pool.clone(),
+            config.ingest_queue_mb * 1024 * 1024,
+            &workers.tracker,
+            workers.cancel.clone(),
+        );
         AppState {
             pool,
             queries,
@@ -78,6 +92,8 @@ impl AppState {
             leptos,
             request_rate: Arc::new(RequestRate::default()),
             logs,
+            errors,
+            key_limits: Arc::new(KeyRateLimits::default()),
             tail: Arc::new(TailHub::default()),
             workers,
         }

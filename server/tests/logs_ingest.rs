@@ -544,7 +544,11 @@ async fn partitions_are_made_ahead_and_dropped_by_retention(pool: PgPool) {
             .fetch_all(&pool)
             .await
             .unwrap();
-    assert_eq!(messages, vec!["future"], "the current line went with its partition");
+    assert_eq!(
+        messages,
+        vec!["future"],
+        "the current line went with its partition"
+    );
     let moved: i64 = sqlx::query_scalar(&format!("select count(*) from {future_partition}"))
         .fetch_one(&pool)
         .await
@@ -568,10 +572,19 @@ async fn closed_hours_get_the_search_index_and_searches_use_it(pool: PgPool) {
     assert_eq!(app.send(ingest(&key, lines, &[])).await.body["accepted"], 2);
 
     let built = index_closed(&pool, &tables, now).await.unwrap();
-    let closed = format!("{}_message_trgm", partition_name("log_entry", Period::Hour, hour(earlier)));
-    let open = format!("{}_message_trgm", partition_name("log_entry", Period::Hour, hour(now)));
+    let closed = format!(
+        "{}_message_trgm",
+        partition_name("log_entry", Period::Hour, hour(earlier))
+    );
+    let open = format!(
+        "{}_message_trgm",
+        partition_name("log_entry", Period::Hour, hour(now))
+    );
     assert!(built.contains(&closed), "{built:?}");
-    assert!(!built.contains(&open), "the current hour stays unindexed: {built:?}");
+    assert!(
+        !built.contains(&open),
+        "the current hour stays unindexed: {built:?}"
+    );
     assert!(
         index_closed(&pool, &tables, now).await.unwrap().is_empty(),
         "built once"
@@ -579,9 +592,17 @@ async fn closed_hours_get_the_search_index_and_searches_use_it(pool: PgPool) {
     // Both lines are still found, one through the index, one by the scan.
     let token = app.token(Role::Viewer).await;
     let found = app
-        .get("/api/v1/projects/idx/logs/search?q=needle&from=now-3h", &token)
+        .get(
+            "/api/v1/projects/idx/logs/search?q=needle&from=now-3h",
+            &token,
+        )
         .await;
-    assert_eq!(found.body["rows"].as_array().map(Vec::len), Some(2), "{}", found.body);
+    assert_eq!(
+        found.body["rows"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        found.body
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -2,8 +2,10 @@
 //! serialises them and documents them in the OpenAPI document) and the UI (which
 //! deserialises them), plus the UI's typed client for the API.
 
+mod errors;
 mod logs;
 mod types;
+pub use errors::*;
 pub use logs::*;
 pub use types::*;
 

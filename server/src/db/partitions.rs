@@ -339,7 +339,8 @@ async fn build_missing(
             continue;
         };
         for partition in partitions_of(&mut *conn, table.table).await? {
-            let closed = range_of(table.table, &partition).is_some_and(|(_, end)| end + GRACE <= now);
+            let closed =
+                range_of(table.table, &partition).is_some_and(|(_, end)| end + GRACE <= now);
             if !closed {
                 continue;
             }

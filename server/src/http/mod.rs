@@ -22,7 +22,7 @@ use tower_http::{
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::{auth, ingest, logs, overview, projects, ui, AppState};
+use crate::{auth, errors, ingest, logs, overview, projects, ui, AppState};
 use error::ApiError;
 
 /// Largest request body the configuration API accepts. Ingestion endpoints set
@@ -85,6 +85,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(overview::router())
         .merge(ingest::router())
         .merge(logs::router())
+        .merge(errors::api::router())
         .routes(utoipa_axum::routes!(openapi_document));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)

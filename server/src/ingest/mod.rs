@@ -1,7 +1,7 @@
 //! Ingestion protocols. Each adapter decodes its wire format into domain records
 //! and hands them to the domain's writer; none of them talks SQL. Shared here:
-//! the ingest-key extractor ([`auth`]) and body reading with size limits and
-//! decompression ([`body`]).
+//! the ingest-key extractor ([`auth`]), body reading with size limits and
+//! decompression ([`body`]), and per-key rate limits ([`rate_limit`]).
 
 pub mod auth;
 pub mod body;
@@ -9,6 +9,7 @@ pub mod elastic;
 pub mod loki;
 pub mod native;
 pub mod otlp;
+pub mod rate_limit;
 pub mod sentry;
 
 use axum::Router;
@@ -22,9 +23,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The endpoints of other products' protocols, at the paths their clients use
-/// (`/loki/api/v1/push`, `/_bulk`, `/v1/logs`, ...).
+/// (`/loki/api/v1/push`, `/_bulk`, `/v1/logs`, `/api/{project_id}/envelope/`, ...).
 pub fn protocol_router() -> Router<AppState> {
     loki::router()
         .merge(elastic::router())
         .merge(otlp::router())
+        .merge(sentry::router())
 }

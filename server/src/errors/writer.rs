@@ -1,0 +1,547 @@
+//! [`ErrorWriter`]: the one path every error event takes into PostgreSQL,
+//! shaped like [`crate::logs::writer::LogWriter`].
+//!
+//! Requests hand their events to a bounded queue and wait; one writer task takes
+//! everything queued at that moment and stores it in one transaction (group
+//! commit): event ids already stored are skipped (SDKs retry), releases are
+//! recorded, each event's issue is created or updated (with the workflow of
+//! [`super::workflow`]: regressions, ignores that run out), the events are
+//! inserted and the hourly counts added. Only after the commit is every request
+//! answered, with the issue of each of its events.
+//!
+//! One writer is enough for error volumes and keeps issue updates of this
+//! instance serial; the SQL still takes its rows in key order, so writers of
+//! several instances cannot deadlock one another.
+
+use std::{
+    collections::{BTreeMap, HashMap, HashSet},
+    sync::Arc,
+    time::Instant,
+};
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use sqlx::{PgConnection, PgPool};
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+use super::{
+    event::ErrorEvent,
+    store::{self, IssueGroup, ReleaseSightings},
+    workflow::{self, Arrivals, Transition},
+};
+pub use crate::logs::writer::WriteError;
+
+/// Most events written in one transaction.
+pub const MAX_BATCH_EVENTS: usize = 1000;
+/// Most queued bytes (estimated) written in one transaction.
+const MAX_BATCH_BYTES: usize = 32 * 1024 * 1024;
+/// Requests waiting in the queue at most (bytes are the real bound).
+const QUEUE_JOBS: usize = 4096;
+
+/// What became of one event handed to [`ErrorWriter::write`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    /// The event's id (32 hex characters).
+    pub event_id: String,
+    /// The issue the event belongs to. `None` only for a duplicate whose first
+    /// copy can no longer be found (its issue was deleted since).
+    pub issue_id: Option<i64>,
+    /// Whether an event with this id was stored before (a retry), so this copy
+    /// was not stored again.
+    pub duplicate: bool,
+}
+
+struct Job {
+    project_id: i64,
+    events: Vec<ErrorEvent>,
+    bytes: usize,
+    done: oneshot::Sender<Result<Vec<StoredEvent>, WriteError>>,
+    /// Released when the job is dropped, after it is answered.
+    _budget: OwnedSemaphorePermit,
+}
+
+/// Handle to the error batch writer; cheap to clone.
+#[derive(Clone)]
+pub struct ErrorWriter {
+    queue: mpsc::Sender<Job>,
+    budget: Arc<Semaphore>,
+    budget_bytes: usize,
+}
+
+impl ErrorWriter {
+    /// Starts the writer task on `tracker`. It stops when `cancel` fires, after
+    /// writing everything already queued.
+    pub fn start(
+        pool: PgPool,
+        budget_bytes: usize,
+        tracker: &TaskTracker,
+        cancel: CancellationToken,
+    ) -> Self {
+        let budget_bytes = budget_bytes.clamp(1024 * 1024, Semaphore::MAX_PERMITS);
+        let (queue, receiver) = mpsc::channel(QUEUE_JOBS);
+        tracker.spawn(run(pool, receiver, cancel));
+        ErrorWriter {
+            queue,
+            budget: Arc::new(Semaphore::new(budget_bytes)),
+            budget_bytes,
+        }
+    }
+
+    /// Stores `events` of one project; returns once they are committed, with
+    /// what became of each (in order).
+    pub async fn write(
+        &self,
+        project_id: i64,
+        events: Vec<ErrorEvent>,
+    ) -> Result<Vec<StoredEvent>, WriteError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let bytes = events.iter().map(estimated_bytes).sum::<usize>();
+        let permits = u32::try_from(bytes.clamp(1, self.budget_bytes)).unwrap_or(u32::MAX);
+        let budget = self
+            .budget
+            .clone()
+            .try_acquire_many_owned(permits)
+            .map_err(|_| WriteError::Overloaded)?;
+        let (done, answer) = oneshot::channel();
+        let job = Job {
+            project_id,
+            events,
+            bytes,
+            done,
+            _budget: budget,
+        };
+        self.queue.try_send(job).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => WriteError::Overloaded,
+            mpsc::error::TrySendError::Closed(_) => WriteError::ShuttingDown,
+        })?;
+        metrics::gauge!("errors_queue_bytes")
+            .set((self.budget_bytes - self.budget.available_permits()) as f64);
+        answer.await.unwrap_or(Err(WriteError::Failed))
+    }
+}
+
+/// Memory an event holds while queued, roughly: its parsed payload dominates.
+fn estimated_bytes(event: &ErrorEvent) -> usize {
+    512 + event.title.len() + event.message.len() + value_bytes(&event.payload)
+}
+
+fn value_bytes(value: &Value) -> usize {
+    match value {
+        Value::String(s) => 32 + s.len(),
+        Value::Array(items) => 32 + items.iter().map(value_bytes).sum::<usize>(),
+        Value::Object(fields) => {
+            32 + fields
+                .iter()
+                .map(|(k, v)| 32 + k.len() + value_bytes(v))
+                .sum::<usize>()
+        }
+        _ => 32,
+    }
+}
+
+async fn run(pool: PgPool, mut receiver: mpsc::Receiver<Job>, cancel: CancellationToken) {
+    loop {
+        let first = tokio::select! {
+            job = receiver.recv() => job,
+            () = cancel.cancelled() => {
+                // Refuse new work, then drain what is queued.
+                receiver.close();
+                receiver.recv().await
+            }
+        };
+        let Some(first) = first else { break };
+        let mut events = first.events.len();
+        let mut bytes = first.bytes;
+        let mut jobs = vec![first];
+        while events < MAX_BATCH_EVENTS && bytes < MAX_BATCH_BYTES {
+            match receiver.try_recv() {
+                Ok(job) => {
+                    events += job.events.len();
+                    bytes += job.bytes;
+                    jobs.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        let result = write_batch(&pool, &jobs).await;
+        match result {
+            Ok(answers) => {
+                for (job, answer) in jobs.into_iter().zip(answers) {
+                    let _ = job.done.send(Ok(answer));
+                }
+            }
+            Err(_) if jobs.len() > 1 => {
+                // Do not let one request's failure fail the others: retry each alone.
+                for job in jobs {
+                    let alone = write_batch(&pool, std::slice::from_ref(&job)).await;
+                    let _ = job
+                        .done
+                        .send(alone.map(|mut answers| answers.pop().unwrap_or_default()));
+                }
+            }
+            Err(error) => {
+                for job in jobs {
+                    let _ = job.done.send(Err(error.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Writes the jobs in one transaction; answers each job's events in order.
+async fn write_batch(pool: &PgPool, jobs: &[Job]) -> Result<Vec<Vec<StoredEvent>>, WriteError> {
+    let started = Instant::now();
+    let events: usize = jobs.iter().map(|j| j.events.len()).sum();
+    let result = async {
+        let mut tx = pool.begin().await?;
+        let (answers, report) = store_batch(&mut tx, jobs).await?;
+        tx.commit().await?;
+        Ok::<_, anyhow::Error>((answers, report))
+    }
+    .await;
+    match result {
+        Ok((answers, report)) => {
+            metrics::counter!("errors_ingested_total").increment(report.stored as u64);
+            metrics::counter!("errors_duplicates_total").increment(report.duplicates as u64);
+            metrics::counter!("errors_issues_created_total").increment(report.created as u64);
+            for (transition, count) in [
+                (Transition::Regression, report.regressions),
+                (Transition::Unignored, report.unignored),
+            ] {
+                metrics::counter!("errors_issues_reopened_total", "reason" => transition.kind())
+                    .increment(count as u64);
+            }
+            metrics::histogram!("errors_batch_rows").record(events as f64);
+            metrics::histogram!("errors_batch_duration_seconds")
+                .record(started.elapsed().as_secs_f64());
+            Ok(answers)
+        }
+        Err(error) => {
+            metrics::counter!("errors_batch_failures_total").increment(1);
+            tracing::error!(batch.rows = events, batch.requests = jobs.len(), error = %format!("{error:#}"), "writing an error batch failed");
+            Err(WriteError::Failed)
+        }
+    }
+}
+
+/// What a batch did, for metrics.
+#[derive(Debug, Default)]
+struct Report {
+    stored: usize,
+    duplicates: usize,
+    created: usize,
+    regressions: usize,
+    unignored: usize,
+}
+
+/// One event of the batch, where it came from.
+struct Entry<'a> {
+    project_id: i64,
+    event: &'a ErrorEvent,
+}
+
+/// A group's events so far, while the batch is read.
+struct Accumulator<'a> {
+    group: IssueGroup<'a>,
+    /// Release of the oldest event that has one, with that event's time.
+    first_release_at: Option<DateTime<Utc>>,
+    last_release_at: Option<DateTime<Utc>>,
+    releases: Vec<&'a str>,
+}
+
+async fn store_batch(
+    conn: &mut PgConnection,
+    jobs: &[Job],
+) -> anyhow::Result<(Vec<Vec<StoredEvent>>, Report)> {
+    let mut report = Report::default();
+    // First copy of each event id in the batch; the others are duplicates.
+    let mut first_copies: Vec<Entry<'_>> = Vec::new();
+    let mut in_batch: HashSet<(i64, &str)> = HashSet::new();
+    for job in jobs {
+        for event in &job.events {
+            if in_batch.insert((job.project_id, event.event_id.as_str())) {
+                first_copies.push(Entry {
+                    project_id: job.project_id,
+                    event,
+                });
+            }
+        }
+    }
+    let seen: Vec<(i64, &str, DateTime<Utc>)> = first_copies
+        .iter()
+        .map(|e| (e.project_id, e.event.event_id.as_str(), e.event.ts))
+        .collect();
+    let fresh = store::mark_seen(conn, &seen).await?;
+    let is_fresh = |e: &Entry<'_>| fresh.contains(&(e.project_id, e.event.event_id.clone()));
+    let new_events: Vec<&Entry<'_>> = first_copies.iter().filter(|e| is_fresh(e)).collect();
+
+    // Releases first: reopening an issue resolved "in a release" compares them.
+    let mut sightings: ReleaseSightings<'_> = BTreeMap::new();
+    for entry in &new_events {
+        if let Some(release) = entry.event.release.as_deref() {
+            let ts = entry.event.ts;
+            sightings
+                .entry((entry.project_id, release))
+                .and_modify(|(first, last)| {
+                    *first = (*first).min(ts);
+                    *last = (*last).max(ts);
+                })
+                .or_insert((ts, ts));
+        }
+    }
+    let release_seen = store::upsert_releases(conn, &sightings).await?;
+
+    // Issues, in key order.
+    let mut groups: BTreeMap<(i64, &str), Accumulator<'_>> = BTreeMap::new();
+    for entry in &new_events {
+        accumulate(&mut groups, entry);
+    }
+    let all: Vec<IssueGroup<'_>> = groups.values().map(|a| a.group.clone()).collect();
+    let mut issue_ids: HashMap<(i64, &str), i64> = HashMap::new();
+    let mut activity: Vec<(i64, &str, Value)> = Vec::new();
+    let created = store::insert_issues(conn, &all).await?;
+    let created: HashMap<(i64, String), i64> = created
+        .into_iter()
+        .map(|(project, hash, id)| ((project, hash), id))
+        .collect();
+    report.created = created.len();
+    let mut existing: Vec<&Accumulator<'_>> = Vec::new();
+    for (key, acc) in &groups {
+        match created.get(&(key.0, key.1.to_string())) {
+            Some(&id) => {
+                issue_ids.insert(*key, id);
+                activity.push((
+                    id,
+                    "first_seen",
+                    json!({"event_id": acc.group.newest.event_id}),
+                ));
+            }
+            None => existing.push(acc),
+        }
+    }
+    if !existing.is_empty() {
+        let keys: Vec<(i64, &str)> = existing
+            .iter()
+            .map(|a| (a.group.project_id, a.group.grouping_hash))
+            .collect();
+        let states = store::lock_issues(conn, &keys).await?;
+        let mut ids = Vec::with_capacity(existing.len());
+        let mut updates = Vec::with_capacity(existing.len());
+        let mut reopen = Vec::with_capacity(existing.len());
+        for acc in existing {
+            let key = (acc.group.project_id, acc.group.grouping_hash.to_string());
+            let state = states.get(&key).ok_or_else(|| {
+                anyhow::anyhow!("issue {key:?} vanished while its events were stored")
+            })?;
+            let arrivals = Arrivals {
+                events: acc.group.events,
+                newest_release: newest_release(acc, &release_seen),
+                event_id: &acc.group.newest.event_id,
+            };
+            let change = workflow::transition(state, &arrivals);
+            if let Some(change) = change {
+                activity.push((
+                    state.issue_id,
+                    change.kind(),
+                    workflow::detail(state, &arrivals, change),
+                ));
+                match change {
+                    Transition::Regression => report.regressions += 1,
+                    Transition::Unignored => report.unignored += 1,
+                }
+            }
+            issue_ids.insert(
+                (acc.group.project_id, acc.group.grouping_hash),
+                state.issue_id,
+            );
+            ids.push(state.issue_id);
+            updates.push(acc.group.clone());
+            reopen.push(change.is_some());
+        }
+        store::update_issues(conn, &ids, &updates, &reopen).await?;
+    }
+    store::insert_activity(conn, &activity).await?;
+
+    // The events and their hourly counts.
+    let mut rows = Vec::with_capacity(new_events.len());
+    let mut hours: BTreeMap<(i64, DateTime<Utc>), i64> = BTreeMap::new();
+    let mut event_issue: HashMap<(i64, &str), i64> = HashMap::new();
+    for entry in &new_events {
+        let issue = issue_ids
+            .get(&(entry.project_id, entry.event.grouping_hash.as_str()))
+            .copied()
+            .ok_or_else(|| anyhow::anyhow!("an event's issue is missing"))?;
+        rows.push((entry.project_id, issue, entry.event));
+        *hours
+            .entry((issue, store::hour_of(entry.event.ts)))
+            .or_default() += 1;
+        event_issue.insert((entry.project_id, entry.event.event_id.as_str()), issue);
+    }
+    if !rows.is_empty() {
+        store::insert_events(conn, &rows).await?;
+        store::add_issue_hours(conn, &hours).await?;
+    }
+    report.stored = rows.len();
+
+    // Copies stored before (in an earlier batch): the issue of the first copy.
+    let repeated: Vec<(i64, &str)> = first_copies
+        .iter()
+        .filter(|e| !is_fresh(e))
+        .map(|e| (e.project_id, e.event.event_id.as_str()))
+        .collect();
+    let earlier = if repeated.is_empty() {
+        HashMap::new()
+    } else {
+        store::issues_of_events(conn, &repeated).await?
+    };
+
+    let mut answers = Vec::with_capacity(jobs.len());
+    let mut answered: HashSet<(i64, &str)> = HashSet::new();
+    for job in jobs {
+        let mut answer = Vec::with_capacity(job.events.len());
+        for event in &job.events {
+            let key = (job.project_id, event.event_id.as_str());
+            let first_time = answered.insert(key) && event_issue.contains_key(&key);
+            let issue_id = event_issue
+                .get(&key)
+                .copied()
+                .or_else(|| earlier.get(&(key.0, key.1.to_string())).copied());
+            if !first_time {
+                report.duplicates += 1;
+            }
+            answer.push(StoredEvent {
+                event_id: event.event_id.clone(),
+                issue_id,
+                duplicate: !first_time,
+            });
+        }
+        answers.push(answer);
+    }
+    Ok((answers, report))
+}
+
+/// Adds an event to its group.
+fn accumulate<'a>(groups: &mut BTreeMap<(i64, &'a str), Accumulator<'a>>, entry: &Entry<'a>) {
+    let event = entry.event;
+    let release = event.release.as_deref();
+    let key = (entry.project_id, event.grouping_hash.as_str());
+    let Some(acc) = groups.get_mut(&key) else {
+        groups.insert(
+            key,
+            Accumulator {
+                group: IssueGroup {
+                    project_id: entry.project_id,
+                    grouping_hash: &event.grouping_hash,
+                    newest: event,
+                    first_seen: event.ts,
+                    last_seen: event.ts,
+                    events: 1,
+                    first_release: release,
+                    last_release: release,
+                },
+                first_release_at: release.map(|_| event.ts),
+                last_release_at: release.map(|_| event.ts),
+                releases: release.into_iter().collect(),
+            },
+        );
+        return;
+    };
+    let group = &mut acc.group;
+    group.events += 1;
+    group.first_seen = group.first_seen.min(event.ts);
+    if event.ts >= group.last_seen {
+        group.last_seen = event.ts;
+        group.newest = event;
+    }
+    if let Some(release) = release {
+        if acc.first_release_at.is_none_or(|at| event.ts < at) {
+            acc.first_release_at = Some(event.ts);
+            group.first_release = Some(release);
+        }
+        if acc.last_release_at.is_none_or(|at| event.ts >= at) {
+            acc.last_release_at = Some(event.ts);
+            group.last_release = Some(release);
+        }
+        if !acc.releases.contains(&release) {
+            acc.releases.push(release);
+        }
+    }
+}
+
+/// Of a group's releases, the one first seen last.
+fn newest_release<'a>(
+    acc: &Accumulator<'a>,
+    release_seen: &HashMap<(i64, String), DateTime<Utc>>,
+) -> Option<(&'a str, DateTime<Utc>)> {
+    acc.releases
+        .iter()
+        .filter_map(|&release| {
+            let seen = release_seen.get(&(acc.group.project_id, release.to_string()))?;
+            Some((release, *seen))
+        })
+        .max_by_key(|(_, seen)| *seen)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn event(id: &str, seconds: i64, release: Option<&str>) -> ErrorEvent {
+        let ts = Utc
+            .timestamp_opt(1_700_000_000 + seconds, 0)
+            .single()
+            .unwrap();
+        let mut payload = json!({"event_id": id, "message": "boom", "timestamp": ts.timestamp()});
+        if let Some(release) = release {
+            payload["release"] = json!(release);
+        }
+        ErrorEvent::from_sentry(payload, ts).unwrap()
+    }
+
+    #[test]
+    fn a_group_takes_its_newest_event_and_first_and_last_release() {
+        let events = [
+            event("0000000000000000000000000000000b", 20, Some("1.1")),
+            event("0000000000000000000000000000000a", 10, Some("1.0")),
+            event("0000000000000000000000000000000c", 30, None),
+        ];
+        let mut groups = BTreeMap::new();
+        for event in &events {
+            accumulate(
+                &mut groups,
+                &Entry {
+                    project_id: 1,
+                    event,
+                },
+            );
+        }
+        assert_eq!(groups.len(), 1, "one message, one group");
+        let acc = groups.values().next().unwrap();
+        assert_eq!(acc.group.events, 3);
+        assert_eq!(acc.group.newest.event_id, events[2].event_id);
+        assert_eq!(acc.group.first_seen, events[1].ts);
+        assert_eq!(acc.group.last_seen, events[2].ts);
+        assert_eq!(acc.group.first_release, Some("1.0"));
+        assert_eq!(acc.group.last_release, Some("1.1"));
+
+        let t = |s| Utc.timestamp_opt(s, 0).single().unwrap();
+        let seen = HashMap::from([
+            ((1, "1.0".to_string()), t(5)),
+            ((1, "1.1".to_string()), t(9)),
+        ]);
+        assert_eq!(newest_release(acc, &seen), Some(("1.1", t(9))));
+    }
+
+    #[test]
+    fn queued_bytes_grow_with_the_payload() {
+        let small = event("0000000000000000000000000000000a", 0, None);
+        let mut big = small.clone();
+        big.payload["extra"] = json!("x".repeat(100_000));
+        assert!(estimated_bytes(&big) > estimated_bytes(&small) + 100_000);
+    }
+}
