@@ -148,23 +148,59 @@ const LIBRARY_PATHS: &[&str] = &[
 /// SDK could mark.
 const LIBRARY_FUNCTIONS: &[&str] = &["std::", "core::", "alloc::"];
 
+/// Paths and function prefixes that are never application code, whatever the
+/// SDK says: the Rust SDK marks every frame it does not recognise as in-app,
+/// including its own capture machinery and dependencies built without paths, and
+/// those frames would otherwise become every event's culprit and fingerprint.
+const NEVER_IN_APP_PATHS: &[&str] = &["/rustc/", "/.cargo/registry/", "/.cargo/git/"];
+const NEVER_IN_APP_FUNCTIONS: &[&str] = &[
+    "sentry::",
+    "sentry_core::",
+    "sentry_panic::",
+    "sentry_backtrace::",
+    "sentry_contexts::",
+    "sentry_tracing::",
+    "sentry_tower::",
+    "sentry_anyhow::",
+    "std::",
+    "core::",
+    "alloc::",
+];
+
 impl<'a> Frame<'a> {
-    /// Whether the frame is application code: as the SDK said, else unless its
-    /// path or function looks like a library or the runtime.
+    /// Whether the frame is application code: as the SDK said (unless it is
+    /// certainly library code), else unless its path or function looks like a
+    /// library or the runtime.
     pub fn is_in_app(&self) -> bool {
+        if self.is_never_in_app() {
+            return false;
+        }
         self.in_app.unwrap_or_else(|| {
-            let library_path = [self.module, self.filename, self.abs_path]
-                .into_iter()
-                .flatten()
-                .any(|path| {
-                    let path = path.replace('\\', "/");
-                    LIBRARY_PATHS.iter().any(|marker| path.contains(marker))
-                });
+            let library_path = self
+                .paths()
+                .any(|path| LIBRARY_PATHS.iter().any(|marker| path.contains(marker)));
             let library_function = self
                 .function
                 .is_some_and(|f| LIBRARY_FUNCTIONS.iter().any(|p| f.starts_with(p)));
             !library_path && !library_function
         })
+    }
+
+    fn is_never_in_app(&self) -> bool {
+        let function = self.function.map(|f| f.trim_start_matches('<'));
+        self.paths().any(|path| {
+            NEVER_IN_APP_PATHS
+                .iter()
+                .any(|marker| path.contains(marker))
+        }) || function.is_some_and(|f| NEVER_IN_APP_FUNCTIONS.iter().any(|p| f.starts_with(p)))
+    }
+
+    /// The frame's module and paths, with `/` separators.
+    fn paths(&self) -> impl Iterator<Item = String> + '_ {
+        [self.module, self.filename, self.abs_path]
+            .into_iter()
+            .flatten()
+            .map(|path| path.replace('\\', "/"))
     }
 
     /// Where the frame is, as SDKs name it: the module, else the file.
@@ -286,6 +322,23 @@ mod tests {
             json!({"function": "f", "filename": "node_modules/x.js", "in_app": true})
         ));
         assert!(!in_app(json!({"function": "f", "in_app": false})));
+        // The Rust SDK's own frames and registry paths, even when marked in-app.
+        assert!(!in_app(json!({
+            "function": "sentry_panic::PanicIntegration::event_from_panic_info",
+            "in_app": true
+        })));
+        assert!(!in_app(json!({
+            "function": "<sentry_core::hub::Hub as Clone>::clone",
+            "in_app": true
+        })));
+        assert!(!in_app(json!({
+            "function": "{closure#0}",
+            "abs_path": "/root/.cargo/registry/src/index.crates.io-1/sentry-core-0.49.5/src/error.rs",
+            "in_app": true
+        })));
+        assert!(in_app(
+            json!({"function": "shop::checkout::charge", "in_app": true})
+        ));
         assert!(in_app(json!({"function": "f", "in_app": "yes"})));
     }
 

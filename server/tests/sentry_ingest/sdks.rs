@@ -18,14 +18,6 @@ async fn with_rust_sdk(dsn: &str, report: impl FnOnce() + Send + 'static) {
     options.release = Some("shop@1.4.2".into());
     options.environment = Some("test".into());
     options.attach_stacktrace = true;
-    // Without these, sentry-backtrace marks every frame it does not know as the
-    // application's: the SDK's own inlined closures (their names lose their
-    // path in line-tables-only builds) and the panic hook's frames
-    // (`sentry_panic::` is missing from its list) would be the culprits, and
-    // every panic would share one group (Sightline takes an SDK's `in_app` as
-    // given, and guesses only where it is missing).
-    options.in_app_include = vec!["sentry_ingest"];
-    options.in_app_exclude = vec!["sentry_panic"];
     let client = Arc::new(sentry::Client::from(sentry::apply_defaults(options)));
     tokio::task::spawn_blocking(move || {
         let hub = Arc::new(sentry::Hub::new(
