@@ -33,7 +33,7 @@ pub struct Cli {
 enum Command {
     /// Run the server (the default).
     Serve,
-    /// Measure log ingestion and search on this machine (in a database of its own,
+    /// Measure ingestion and search on this machine (in a database of its own,
     /// `sightline_bench`, recreated each run) and print the figures.
     Bench(BenchArgs),
     #[command(flatten)]
@@ -42,18 +42,31 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct BenchArgs {
+    /// `logs` (ingest rate against raw COPY, search latency) or `errors` (Sentry
+    /// events per second and their latency).
+    #[arg(value_enum, default_value_t = BenchKind::Logs)]
+    kind: BenchKind,
     /// Log lines to ingest.
     #[arg(long, default_value_t = 1_000_000)]
     lines: usize,
-    /// Concurrent HTTP clients.
-    #[arg(long, default_value_t = 4)]
-    clients: usize,
+    /// Error events to send.
+    #[arg(long, default_value_t = 30_000)]
+    events: usize,
+    /// Concurrent HTTP clients (default 4 for logs, 16 for errors).
+    #[arg(long)]
+    clients: Option<usize>,
     /// Lines per request.
     #[arg(long, default_value_t = 1000)]
     batch: usize,
     /// Runs of each search.
     #[arg(long, default_value_t = 20)]
     runs: usize,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum BenchKind {
+    Logs,
+    Errors,
 }
 
 /// Commands that open the database, do one thing and exit.
@@ -160,13 +173,24 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
     let command = match cli.command {
         None | Some(Command::Serve) => return serve::serve(config).await,
         Some(Command::Bench(args)) => {
-            let options = bench::BenchOptions {
-                lines: args.lines.max(1),
-                clients: args.clients.clamp(1, 64),
-                batch: args.batch.clamp(1, 50_000),
-                runs: args.runs.max(1),
+            return match args.kind {
+                BenchKind::Logs => {
+                    let options = bench::logs::BenchOptions {
+                        lines: args.lines.max(1),
+                        clients: args.clients.unwrap_or(4).clamp(1, 64),
+                        batch: args.batch.clamp(1, 50_000),
+                        runs: args.runs.max(1),
+                    };
+                    bench::logs::run(config, options).await
+                }
+                BenchKind::Errors => {
+                    let options = bench::errors::ErrorBenchOptions {
+                        events: args.events.max(1),
+                        clients: args.clients.unwrap_or(16).clamp(1, 256),
+                    };
+                    bench::errors::run(config, options).await
+                }
             };
-            return bench::run(config, options).await;
         }
         Some(Command::OneOff(command)) => command,
     };

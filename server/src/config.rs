@@ -48,8 +48,14 @@ pub struct Config {
     pub log_rotation: LogRotation,
     /// `SIGHTLINE_LOG_KEEP`: how many rotated log files to keep. Default 7.
     pub log_keep: usize,
-    /// `SIGHTLINE_SENTRY_DSN`: report Sightline's own panics and errors here.
+    /// `SIGHTLINE_SENTRY_DSN`: report Sightline's own panics and errors here (it
+    /// may be a project of this very Sightline).
     pub sentry_dsn: Option<String>,
+    /// `SIGHTLINE_SENTRY_TRACES_SAMPLE_RATE`: share (0–1) of Sightline's own
+    /// requests sent to that DSN as transactions. Default 0.1; ingestion requests
+    /// are never traced (a Sightline reporting to itself would trace its own
+    /// reports).
+    pub sentry_traces_sample_rate: f32,
     /// `SIGHTLINE_ENVIRONMENT`: environment name sent with those reports.
     /// Default `production`.
     pub environment: String,
@@ -61,6 +67,9 @@ pub struct Config {
     /// `SIGHTLINE_ERRORS_RETENTION_DAYS`: error events older than this many days
     /// are dropped (whole day partitions); their issues stay. Default 30.
     pub errors_retention_days: u64,
+    /// `SIGHTLINE_SPANS_RETENTION_DAYS`: spans (transactions and traces) older
+    /// than this many days are dropped (whole day partitions). Default 14.
+    pub spans_retention_days: u64,
     /// `SIGHTLINE_INGEST_QUEUE_MB`: memory the ingest queue may hold before
     /// ingestion answers 429/503 with Retry-After. Default 64.
     pub ingest_queue_mb: usize,
@@ -125,6 +134,12 @@ impl Config {
                 "SIGHTLINE_ERRORS_RETENTION_DAYS: use 1 to 3650 days"
             ));
         }
+        let spans_retention_days: u64 = parse(&get, "SIGHTLINE_SPANS_RETENTION_DAYS", "14")?;
+        if !(1..=3650).contains(&spans_retention_days) {
+            return Err(anyhow!(
+                "SIGHTLINE_SPANS_RETENTION_DAYS: use 1 to 3650 days"
+            ));
+        }
         let ingest_queue_mb: usize = parse(&get, "SIGHTLINE_INGEST_QUEUE_MB", "64")?;
         if !(1..=4096).contains(&ingest_queue_mb) {
             return Err(anyhow!("SIGHTLINE_INGEST_QUEUE_MB: use 1 to 4096"));
@@ -136,6 +151,13 @@ impl Config {
                     "SIGHTLINE_DATABASE_URL: expected a postgres:// or postgresql:// URL"
                 ));
             }
+        }
+        let sentry_traces_sample_rate: f32 =
+            parse(&get, "SIGHTLINE_SENTRY_TRACES_SAMPLE_RATE", "0.1")?;
+        if !(0.0..=1.0).contains(&sentry_traces_sample_rate) {
+            return Err(anyhow!(
+                "SIGHTLINE_SENTRY_TRACES_SAMPLE_RATE: use a share from 0 to 1"
+            ));
         }
         let sentry_dsn = get("SIGHTLINE_SENTRY_DSN");
         if let Some(dsn) = &sentry_dsn {
@@ -153,10 +175,12 @@ impl Config {
             log_rotation,
             log_keep: parse(&get, "SIGHTLINE_LOG_KEEP", "7")?,
             sentry_dsn,
+            sentry_traces_sample_rate,
             environment: get("SIGHTLINE_ENVIRONMENT").unwrap_or_else(|| "production".into()),
             session_ttl_hours,
             logs_retention_days,
             errors_retention_days,
+            spans_retention_days,
             ingest_queue_mb,
             site_root: PathBuf::from(
                 get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
@@ -236,6 +260,7 @@ mod tests {
             ("SIGHTLINE_SENTRY_DSN", "not a dsn"),
             ("SIGHTLINE_SESSION_TTL_HOURS", "0"),
             ("SIGHTLINE_LOGS_RETENTION_DAYS", "0"),
+            ("SIGHTLINE_SPANS_RETENTION_DAYS", "0"),
             ("SIGHTLINE_INGEST_QUEUE_MB", "lots"),
         ] {
             let err = config(&[(name, value)]).err().map(|e| format!("{e:#}"));

@@ -14,7 +14,8 @@
 //!   id, a log line and its metrics ([`telemetry`]).
 //! - [`ingest`] decodes each ingestion protocol into domain records; [`logs`]
 //!   stores log lines through one batch writer (bounded queue, COPY, group
-//!   commit, answer after commit) into day partitions, and searches them.
+//!   commit, answer after commit) into day partitions, and searches them;
+//!   [`errors`] and [`traces`] do the same for Sentry events and for spans.
 //! - [`serve`] binds the listener and shuts down in order: stop accepting, finish
 //!   in-flight requests, stop the embedded PostgreSQL.
 
@@ -35,6 +36,7 @@ pub mod projects;
 pub mod serve;
 pub mod state;
 pub mod telemetry;
+pub mod traces;
 pub mod ui;
 
 pub use state::AppState;

@@ -17,6 +17,7 @@ use crate::{
     ingest::rate_limit::KeyRateLimits,
     logs::{tail::TailHub, writer::LogWriter},
     telemetry::RequestRate,
+    traces::writer::SpanWriter,
 };
 
 /// Background tasks of this instance and the signal that stops them.
@@ -42,6 +43,8 @@ pub struct AppState {
     pub logs: LogWriter,
     /// The error event batch writer (Sentry events).
     pub errors: ErrorWriter,
+    /// The span batch writer (Sentry transactions, OTLP traces).
+    pub spans: SpanWriter,
     /// Per-key ingest rate limits, counted by this instance.
     pub key_limits: Arc<KeyRateLimits>,
     /// Live tail's listener for committed log batches.
@@ -52,7 +55,7 @@ pub struct AppState {
 
 impl AppState {
     /// Builds the state from an open pool and the configuration, and starts the
-    /// log and error writer tasks (they stop when `workers.cancel` fires).
+    /// log, error and span writer tasks (they stop when `workers.cancel` fires).
     pub fn new(pool: PgPool, config: Config) -> Self {
         // Install the metrics recorder before the first request records anything.
         crate::telemetry::prometheus();
@@ -85,6 +88,13 @@ impl AppState {
             &workers.tracker,
             workers.cancel.clone(),
         );
+        // Spans too: a flood of traces must not refuse errors or logs.
+        let spans = SpanWriter::start(
+            pool.clone(),
+            config.ingest_queue_mb * 1024 * 1024,
+            &workers.tracker,
+            workers.cancel.clone(),
+        );
         AppState {
             pool,
             queries,
@@ -93,6 +103,7 @@ impl AppState {
             request_rate: Arc::new(RequestRate::default()),
             logs,
             errors,
+            spans,
             key_limits: Arc::new(KeyRateLimits::default()),
             tail: Arc::new(TailHub::default()),
             workers,

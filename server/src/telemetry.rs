@@ -31,6 +31,14 @@ pub fn init(config: &Config, serving: bool) -> anyhow::Result<TelemetryGuard> {
         options.release = sentry::release_name!();
         options.environment = Some(config.environment.clone().into());
         options.send_default_pii = false;
+        let rate = config.sentry_traces_sample_rate;
+        let options = options.traces_sampler(move |context: &sentry::TransactionContext| {
+            if is_ingestion(context.name()) {
+                0.0
+            } else {
+                rate
+            }
+        });
         sentry::init((dsn.as_str(), options))
     });
 
@@ -172,6 +180,24 @@ impl RequestRate {
             })
             .collect()
     }
+}
+
+/// Whether a request path is one of the ingestion endpoints, whose requests are
+/// not traced: they are the bulk of the traffic, and a Sightline reporting to
+/// itself would otherwise trace the reports of its own traces.
+pub fn is_ingestion(path: &str) -> bool {
+    let path = path.split_once(' ').map_or(path, |(_, p)| p);
+    path.ends_with("/envelope/")
+        || path.ends_with("/envelope")
+        || path.ends_with("/store/")
+        || path.ends_with("/store")
+        || path.starts_with("/api/v1/ingest/")
+        || path.starts_with("/loki/")
+        || path.starts_with("/v1/")
+        || path.contains("_bulk")
+        || path.starts_with("/prometheus/")
+        || path.starts_with("/capture")
+        || path.starts_with("/batch")
 }
 
 #[cfg(test)]

@@ -419,6 +419,21 @@ async fn the_openapi_document_lists_every_route(pool: PgPool) {
         ("/api/v1/projects/{project}/logs/fields", "get"),
         ("/api/v1/projects/{project}/logs/context", "get"),
         ("/api/v1/projects/{project}/logs/tail", "get"),
+        ("/api/v1/projects/{project}/performance/transactions", "get"),
+        (
+            "/api/v1/projects/{project}/performance/transactions/series",
+            "get",
+        ),
+        ("/api/v1/projects/{project}/performance/settings", "get"),
+        ("/api/v1/projects/{project}/performance/settings", "put"),
+        ("/api/v1/projects/{project}/traces/{trace_id}", "get"),
+        ("/api/v1/projects/{project}/issues", "get"),
+        ("/api/v1/projects/{project}/issues", "patch"),
+        ("/api/v1/issues/{issue_id}", "get"),
+        ("/api/v1/issues/{issue_id}", "patch"),
+        ("/api/v1/issues/{issue_id}/events", "get"),
+        ("/api/v1/events/{event_id}", "get"),
+        ("/api/v1/projects/{project}/releases", "get"),
     ];
     for (path, method) in expected {
         assert!(

@@ -4,9 +4,11 @@
 
 mod errors;
 mod logs;
+mod performance;
 mod types;
 pub use errors::*;
 pub use logs::*;
+pub use performance::*;
 pub use types::*;
 
 pub mod client;

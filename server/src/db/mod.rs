@@ -1,6 +1,8 @@
 //! The database: connecting (to a configured server or the embedded cluster),
-//! migrating, and keeping the time-partitioned tables ([`partitions`]).
+//! migrating, keeping the time-partitioned tables ([`partitions`]), and the text
+//! format batch writers feed `COPY` with ([`copy`]).
 
+pub mod copy;
 pub mod embedded;
 pub mod partitions;
 

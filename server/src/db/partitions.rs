@@ -1,5 +1,5 @@
 //! Partition upkeep and retention for the time-partitioned tables (`log_entry`
-//! by hour, `error_event` by day).
+//! by hour, `error_event` and `span` by day).
 //!
 //! - Partitions exist ahead of time, so writes never wait for DDL; rows outside
 //!   every partition land in the table's default partition, and are moved into a
@@ -88,6 +88,7 @@ pub fn tables(config: &Config) -> Vec<PartitionedTable> {
     vec![
         log_entry(config.logs_retention_days),
         error_event(config.errors_retention_days),
+        span(config.spans_retention_days),
     ]
 }
 
@@ -115,6 +116,17 @@ pub fn error_event(retention_days: u64) -> PartitionedTable {
             "delete from error_event_seen where ts < $1",
             "delete from issue_hour where hour < $1",
         ],
+        closed_index: None,
+    }
+}
+
+/// Spans (transactions and traces): day partitions, nothing kept beside them.
+pub fn span(retention_days: u64) -> PartitionedTable {
+    PartitionedTable {
+        table: "span",
+        period: Period::Day,
+        retention_days,
+        cleanups: &[],
         closed_index: None,
     }
 }

@@ -22,7 +22,7 @@ use tower_http::{
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::{auth, errors, ingest, logs, overview, projects, ui, AppState};
+use crate::{auth, errors, ingest, logs, overview, projects, traces, ui, AppState};
 use error::ApiError;
 
 /// Largest request body the configuration API accepts. Ingestion endpoints set
@@ -43,6 +43,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         (name = "overview", description = "Figures for the Overview page"),
         (name = "ingest", description = "Sending data (authenticated by a project's ingest key)"),
         (name = "logs", description = "Searching logs"),
+        (name = "performance", description = "Transactions, their series, and traces"),
         (name = "meta", description = "This document"),
     )
 )]
@@ -86,6 +87,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(ingest::router())
         .merge(logs::router())
         .merge(errors::api::router())
+        .merge(traces::api::router())
         .routes(utoipa_axum::routes!(openapi_document));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
@@ -130,7 +132,7 @@ pub fn router(state: AppState) -> Router {
         ))
         // Each request gets its own Sentry hub carrying the request's details, so
         // an error reported while handling it says which request it was.
-        .layer(sentry::integrations::tower::SentryHttpLayer::new())
+        .layer(sentry::integrations::tower::SentryHttpLayer::new().enable_transaction())
         .layer(sentry::integrations::tower::NewSentryLayer::<
             axum::extract::Request,
         >::new_from_top())

@@ -27,6 +27,9 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
         .get::<MatchedPath>()
         .map_or("unmatched", MatchedPath::as_str)
         .to_owned();
+    // Name the request's Sentry transaction (when sampled) by its route, not its
+    // URI, so that requests of one endpoint make one transaction.
+    sentry::configure_scope(|scope| scope.set_transaction(Some(&format!("{method} {route}"))));
     // Handler logs inherit the request id from this span.
     let span = tracing::info_span!("request", request_id = %request_id);
 

@@ -1,12 +1,13 @@
-//! OTLP/JSON into the same structs as protobuf. The JSON mapping of OTLP uses
+//! OTLP/JSON (logs and traces) into the same structs as protobuf. The JSON mapping of OTLP uses
 //! lowerCamelCase names (snake_case is accepted too), 64-bit integers as strings
 //! or numbers, and hex (not base64) for trace and span ids.
 
 use serde_json::{Map, Value};
 
 use super::proto::{
-    any_value, AnyValue, ArrayValue, ExportLogsServiceRequest, InstrumentationScope, KeyValue,
-    KeyValueList, LogRecord, Resource, ResourceLogs, ScopeLogs,
+    any_value, AnyValue, ArrayValue, ExportLogsServiceRequest, ExportTraceServiceRequest,
+    InstrumentationScope, KeyValue, KeyValueList, LogRecord, Resource, ResourceLogs, ResourceSpans,
+    ScopeLogs, ScopeSpans, Span, SpanKind, SpanStatus,
 };
 
 /// Decodes an OTLP/JSON logs request; the error says what is malformed.
@@ -53,14 +54,147 @@ fn text(object: &Map<String, Value>, camel: &str, snake: &str) -> String {
         .to_string()
 }
 
-fn resource_logs(value: &Value) -> Result<ResourceLogs, String> {
-    let object = object_of(value, "resourceLogs")?;
-    let resource = match field(object, "resource", "resource") {
+/// Decodes an OTLP/JSON traces request; the error says what is malformed.
+pub fn decode_traces(body: &[u8]) -> Result<ExportTraceServiceRequest, String> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| format!("invalid JSON: {e}"))?;
+    let object = value.as_object().ok_or("expected a JSON object")?;
+    Ok(ExportTraceServiceRequest {
+        resource_spans: list(object, "resourceSpans", "resource_spans")?
+            .iter()
+            .map(resource_spans)
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+fn resource(object: &Map<String, Value>) -> Result<Option<Resource>, String> {
+    Ok(match field(object, "resource", "resource") {
         Some(r) => Some(Resource {
             attributes: key_values(list(object_of(r, "resource")?, "attributes", "attributes")?)?,
         }),
         None => None,
+    })
+}
+
+fn scope(object: &Map<String, Value>) -> Result<Option<InstrumentationScope>, String> {
+    Ok(match field(object, "scope", "scope") {
+        Some(s) => {
+            let s = object_of(s, "scope")?;
+            Some(InstrumentationScope {
+                name: text(s, "name", "name"),
+                version: text(s, "version", "version"),
+                attributes: key_values(list(s, "attributes", "attributes")?)?,
+            })
+        }
+        None => None,
+    })
+}
+
+fn resource_spans(value: &Value) -> Result<ResourceSpans, String> {
+    let object = object_of(value, "resourceSpans")?;
+    Ok(ResourceSpans {
+        resource: resource(object)?,
+        scope_spans: list(object, "scopeSpans", "scope_spans")?
+            .iter()
+            .map(|value| {
+                let object = object_of(value, "scopeSpans")?;
+                Ok(ScopeSpans {
+                    scope: scope(object)?,
+                    spans: list(object, "spans", "spans")?
+                        .iter()
+                        .map(span)
+                        .collect::<Result<_, String>>()?,
+                })
+            })
+            .collect::<Result<_, String>>()?,
+    })
+}
+
+fn span(value: &Value) -> Result<Span, String> {
+    let object = object_of(value, "spans")?;
+    let status = match field(object, "status", "status") {
+        Some(s) => {
+            let s = object_of(s, "status")?;
+            Some(SpanStatus {
+                message: text(s, "message", "message"),
+                code: enumeration(
+                    field(s, "code", "code"),
+                    "code",
+                    "STATUS_CODE_",
+                    &["UNSET", "OK", "ERROR"],
+                )?,
+            })
+        }
+        None => None,
     };
+    Ok(Span {
+        trace_id: hex_id(field(object, "traceId", "trace_id"), "traceId")?,
+        span_id: hex_id(field(object, "spanId", "span_id"), "spanId")?,
+        parent_span_id: hex_id(
+            field(object, "parentSpanId", "parent_span_id"),
+            "parentSpanId",
+        )?,
+        flags: u32::try_from(unsigned(field(object, "flags", "flags"), "flags")?)
+            .map_err(|_| "flags: expected a 32-bit number".to_string())?,
+        name: text(object, "name", "name"),
+        kind: enumeration(
+            field(object, "kind", "kind"),
+            "kind",
+            "SPAN_KIND_",
+            &[
+                "UNSPECIFIED",
+                "INTERNAL",
+                "SERVER",
+                "CLIENT",
+                "PRODUCER",
+                "CONSUMER",
+            ],
+        )
+        .and_then(|kind| {
+            SpanKind::try_from(kind)
+                .map(|k| k as i32)
+                .map_err(|_| format!("kind: unknown `{kind}`"))
+        })?,
+        start_time_unix_nano: unsigned(
+            field(object, "startTimeUnixNano", "start_time_unix_nano"),
+            "startTimeUnixNano",
+        )?,
+        end_time_unix_nano: unsigned(
+            field(object, "endTimeUnixNano", "end_time_unix_nano"),
+            "endTimeUnixNano",
+        )?,
+        attributes: key_values(list(object, "attributes", "attributes")?)?,
+        status,
+    })
+}
+
+/// An enum given as its number or its name (`SPAN_KIND_SERVER` or `SERVER`).
+fn enumeration(
+    value: Option<&Value>,
+    name: &str,
+    prefix: &str,
+    names: &[&str],
+) -> Result<i32, String> {
+    match value {
+        None => Ok(0),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .and_then(|n| i32::try_from(n).ok())
+            .ok_or_else(|| format!("{name}: expected an integer")),
+        Some(Value::String(s)) => {
+            let short = s.trim_start_matches(prefix);
+            names
+                .iter()
+                .position(|n| *n == short)
+                .map(|i| i as i32)
+                .ok_or_else(|| format!("{name}: unknown `{s}`"))
+        }
+        Some(_) => Err(format!("{name}: expected a number or a name")),
+    }
+}
+
+fn resource_logs(value: &Value) -> Result<ResourceLogs, String> {
+    let object = object_of(value, "resourceLogs")?;
+    let resource = resource(object)?;
     Ok(ResourceLogs {
         resource,
         scope_logs: list(object, "scopeLogs", "scope_logs")?
@@ -72,19 +206,8 @@ fn resource_logs(value: &Value) -> Result<ResourceLogs, String> {
 
 fn scope_logs(value: &Value) -> Result<ScopeLogs, String> {
     let object = object_of(value, "scopeLogs")?;
-    let scope = match field(object, "scope", "scope") {
-        Some(s) => {
-            let s = object_of(s, "scope")?;
-            Some(InstrumentationScope {
-                name: text(s, "name", "name"),
-                version: text(s, "version", "version"),
-                attributes: key_values(list(s, "attributes", "attributes")?)?,
-            })
-        }
-        None => None,
-    };
     Ok(ScopeLogs {
-        scope,
+        scope: scope(object)?,
         log_records: list(object, "logRecords", "log_records")?
             .iter()
             .map(log_record)
@@ -238,6 +361,23 @@ mod tests {
             })
         );
         assert!(decode(b"[]").is_err());
+        let traces = br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c",
+          "spanId":"eee19b7ec3c1b174","parentSpanId":"","name":"GET /","kind":"SPAN_KIND_SERVER","flags":256,
+          "startTimeUnixNano":"1764151200000000000","endTimeUnixNano":1764151200250000000,
+          "status":{"code":"STATUS_CODE_ERROR","message":"boom"}}]}]}]}"#;
+        let request = decode_traces(traces).unwrap();
+        let span = &request.resource_spans[0].scope_spans[0].spans[0];
+        assert_eq!(span.kind, SpanKind::Server as i32);
+        assert_eq!(
+            span.end_time_unix_nano - span.start_time_unix_nano,
+            250_000_000
+        );
+        assert_eq!(span.status.as_ref().map(|s| s.code), Some(2));
+        assert!(span.parent_span_id.is_empty());
+        assert!(decode_traces(
+            br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"kind":"SIDEWAYS"}]}]}]}"#
+        )
+        .is_err());
         assert!(
             decode(br#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"traceId":"zz"}]}]}]}"#)
                 .is_err()

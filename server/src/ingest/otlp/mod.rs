@@ -1,5 +1,6 @@
 //! OpenTelemetry OTLP/HTTP logs: `POST /v1/logs`, protobuf
-//! (`application/x-protobuf`) or JSON (`application/json`), optionally gzip.
+//! (`application/x-protobuf`) or JSON (`application/json`), optionally gzip;
+//! and traces, `POST /v1/traces`, the same way ([`traces`]).
 //!
 //! Resource and scope attributes are kept on every line (flat, by their OTLP
 //! names, e.g. `service.namespace`, plus `otel.scope.name`/`otel.scope.version`);
@@ -9,6 +10,7 @@
 
 mod json;
 pub mod proto;
+mod traces;
 
 use axum::{
     body::Body,
@@ -40,9 +42,11 @@ pub const LIMITS: BodyLimits = BodyLimits {
     decoded: 64 * 1024 * 1024,
 };
 
-/// `POST /v1/logs`.
+/// `POST /v1/logs` and `POST /v1/traces`.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/logs", post(export_logs))
+    Router::new()
+        .route("/v1/logs", post(export_logs))
+        .route("/v1/traces", post(traces::export_traces))
 }
 
 /// How the client spoke, so errors and answers use the same encoding.
@@ -52,28 +56,31 @@ enum Encoding {
     Json,
 }
 
-async fn export_logs(State(state): State<AppState>, request: Request) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let encoding = match parts
-        .headers
+/// The encoding `Content-Type` names, or why it names none (a 415).
+fn encoding_of(headers: &axum::http::HeaderMap) -> Result<Encoding, String> {
+    match headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
     {
-        Some(t) if t.starts_with("application/json") => Encoding::Json,
+        Some(t) if t.starts_with("application/json") => Ok(Encoding::Json),
         Some(t)
             if t.starts_with("application/x-protobuf") || t.starts_with("application/protobuf") =>
         {
-            Encoding::Protobuf
+            Ok(Encoding::Protobuf)
         }
-        other => {
-            return failure(
-                Encoding::Json,
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                &format!(
-                    "Content-Type {}: use application/x-protobuf or application/json",
-                    other.unwrap_or("missing")
-                ),
-            )
+        other => Err(format!(
+            "Content-Type {}: use application/x-protobuf or application/json",
+            other.unwrap_or("missing")
+        )),
+    }
+}
+
+async fn export_logs(State(state): State<AppState>, request: Request) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let encoding = match encoding_of(&parts.headers) {
+        Ok(encoding) => encoding,
+        Err(message) => {
+            return failure(Encoding::Json, StatusCode::UNSUPPORTED_MEDIA_TYPE, &message)
         }
     };
     let key = match auth::IngestKey::from_request_parts(&mut parts, &state).await {
@@ -222,7 +229,8 @@ fn record_of(
     }
 }
 
-fn insert_all(map: &mut Map<String, Value>, attributes: &[KeyValue]) {
+/// Adds OTLP attributes to `map` as JSON, by their keys.
+pub(crate) fn insert_all(map: &mut Map<String, Value>, attributes: &[KeyValue]) {
     for kv in attributes {
         map.insert(
             kv.key.clone(),
@@ -231,7 +239,8 @@ fn insert_all(map: &mut Map<String, Value>, attributes: &[KeyValue]) {
     }
 }
 
-fn text_attribute(attributes: &[KeyValue], key: &str) -> String {
+/// A string attribute's value, or empty.
+pub(crate) fn text_attribute(attributes: &[KeyValue], key: &str) -> String {
     attributes
         .iter()
         .find(|kv| kv.key == key)
@@ -244,7 +253,7 @@ fn text_attribute(attributes: &[KeyValue], key: &str) -> String {
 
 /// An OTLP value as JSON: scalars as themselves, arrays and key-value lists as
 /// arrays and objects, bytes as base64.
-fn json_of(value: AnyValue) -> Value {
+pub(crate) fn json_of(value: AnyValue) -> Value {
     match value.value {
         None => Value::Null,
         Some(any_value::Value::StringValue(s)) => Value::String(s),

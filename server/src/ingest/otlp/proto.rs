@@ -1,6 +1,6 @@
-//! The OTLP logs messages Sightline reads, as prost structs written from
-//! `opentelemetry/proto/{collector/logs,logs,common,resource}/v1/*.proto` (only
-//! the fields it uses; unknown fields are skipped by protobuf itself).
+//! The OTLP logs and traces messages Sightline reads, as prost structs written
+//! from `opentelemetry/proto/{collector/logs,collector/trace,logs,trace,common,resource}/v1/*.proto`
+//! (only the fields it uses; unknown fields are skipped by protobuf itself).
 
 /// `ExportLogsServiceRequest`.
 #[derive(Clone, PartialEq, prost::Message)]
@@ -144,3 +144,104 @@ pub struct KeyValueList {
     #[prost(message, repeated, tag = "1")]
     pub values: Vec<KeyValue>,
 }
+
+/// `ExportTraceServiceRequest`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ExportTraceServiceRequest {
+    #[prost(message, repeated, tag = "1")]
+    pub resource_spans: Vec<ResourceSpans>,
+}
+
+/// `ExportTraceServiceResponse`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ExportTraceServiceResponse {
+    #[prost(message, optional, tag = "1")]
+    pub partial_success: Option<ExportTracePartialSuccess>,
+}
+
+/// `ExportTracePartialSuccess`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ExportTracePartialSuccess {
+    #[prost(int64, tag = "1")]
+    pub rejected_spans: i64,
+    #[prost(string, tag = "2")]
+    pub error_message: String,
+}
+
+/// `ResourceSpans`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ResourceSpans {
+    #[prost(message, optional, tag = "1")]
+    pub resource: Option<Resource>,
+    #[prost(message, repeated, tag = "2")]
+    pub scope_spans: Vec<ScopeSpans>,
+}
+
+/// `ScopeSpans`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ScopeSpans {
+    #[prost(message, optional, tag = "1")]
+    pub scope: Option<InstrumentationScope>,
+    #[prost(message, repeated, tag = "2")]
+    pub spans: Vec<Span>,
+}
+
+/// `Span` (events and links are not read).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Span {
+    #[prost(bytes = "vec", tag = "1")]
+    pub trace_id: Vec<u8>,
+    #[prost(bytes = "vec", tag = "2")]
+    pub span_id: Vec<u8>,
+    #[prost(bytes = "vec", tag = "4")]
+    pub parent_span_id: Vec<u8>,
+    /// Bits 8 and 9: whether the parent's remoteness is known, and whether it
+    /// is remote ([`SPAN_FLAGS_HAS_IS_REMOTE`], [`SPAN_FLAGS_IS_REMOTE`]).
+    #[prost(fixed32, tag = "16")]
+    pub flags: u32,
+    #[prost(string, tag = "5")]
+    pub name: String,
+    /// A [`SpanKind`] number.
+    #[prost(int32, tag = "6")]
+    pub kind: i32,
+    #[prost(fixed64, tag = "7")]
+    pub start_time_unix_nano: u64,
+    #[prost(fixed64, tag = "8")]
+    pub end_time_unix_nano: u64,
+    #[prost(message, repeated, tag = "9")]
+    pub attributes: Vec<KeyValue>,
+    #[prost(message, optional, tag = "15")]
+    pub status: Option<SpanStatus>,
+}
+
+/// `SpanFlags.SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK`.
+pub const SPAN_FLAGS_HAS_IS_REMOTE: u32 = 0x100;
+/// `SpanFlags.SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK`.
+pub const SPAN_FLAGS_IS_REMOTE: u32 = 0x200;
+
+/// `Span.SpanKind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, prost::Enumeration)]
+#[repr(i32)]
+pub enum SpanKind {
+    Unspecified = 0,
+    Internal = 1,
+    Server = 2,
+    Client = 3,
+    Producer = 4,
+    Consumer = 5,
+}
+
+/// `Status` of a span (not `google.rpc.Status`).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct SpanStatus {
+    #[prost(string, tag = "2")]
+    pub message: String,
+    /// 0 unset, 1 ok, 2 error.
+    #[prost(int32, tag = "3")]
+    pub code: i32,
+}
+
+/// `Status.StatusCode.STATUS_CODE_ERROR`.
+pub const STATUS_CODE_ERROR: i32 = 2;
+/// `Status.StatusCode.STATUS_CODE_OK`.
+pub const STATUS_CODE_OK: i32 = 1;

@@ -10,8 +10,8 @@
 //! - **Items.** `event` items become [`ErrorEvent`]s stored by the error writer;
 //!   `log` items go to the log writer; `session`/`sessions` to release health
 //!   ([`crate::errors::sessions`]); `client_report` counts become metrics;
-//!   `transaction` items are accepted and counted (their storage is the
-//!   performance part's); every other type (attachments, check-ins, profiles,
+//!   `transaction` items become spans stored by the span writer
+//!   ([`crate::traces`]); every other type (attachments, check-ins, profiles,
 //!   replays, feedback, ...) is accepted and skipped. An `event` that cannot be
 //!   read fails the request (400, nothing stored); other unreadable items are
 //!   skipped and counted (`sentry_items_invalid_total`), as Relay drops them.
@@ -178,7 +178,7 @@ struct Contents {
     /// The key of the envelope header's DSN.
     dsn_key: Option<String>,
     events: Vec<ErrorEvent>,
-    /// Transaction payloads (not stored yet: the performance part will).
+    /// Transaction payloads, decoded into spans when they are stored.
     transactions: Vec<Bytes>,
     logs: Vec<LogRecord>,
     logs_refused: usize,
@@ -284,9 +284,12 @@ async fn store_contents(
         }
     }
     if !contents.transactions.is_empty() {
-        // performance: transactions are stored by the spans writer (issue 4, performance part)
+        // Transactions become spans (unreadable ones are skipped and counted).
         metrics::counter!("sentry_transactions_received_total")
             .increment(contents.transactions.len() as u64);
+        let spans = crate::traces::sentry::decode(contents.transactions, Utc::now()).await;
+        let stored = state.spans.write(project_id, spans).await;
+        stored.map_err(write_refusal)?;
     }
     if !contents.logs.is_empty() {
         state

@@ -1,7 +1,5 @@
-//! `sightline bench`: the logs benchmark the README's figures come from.
-//!
-//! In a database of its own (`sightline_bench`, recreated each run, on the
-//! configured server or the embedded cluster) it starts Sightline in-process, then
+//! `sightline bench logs`: the logs benchmark the README's figures come from.
+//! With Sightline started on a fresh database ([`super::Bench`]), it
 //!
 //! 1. sends generated log lines (8 services, a level mix, 200 message templates,
 //!    0–8 attributes, about 300 bytes a line, spread over the last 24 h) over HTTP
@@ -13,17 +11,15 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use chrono::Utc;
 use serde_json::{json, Value};
-use sqlx::{postgres::PgConnectOptions, ConnectOptions, Connection, PgPool};
+use sqlx::PgPool;
 
+use super::{ms, percentile, Bench};
 use crate::{
-    auth::tokens,
     config::Config,
     db,
     logs::{record::LogRecord, writer::encode_row},
-    projects, AppState,
 };
 
 /// What to run.
@@ -191,62 +187,20 @@ impl Clock {
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
-impl Lines {}
-
-/// Runs the benchmark and prints the table.
+/// Runs the logs benchmark and prints the table.
 pub async fn run(config: Config, options: BenchOptions) -> anyhow::Result<()> {
-    let database = db::open(&config, db::Opener::Cli).await?;
-    let admin = database.pool.connect_options();
-    database.pool.close().await;
-    let result = measure(&config, &admin, options).await;
-    if let Some(pg) = &database.embedded {
-        pg.stop().await?;
-    }
-    result
+    super::with_bench(config, |bench| measure(bench, options)).await
 }
 
-async fn measure(
-    config: &Config,
-    admin: &PgConnectOptions,
-    options: BenchOptions,
-) -> anyhow::Result<()> {
-    let mut conn = admin
-        .clone()
-        .database("postgres")
-        .connect()
-        .await
-        .context("connecting to the maintenance database")?;
-    sqlx::query("drop database if exists sightline_bench with (force)")
-        .execute(&mut conn)
-        .await?;
-    sqlx::query("create database sightline_bench")
-        .execute(&mut conn)
-        .await?;
-    conn.close().await?;
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(16)
-        .connect_with(admin.clone().database("sightline_bench"))
-        .await?;
-    db::migrate(&pool).await?;
-    let mut tables = db::partitions::tables(config);
-    for table in &mut tables {
-        table.retention_days = 3;
-    }
-    db::partitions::run_once(&pool, &tables, Utc::now()).await?;
-
-    let state = AppState::new(pool.clone(), config.clone());
-    let created = projects::insert_project(&state, "bench", "Benchmark")
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let token = tokens::insert_token(&pool, "bench", app::api::Role::Viewer, None)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .token;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let router = crate::http::router(state.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-
+async fn measure(bench: Bench, options: BenchOptions) -> anyhow::Result<()> {
+    let Bench {
+        pool,
+        base,
+        key,
+        token,
+        tables,
+        ..
+    } = bench;
     let now_ms = Utc::now().timestamp_millis();
     println!(
         "Sightline logs benchmark: {} lines of ~{} bytes, {} HTTP clients x {} lines a request",
@@ -259,7 +213,7 @@ async fn measure(
         options.batch
     );
 
-    let ingest = ingest_over_http(&base, &created.key.public_key, options, now_ms).await?;
+    let ingest = ingest_over_http(&base, &key, options, now_ms).await?;
     let rows: i64 = sqlx::query_scalar("select count(*) from log_entry")
         .fetch_one(&pool)
         .await?;
@@ -354,24 +308,13 @@ async fn measure(
             response.bytes().await?;
             times.push(started.elapsed());
         }
-        times.sort();
-        let p = |q: f64| {
-            times[((times.len() as f64 * q).ceil() as usize)
-                .saturating_sub(1)
-                .min(times.len() - 1)]
-        };
         println!(
             "  {name:<36} {:>8.1} ms {:>8.1} ms",
-            ms(p(0.5)),
-            ms(p(0.95))
+            ms(percentile(&mut times, 0.5)),
+            ms(percentile(&mut times, 0.95))
         );
     }
-    state.workers.cancel.cancel();
     Ok(())
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 /// The request bodies of each client, generated before the clock starts so that

@@ -1,0 +1,128 @@
+//! `sightline bench`: the benchmarks the README's figures come from, run on this
+//! machine against a real Sightline and PostgreSQL.
+//!
+//! Each starts in a database of its own (`sightline_bench`, recreated each run,
+//! on the configured server or the embedded cluster), serves Sightline in-process
+//! on a local port ([`Bench`]), and drives it over HTTP like its clients do:
+//! [`logs`] (ingest rate against raw `COPY`, search latency) and [`errors`]
+//! (Sentry envelopes per second and their latency).
+
+pub mod errors;
+pub mod logs;
+
+use std::{future::Future, time::Duration};
+
+use anyhow::Context;
+use chrono::Utc;
+use sqlx::{postgres::PgConnectOptions, ConnectOptions, Connection, PgPool};
+
+use crate::{
+    auth::tokens,
+    config::Config,
+    db::{self, partitions::PartitionedTable},
+    projects, AppState,
+};
+
+/// A running Sightline on a fresh database, with a project and a viewer token.
+pub struct Bench {
+    pub pool: PgPool,
+    pub state: AppState,
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// The project's id (Sentry DSNs carry it).
+    pub project_id: i64,
+    /// The project's ingest key.
+    pub key: String,
+    /// An API token with the viewer role.
+    pub token: String,
+    /// The partitioned tables, with 3 days of retention.
+    pub tables: Vec<PartitionedTable>,
+}
+
+/// Opens the database (starting the embedded cluster when none is configured),
+/// runs `measure` on a fresh benchmark database, and stops what it started.
+pub async fn with_bench<F, Fut>(config: Config, measure: F) -> anyhow::Result<()>
+where
+    F: FnOnce(Bench) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let database = db::open(&config, db::Opener::Cli).await?;
+    let admin = database.pool.connect_options();
+    database.pool.close().await;
+    let result = match prepare(&config, &admin).await {
+        Ok(bench) => {
+            let cancel = bench.state.workers.cancel.clone();
+            let result = measure(bench).await;
+            cancel.cancel();
+            result
+        }
+        Err(error) => Err(error),
+    };
+    if let Some(pg) = &database.embedded {
+        pg.stop().await?;
+    }
+    result
+}
+
+async fn prepare(config: &Config, admin: &PgConnectOptions) -> anyhow::Result<Bench> {
+    let mut conn = admin
+        .clone()
+        .database("postgres")
+        .connect()
+        .await
+        .context("connecting to the maintenance database")?;
+    sqlx::query("drop database if exists sightline_bench with (force)")
+        .execute(&mut conn)
+        .await?;
+    sqlx::query("create database sightline_bench")
+        .execute(&mut conn)
+        .await?;
+    conn.close().await?;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(16)
+        .connect_with(admin.clone().database("sightline_bench"))
+        .await?;
+    db::migrate(&pool).await?;
+    let mut tables = db::partitions::tables(config);
+    for table in &mut tables {
+        table.retention_days = 3;
+    }
+    db::partitions::run_once(&pool, &tables, Utc::now()).await?;
+
+    let state = AppState::new(pool.clone(), config.clone());
+    let created = projects::insert_project(&state, "bench", "Benchmark")
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let token = tokens::insert_token(&pool, "bench", app::api::Role::Viewer, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .token;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let router = crate::http::router(state.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    Ok(Bench {
+        pool,
+        state,
+        base,
+        project_id: created.project.project_id,
+        key: created.key.public_key,
+        token,
+        tables,
+    })
+}
+
+/// The `q` quantile (0–1) of `times` (sorted in place); zero when empty.
+pub fn percentile(times: &mut [Duration], q: f64) -> Duration {
+    if times.is_empty() {
+        return Duration::ZERO;
+    }
+    times.sort_unstable();
+    let rank = ((times.len() as f64 * q).ceil() as usize).saturating_sub(1);
+    times[rank.min(times.len() - 1)]
+}
+
+/// Milliseconds, for printing.
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}

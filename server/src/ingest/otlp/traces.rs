@@ -1,0 +1,106 @@
+//! `POST /v1/traces`: OTLP/HTTP traces, protobuf or JSON, authenticated by
+//! ingest key like `/v1/logs`. The spans become [`crate::traces`] records
+//! ([`crate::traces::otlp`]); spans that cannot be stored are counted in
+//! `partialSuccess` and the rest are stored.
+
+use axum::{
+    body::Body,
+    extract::{FromRequestParts, Request, State},
+    http::{header, HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+};
+use chrono::Utc;
+use prost::Message;
+
+use super::{
+    api_failure, encoding_of, failure, json,
+    proto::{ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse},
+    Encoding, LIMITS,
+};
+use crate::{
+    http::error::ApiError,
+    ingest::{auth, body, native::write_error},
+    traces::{otlp::spans_of, writer::MAX_SPANS_PER_JOB},
+    AppState,
+};
+
+/// `POST /v1/traces`.
+pub(super) async fn export_traces(State(state): State<AppState>, request: Request) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let encoding = match encoding_of(&parts.headers) {
+        Ok(encoding) => encoding,
+        Err(message) => {
+            return failure(Encoding::Json, StatusCode::UNSUPPORTED_MEDIA_TYPE, &message)
+        }
+    };
+    let key = match auth::IngestKey::from_request_parts(&mut parts, &state).await {
+        Ok(key) => key,
+        Err(error) => return api_failure(encoding, error),
+    };
+    match ingest(&state, key.project_id, encoding, &parts.headers, body).await {
+        Ok(response) => response,
+        Err(error) => api_failure(encoding, error),
+    }
+}
+
+async fn ingest(
+    state: &AppState,
+    project_id: i64,
+    encoding: Encoding,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let bytes = body::read(headers, body, LIMITS).await?;
+    let request = match encoding {
+        Encoding::Protobuf => ExportTraceServiceRequest::decode(bytes.as_ref()).map_err(|e| {
+            ApiError::BadRequest(format!("not an OTLP ExportTraceServiceRequest: {e}"))
+        })?,
+        Encoding::Json => json::decode_traces(&bytes).map_err(ApiError::BadRequest)?,
+    };
+    let total: usize = request
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .map(|s| s.spans.len())
+        .sum();
+    if total > MAX_SPANS_PER_JOB {
+        return Err(ApiError::Rejected(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("more than {MAX_SPANS_PER_JOB} spans in one request"),
+        ));
+    }
+    let converted = spans_of(request, Utc::now());
+    state
+        .spans
+        .write(project_id, converted.spans)
+        .await
+        .map_err(write_error)?;
+    let partial_success = (converted.rejected > 0).then_some(ExportTracePartialSuccess {
+        rejected_spans: converted.rejected,
+        error_message: converted.first_error,
+    });
+    Ok(answer(
+        encoding,
+        ExportTraceServiceResponse { partial_success },
+    ))
+}
+
+fn answer(encoding: Encoding, response: ExportTraceServiceResponse) -> Response {
+    match encoding {
+        Encoding::Protobuf => (
+            [(header::CONTENT_TYPE, "application/x-protobuf")],
+            response.encode_to_vec(),
+        )
+            .into_response(),
+        Encoding::Json => {
+            let body = match response.partial_success {
+                Some(p) => serde_json::json!({"partialSuccess": {
+                    "rejectedSpans": p.rejected_spans.to_string(),
+                    "errorMessage": p.error_message,
+                }}),
+                None => serde_json::json!({}),
+            };
+            axum::Json(body).into_response()
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! `GET /projects/{project}/traces/{trace_id}`: every span of a trace, placed
+//! for a waterfall (ordered by start, with each span's depth), and what else
+//! carries the trace id: error events (with their issue's title) and log lines.
+
+use std::collections::HashMap;
+
+use app::api::{Role, TraceDetail, TraceError, TraceSpan};
+use axum::extract::{Path, State};
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+use sqlx::{FromRow, QueryBuilder};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    auth::Caller,
+    http::error::{ApiError, ApiResult, Json},
+    logs::search::{fetch_lines, query_error},
+    projects,
+    traces::span::{duration_ms, hex_id},
+    AppState,
+};
+
+/// Most spans returned for one trace.
+const MAX_SPANS: i64 = 10_000;
+/// Most error events returned for one trace.
+const MAX_ERRORS: i64 = 100;
+/// Log lines returned for one trace (the newest).
+const MAX_LOGS: i64 = 200;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(trace))
+}
+
+#[derive(FromRow)]
+struct SpanRow {
+    span_id: String,
+    parent_span_id: Option<String>,
+    segment_id: Option<String>,
+    is_segment: bool,
+    transaction: String,
+    op: String,
+    name: String,
+    status: String,
+    ts: DateTime<Utc>,
+    duration_ms: f64,
+    service: String,
+    environment: String,
+    release: String,
+    http_status: Option<i32>,
+    tags: Value,
+    data: Value,
+}
+
+/// One trace: its spans, its error events and its log lines.
+#[utoipa::path(get, path = "/projects/{project}/traces/{trace_id}", tag = "performance",
+    params(("project" = String, Path, description = "id or slug"),
+           ("trace_id" = String, Path, description = "32 hex digits")),
+    responses((status = 200, body = TraceDetail), (status = 400), (status = 401), (status = 404)))]
+async fn trace(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((project, trace_id)): Path<(String, String)>,
+) -> ApiResult<Json<TraceDetail>> {
+    caller.require(Role::Viewer)?;
+    let project = projects::find(&state.pool, &project).await?;
+    let trace_id = hex_id(&trace_id, 32).ok_or_else(|| {
+        ApiError::BadRequest("trace_id: expected 32 hex digits, not all zero".into())
+    })?;
+    let rows: Vec<SpanRow> = sqlx::query_as(
+        "select span_id, parent_span_id, segment_id, is_segment, transaction, op, name, status,
+                ts, duration_ms, service, environment, release, http_status, tags, data
+         from span where trace_id = $1 and project_id = $2
+         order by ts, span_id limit $3",
+    )
+    .bind(&trace_id)
+    .bind(project.project_id)
+    .bind(MAX_SPANS)
+    .fetch_all(&state.queries)
+    .await
+    .map_err(query_error)?;
+    let errors = errors(&state, project.project_id, &trace_id).await?;
+    let logs = logs(&state, project.project_id, &trace_id).await?;
+    if rows.is_empty() && errors.is_empty() && logs.is_empty() {
+        return Err(ApiError::NotFound(format!(
+            "nothing of trace {trace_id} in project `{}`",
+            project.slug
+        )));
+    }
+    let start = rows.iter().map(|r| r.ts).min();
+    let end = rows
+        .iter()
+        .map(|r| r.ts + chrono::Duration::microseconds((r.duration_ms * 1000.0) as i64))
+        .max();
+    let depths = depths(&rows);
+    let spans = rows
+        .into_iter()
+        .zip(depths)
+        .map(|(r, depth)| TraceSpan {
+            offset_ms: start.map_or(0.0, |s| duration_ms(s, r.ts)),
+            depth,
+            span_id: r.span_id,
+            parent_span_id: r.parent_span_id,
+            segment_id: r.segment_id,
+            is_segment: r.is_segment,
+            transaction: r.transaction,
+            op: r.op,
+            name: r.name,
+            status: r.status,
+            ts: r.ts,
+            duration_ms: r.duration_ms,
+            service: r.service,
+            environment: r.environment,
+            release: r.release,
+            http_status: r.http_status,
+            tags: object(r.tags),
+            data: object(r.data),
+        })
+        .collect();
+    Ok(Json(TraceDetail {
+        trace_id,
+        duration_ms: match (start, end) {
+            (Some(start), Some(end)) => duration_ms(start, end),
+            _ => 0.0,
+        },
+        start,
+        spans,
+        errors,
+        logs,
+    }))
+}
+
+/// Each span's number of ancestors among `rows` (a span whose parent is
+/// missing counts as a root).
+fn depths(rows: &[SpanRow]) -> Vec<u32> {
+    let index: HashMap<&str, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.span_id.as_str(), i))
+        .collect();
+    let mut depths: Vec<Option<u32>> = vec![None; rows.len()];
+    for i in 0..rows.len() {
+        // Walk up to a span whose depth is known or a root, then fill in the path.
+        let mut path = vec![i];
+        let mut base = 0;
+        while let Some(&at) = path.last() {
+            if let Some(known) = depths[at] {
+                path.pop();
+                base = known + 1;
+                break;
+            }
+            let parent = rows[at]
+                .parent_span_id
+                .as_deref()
+                .and_then(|p| index.get(p).copied());
+            match parent {
+                // A cycle (malformed input) ends the walk like a root.
+                Some(p) if !path.contains(&p) => path.push(p),
+                _ => break,
+            }
+        }
+        for (steps, at) in path.into_iter().rev().enumerate() {
+            depths[at] = Some(base + steps as u32);
+        }
+    }
+    depths.into_iter().map(Option::unwrap_or_default).collect()
+}
+
+/// Event id, issue id, time, level, issue title, span id.
+type ErrorRow = (String, i64, DateTime<Utc>, String, String, Option<String>);
+
+async fn errors(state: &AppState, project_id: i64, trace_id: &str) -> ApiResult<Vec<TraceError>> {
+    let rows: Vec<ErrorRow> = sqlx::query_as(
+        "select replace(e.event_id::text, '-', ''), e.issue_id, e.ts, e.level, i.title,
+                e.payload->'contexts'->'trace'->>'span_id'
+         from error_event e join issue i on i.issue_id = e.issue_id
+         where e.trace_id = $1 and e.project_id = $2
+         order by e.ts, e.event_id limit $3",
+    )
+    .bind(trace_id)
+    .bind(project_id)
+    .bind(MAX_ERRORS)
+    .fetch_all(&state.queries)
+    .await
+    .map_err(query_error)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(event_id, issue_id, ts, level, title, span_id)| TraceError {
+                event_id,
+                issue_id,
+                ts,
+                level,
+                title,
+                span_id: span_id.and_then(|id| hex_id(&id, 16)),
+            },
+        )
+        .collect())
+}
+
+/// The newest log lines of the trace, oldest first.
+async fn logs(
+    state: &AppState,
+    project_id: i64,
+    trace_id: &str,
+) -> ApiResult<Vec<app::api::LogLine>> {
+    let mut sql = QueryBuilder::new(
+        "select log_id, ts, level, service, host, message, trace_id, span_id, attributes \
+         from log_entry where trace_id = ",
+    );
+    sql.push_bind(trace_id.to_string())
+        .push(" and project_id = ")
+        .push_bind(project_id)
+        .push(" order by ts desc, log_id desc limit ")
+        .push_bind(MAX_LOGS);
+    let mut lines = fetch_lines(state, sql).await?;
+    lines.reverse();
+    Ok(lines)
+}
+
+fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(span_id: &str, parent: Option<&str>) -> SpanRow {
+        SpanRow {
+            span_id: span_id.into(),
+            parent_span_id: parent.map(Into::into),
+            segment_id: None,
+            is_segment: false,
+            transaction: String::new(),
+            op: String::new(),
+            name: String::new(),
+            status: "ok".into(),
+            ts: Utc::now(),
+            duration_ms: 0.0,
+            service: String::new(),
+            environment: String::new(),
+            release: String::new(),
+            http_status: None,
+            tags: Value::Null,
+            data: Value::Null,
+        }
+    }
+
+    #[test]
+    fn depth_counts_ancestors_present_in_the_trace() {
+        let rows = [
+            row("c", Some("b")),
+            row("a", None),
+            row("b", Some("a")),
+            row("d", Some("missing")),
+            row("x", Some("y")),
+            row("y", Some("x")),
+        ];
+        assert_eq!(depths(&rows), vec![2, 0, 1, 0, 1, 0]);
+    }
+}

@@ -1,0 +1,458 @@
+//! [`SpanRecord`]: one span as stored, whichever protocol brought it, with the
+//! status vocabulary every protocol is mapped onto ([`SpanStatus`], Sentry's) and
+//! the rules every span passes before it is queued ([`SpanRecord::sanitise`]):
+//! ids are lowercase hex, times are plausible, text is capped and free of the NUL
+//! characters PostgreSQL cannot store, so a span that passed never fails its
+//! batch's `COPY`.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, Utc};
+use serde_json::{Map, Value};
+
+/// Longest span name (description) and transaction name, in bytes.
+pub const MAX_NAME_BYTES: usize = 2048;
+/// Longest op, service, environment and release, in bytes.
+pub const MAX_LABEL_BYTES: usize = 256;
+/// Longest string inside `tags` or `data`; longer ones are cut.
+pub const MAX_VALUE_BYTES: usize = 8 * 1024;
+/// Most entries of `tags` and of `data`; the rest are dropped.
+pub const MAX_ENTRIES: usize = 256;
+/// Values nested deeper than this are kept as their JSON text.
+const MAX_DEPTH: usize = 6;
+
+/// How a span ended, as Sentry names it (gRPC's codes, in snake case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpanStatus {
+    Ok,
+    Cancelled,
+    Unknown,
+    InvalidArgument,
+    DeadlineExceeded,
+    NotFound,
+    AlreadyExists,
+    PermissionDenied,
+    ResourceExhausted,
+    FailedPrecondition,
+    Aborted,
+    OutOfRange,
+    Unimplemented,
+    InternalError,
+    Unavailable,
+    DataLoss,
+    Unauthenticated,
+}
+
+impl SpanStatus {
+    /// Every status, in gRPC code order (`ALL[n]` is gRPC code `n`).
+    pub const ALL: [SpanStatus; 17] = [
+        SpanStatus::Ok,
+        SpanStatus::Cancelled,
+        SpanStatus::Unknown,
+        SpanStatus::InvalidArgument,
+        SpanStatus::DeadlineExceeded,
+        SpanStatus::NotFound,
+        SpanStatus::AlreadyExists,
+        SpanStatus::PermissionDenied,
+        SpanStatus::ResourceExhausted,
+        SpanStatus::FailedPrecondition,
+        SpanStatus::Aborted,
+        SpanStatus::OutOfRange,
+        SpanStatus::Unimplemented,
+        SpanStatus::InternalError,
+        SpanStatus::Unavailable,
+        SpanStatus::DataLoss,
+        SpanStatus::Unauthenticated,
+    ];
+
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpanStatus::Ok => "ok",
+            SpanStatus::Cancelled => "cancelled",
+            SpanStatus::Unknown => "unknown",
+            SpanStatus::InvalidArgument => "invalid_argument",
+            SpanStatus::DeadlineExceeded => "deadline_exceeded",
+            SpanStatus::NotFound => "not_found",
+            SpanStatus::AlreadyExists => "already_exists",
+            SpanStatus::PermissionDenied => "permission_denied",
+            SpanStatus::ResourceExhausted => "resource_exhausted",
+            SpanStatus::FailedPrecondition => "failed_precondition",
+            SpanStatus::Aborted => "aborted",
+            SpanStatus::OutOfRange => "out_of_range",
+            SpanStatus::Unimplemented => "unimplemented",
+            SpanStatus::InternalError => "internal_error",
+            SpanStatus::Unavailable => "unavailable",
+            SpanStatus::DataLoss => "data_loss",
+            SpanStatus::Unauthenticated => "unauthenticated",
+        }
+    }
+
+    /// A status as SDKs spell it: Sentry's names in any case, the older
+    /// `unknown_error`, gRPC's `internal` and `CamelCase` forms.
+    pub fn from_name(name: &str) -> Option<SpanStatus> {
+        let mut key = String::with_capacity(name.len() + 4);
+        let mut previous_lower = false;
+        for c in name.trim().chars() {
+            // `DeadlineExceeded` → `deadline_exceeded`; `OK` stays one word.
+            if c.is_ascii_uppercase() && previous_lower {
+                key.push('_');
+            }
+            previous_lower = c.is_ascii_lowercase();
+            key.push(c.to_ascii_lowercase());
+        }
+        match key.as_str() {
+            "unknown_error" => Some(SpanStatus::Unknown),
+            "internal" => Some(SpanStatus::InternalError),
+            "canceled" => Some(SpanStatus::Cancelled),
+            other => Self::ALL.into_iter().find(|s| s.as_str() == other),
+        }
+    }
+
+    /// The status of an HTTP response code, as Sentry's SDKs map it.
+    pub fn from_http(code: i64) -> SpanStatus {
+        match code {
+            100..=399 => SpanStatus::Ok,
+            401 => SpanStatus::Unauthenticated,
+            403 => SpanStatus::PermissionDenied,
+            404 => SpanStatus::NotFound,
+            409 => SpanStatus::AlreadyExists,
+            413 => SpanStatus::FailedPrecondition,
+            429 => SpanStatus::ResourceExhausted,
+            499 => SpanStatus::Cancelled,
+            400..=498 => SpanStatus::InvalidArgument,
+            501 => SpanStatus::Unimplemented,
+            503 => SpanStatus::Unavailable,
+            504 => SpanStatus::DeadlineExceeded,
+            500..=599 => SpanStatus::InternalError,
+            _ => SpanStatus::Unknown,
+        }
+    }
+
+    /// The status of a gRPC status code.
+    pub fn from_grpc(code: i64) -> Option<SpanStatus> {
+        usize::try_from(code)
+            .ok()
+            .and_then(|i| Self::ALL.get(i).copied())
+    }
+
+    /// Whether Sentry counts a transaction with this status as failed: every
+    /// status but `ok`, `cancelled` and `unknown`.
+    pub fn is_failure(self) -> bool {
+        !matches!(
+            self,
+            SpanStatus::Ok | SpanStatus::Cancelled | SpanStatus::Unknown
+        )
+    }
+}
+
+/// One span, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpanRecord {
+    /// When the span started.
+    pub ts: DateTime<Utc>,
+    /// 32 lowercase hex digits.
+    pub trace_id: String,
+    /// 16 lowercase hex digits.
+    pub span_id: String,
+    pub parent_span_id: Option<String>,
+    /// The span id of the span's segment (its own for a segment).
+    pub segment_id: Option<String>,
+    /// A transaction (Sentry) or a service's local root span (OpenTelemetry).
+    pub is_segment: bool,
+    /// The segment's name.
+    pub transaction: String,
+    pub op: String,
+    /// The span's description.
+    pub name: String,
+    pub status: SpanStatus,
+    pub duration_ms: f64,
+    pub service: String,
+    pub environment: String,
+    pub release: String,
+    pub http_status: Option<i32>,
+    pub tags: Map<String, Value>,
+    pub data: Map<String, Value>,
+}
+
+/// Why one span was refused (the rest of its request is still stored).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct SpanError(pub String);
+
+impl SpanRecord {
+    /// Enforces the limits: refuses a span whose ids or times cannot be right,
+    /// cuts what is only too long.
+    pub fn sanitise(&mut self) -> Result<(), SpanError> {
+        if hex_id(&self.trace_id, 32).as_deref() != Some(self.trace_id.as_str()) {
+            return Err(SpanError(
+                "trace id: expected 32 hex digits, not all zero".into(),
+            ));
+        }
+        for (name, id) in [
+            ("span id", Some(&self.span_id)),
+            ("parent span id", self.parent_span_id.as_ref()),
+            ("segment id", self.segment_id.as_ref()),
+        ] {
+            if let Some(id) = id {
+                if hex_id(id, 16).as_deref() != Some(id.as_str()) {
+                    return Err(SpanError(format!(
+                        "{name}: expected 16 hex digits, not all zero"
+                    )));
+                }
+            }
+        }
+        if !(1970..=9999).contains(&self.ts.year()) {
+            return Err(SpanError(format!(
+                "start time {} is outside 1970–9999",
+                self.ts.to_rfc3339()
+            )));
+        }
+        if !self.duration_ms.is_finite() || self.duration_ms < 0.0 {
+            return Err(SpanError("the span ends before it starts".into()));
+        }
+        for (field, max) in [
+            (&mut self.transaction, MAX_NAME_BYTES),
+            (&mut self.name, MAX_NAME_BYTES),
+            (&mut self.op, MAX_LABEL_BYTES),
+            (&mut self.service, MAX_LABEL_BYTES),
+            (&mut self.environment, MAX_LABEL_BYTES),
+            (&mut self.release, MAX_LABEL_BYTES),
+        ] {
+            clean_text(field, max);
+        }
+        clean_map(&mut self.tags, 1);
+        clean_map(&mut self.data, 1);
+        Ok(())
+    }
+}
+
+/// Fills in the segment of every span whose segment is not known yet, from its
+/// nearest ancestor that is a segment among `spans`; a segment is its own.
+/// Spans whose ancestry leaves `spans` keep no segment.
+pub fn assign_segments(spans: &mut [SpanRecord]) {
+    let by_id: HashMap<(&str, &str), usize> = spans
+        .iter()
+        .enumerate()
+        .map(|(i, s)| ((s.trace_id.as_str(), s.span_id.as_str()), i))
+        .collect();
+    let mut found: Vec<Option<usize>> = vec![None; spans.len()];
+    for (i, slot) in found.iter_mut().enumerate() {
+        let mut at = i;
+        // A cycle of parents is malformed input: give up after as many steps as spans.
+        for _ in 0..=spans.len() {
+            let span = &spans[at];
+            if span.is_segment {
+                *slot = Some(at);
+                break;
+            }
+            let parent = span
+                .parent_span_id
+                .as_deref()
+                .and_then(|p| by_id.get(&(span.trace_id.as_str(), p)));
+            match parent {
+                Some(&p) => at = p,
+                None => break,
+            }
+        }
+    }
+    let segments: Vec<Option<(String, String)>> = found
+        .iter()
+        .map(|s| s.map(|s| (spans[s].span_id.clone(), spans[s].transaction.clone())))
+        .collect();
+    for (span, segment) in spans.iter_mut().zip(segments) {
+        if span.segment_id.is_some() {
+            continue;
+        }
+        if let Some((segment_id, transaction)) = segment {
+            span.segment_id = Some(segment_id);
+            span.transaction = transaction;
+        }
+    }
+}
+
+/// `len` lowercase hex digits, when `text` is that many hex digits (dashes and
+/// braces aside) and not all zero (the "invalid" id of W3C trace context).
+pub fn hex_id(text: &str, len: usize) -> Option<String> {
+    let id: String = text
+        .trim()
+        .trim_matches(['{', '}'])
+        .chars()
+        .filter(|c| *c != '-')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    (id.len() == len && id.bytes().all(|b| b.is_ascii_hexdigit()) && id.bytes().any(|b| b != b'0'))
+        .then_some(id)
+}
+
+/// Milliseconds from `start` to `end`, to the microsecond.
+pub fn duration_ms(start: DateTime<Utc>, end: DateTime<Utc>) -> f64 {
+    match (end - start).num_microseconds() {
+        Some(micros) => micros as f64 / 1000.0,
+        None => f64::INFINITY,
+    }
+}
+
+/// An HTTP status code carried as a number or a numeric string.
+pub fn http_status_of(value: &Value) -> Option<i32> {
+    let code = match value {
+        Value::Number(n) => n.as_i64()?,
+        Value::String(s) => s.trim().parse().ok()?,
+        _ => return None,
+    };
+    i32::try_from(code).ok().filter(|c| (100..=599).contains(c))
+}
+
+fn clean_text(text: &mut String, max: usize) {
+    if text.contains('\0') {
+        text.retain(|c| c != '\0');
+    }
+    if text.len() > max {
+        let mut cut = max;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+    }
+}
+
+fn clean_map(map: &mut Map<String, Value>, depth: usize) {
+    let needs_rebuild = map.len() > MAX_ENTRIES || map.keys().any(|k| k.contains('\0'));
+    if needs_rebuild {
+        *map = std::mem::take(map)
+            .into_iter()
+            .take(MAX_ENTRIES)
+            .map(|(mut key, value)| {
+                clean_text(&mut key, MAX_LABEL_BYTES);
+                (key, value)
+            })
+            .collect();
+    }
+    for value in map.values_mut() {
+        clean_value(value, depth);
+    }
+}
+
+fn clean_value(value: &mut Value, depth: usize) {
+    match value {
+        Value::String(s) => clean_text(s, MAX_VALUE_BYTES),
+        Value::Object(_) | Value::Array(_) if depth >= MAX_DEPTH => {
+            let mut text = value.to_string();
+            clean_text(&mut text, MAX_VALUE_BYTES);
+            // The JSON text escapes NUL as `\u0000`, which jsonb refuses too.
+            *value = Value::String(text.replace("\\u0000", ""));
+        }
+        Value::Object(map) => clean_map(map, depth + 1),
+        Value::Array(items) => {
+            items.truncate(MAX_ENTRIES);
+            for item in items {
+                clean_value(item, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    use super::*;
+
+    fn record(span_id: &str, parent: Option<&str>, is_segment: bool) -> SpanRecord {
+        SpanRecord {
+            ts: Utc.with_ymd_and_hms(2026, 11, 27, 10, 0, 0).unwrap(),
+            trace_id: "0af7651916cd43dd8448eb211c80319c".into(),
+            span_id: span_id.into(),
+            parent_span_id: parent.map(Into::into),
+            segment_id: None,
+            is_segment,
+            transaction: if is_segment {
+                format!("GET /{span_id}")
+            } else {
+                String::new()
+            },
+            op: String::new(),
+            name: String::new(),
+            status: SpanStatus::Ok,
+            duration_ms: 1.0,
+            service: String::new(),
+            environment: String::new(),
+            release: String::new(),
+            http_status: None,
+            tags: Map::new(),
+            data: Map::new(),
+        }
+    }
+
+    #[test]
+    fn statuses_are_read_in_every_spelling_and_from_codes() {
+        assert_eq!(SpanStatus::from_name("ok"), Some(SpanStatus::Ok));
+        assert_eq!(SpanStatus::from_name("OK"), Some(SpanStatus::Ok));
+        assert_eq!(
+            SpanStatus::from_name("INTERNAL_ERROR"),
+            Some(SpanStatus::InternalError)
+        );
+        assert_eq!(
+            SpanStatus::from_name("DeadlineExceeded"),
+            Some(SpanStatus::DeadlineExceeded)
+        );
+        assert_eq!(
+            SpanStatus::from_name("unknown_error"),
+            Some(SpanStatus::Unknown)
+        );
+        assert_eq!(SpanStatus::from_name("splendid"), None);
+        assert_eq!(SpanStatus::from_http(204), SpanStatus::Ok);
+        assert_eq!(SpanStatus::from_http(404), SpanStatus::NotFound);
+        assert_eq!(SpanStatus::from_http(422), SpanStatus::InvalidArgument);
+        assert_eq!(SpanStatus::from_http(500), SpanStatus::InternalError);
+        assert_eq!(SpanStatus::from_http(503), SpanStatus::Unavailable);
+        assert_eq!(SpanStatus::from_grpc(5), Some(SpanStatus::NotFound));
+        assert_eq!(SpanStatus::from_grpc(17), None);
+        assert!(SpanStatus::NotFound.is_failure());
+        assert!(!SpanStatus::Cancelled.is_failure());
+        assert!(!SpanStatus::Unknown.is_failure());
+    }
+
+    #[test]
+    fn children_take_the_segment_of_their_nearest_segment_ancestor() {
+        let mut spans = vec![
+            record("00000000000000c2", Some("00000000000000c1"), false),
+            record("00000000000000c1", Some("00000000000000a1"), false),
+            record("00000000000000a1", None, true),
+            // A server span below a remote parent: a segment of its own.
+            record("00000000000000b1", Some("00000000000000c2"), true),
+            record("00000000000000d1", Some("0000000000000fff"), false),
+        ];
+        assign_segments(&mut spans);
+        let segment_of = |i: usize| spans[i].segment_id.as_deref();
+        assert_eq!(segment_of(0), Some("00000000000000a1"));
+        assert_eq!(spans[0].transaction, "GET /00000000000000a1");
+        assert_eq!(segment_of(2), Some("00000000000000a1"));
+        assert_eq!(segment_of(3), Some("00000000000000b1"));
+        assert_eq!(segment_of(4), None, "the parent never arrived");
+    }
+
+    #[test]
+    fn bad_ids_and_times_are_refused_and_long_text_is_cut() {
+        let mut ok = record("00000000000000a1", None, true);
+        ok.name = format!("{}\0", "x".repeat(MAX_NAME_BYTES + 10));
+        ok.data
+            .insert("deep".into(), json!([[[[[[[["bottom"]]]]]]]]));
+        ok.data.insert("nul\0key".into(), json!("a\0b"));
+        ok.sanitise().unwrap();
+        assert_eq!(ok.name.len(), MAX_NAME_BYTES);
+        assert!(ok.data["deep"].to_string().contains("bottom"));
+        assert_eq!(ok.data["nulkey"], "ab");
+
+        let mut bad = record("00000000000000a1", None, true);
+        bad.trace_id = "0".repeat(32);
+        assert!(bad.sanitise().is_err());
+        let mut bad = record("xyz", None, true);
+        assert!(bad.sanitise().is_err());
+        let mut bad = record("00000000000000a1", None, true);
+        bad.duration_ms = -1.0;
+        assert!(bad.sanitise().is_err());
+    }
+}
