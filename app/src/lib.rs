@@ -30,9 +30,18 @@ use leptos_router::{
 
 use components::layout::AppLayout;
 use pages::{
-    alerts::AlertsPage, analytics::AnalyticsPage, dashboards::DashboardsPage, errors::ErrorsPage,
-    login::LoginPage, logs::LogsPage, metrics::MetricsPage, not_found::NotFoundPage,
-    overview::OverviewPage, performance::PerformancePage, settings::SettingsPage, setup::SetupPage,
+    alerts::AlertsPage,
+    analytics::AnalyticsPage,
+    dashboards::DashboardsPage,
+    errors::{ErrorsPage, IssuePage},
+    login::LoginPage,
+    logs::LogsPage,
+    metrics::MetricsPage,
+    not_found::NotFoundPage,
+    overview::OverviewPage,
+    performance::PerformancePage,
+    settings::SettingsPage,
+    setup::SetupPage,
 };
 
 /// The brand mark as an inline SVG icon, so browsers do not ask for `/favicon.ico`.
@@ -78,6 +87,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=OverviewPage/>
                     <Route path=path!("/logs") view=LogsPage/>
                     <Route path=path!("/errors") view=ErrorsPage/>
+                    <Route path=path!("/errors/:issue_id") view=IssuePage/>
                     <Route path=path!("/performance") view=PerformancePage/>
                     <Route path=path!("/metrics/explore") view=MetricsPage/>
                     <Route path=path!("/analytics") view=AnalyticsPage/>

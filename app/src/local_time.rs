@@ -76,3 +76,40 @@ pub fn from_input_value(value: &str) -> Option<DateTime<Utc>> {
     let offset = offset_at(first.timestamp_millis());
     Some(naive.and_utc() - chrono::Duration::seconds(offset.local_minus_utc().into()))
 }
+
+/// How long ago something happened, in words: "just now", "42 s ago", "3 min ago",
+/// "5 h ago", "2 d ago".
+pub fn relative_time(ago_ms: i64) -> String {
+    let seconds = ago_ms / 1000;
+    match seconds {
+        ..=4 => "just now".to_owned(),
+        5..=59 => format!("{seconds} s ago"),
+        60..=3599 => format!("{} min ago", seconds / 60),
+        3600..=86_399 => format!("{} h ago", seconds / 3600),
+        _ => format!("{} d ago", seconds / 86_400),
+    }
+}
+
+/// The absolute local time of `ts_ms` with the zone, for titles:
+/// `2026-01-02 03:04:05.678 (UTC+01:00)`.
+pub fn absolute_time(ts_ms: i64) -> String {
+    format!(
+        "{} ({})",
+        format_local(ts_ms, "%Y-%m-%d %H:%M:%S%.3f"),
+        zone_label(ts_ms)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_read_naturally() {
+        assert_eq!(relative_time(-2000), "just now");
+        assert_eq!(relative_time(42_000), "42 s ago");
+        assert_eq!(relative_time(3 * 60_000 + 5), "3 min ago");
+        assert_eq!(relative_time(5 * 3_600_000), "5 h ago");
+        assert_eq!(relative_time(2 * 86_400_000), "2 d ago");
+    }
+}

@@ -12,7 +12,8 @@ pub fn level_color(level: &str) -> (u8, u8, u8) {
     match level {
         "debug" => (0x8b, 0x5c, 0xf6),
         "info" => (0x3b, 0x82, 0xf6),
-        "warn" => (0xf5, 0x9e, 0x0b),
+        // Sentry SDKs say `warning`.
+        "warn" | "warning" => (0xf5, 0x9e, 0x0b),
         "error" => (0xef, 0x44, 0x44),
         "fatal" => (0xbe, 0x18, 0x5d),
         _ => (0x9c, 0xa3, 0xaf),
@@ -25,7 +26,7 @@ fn level_class(level: &str) -> &'static str {
         "trace" => "level-trace",
         "debug" => "level-debug",
         "info" => "level-info",
-        "warn" => "level-warn",
+        "warn" | "warning" => "level-warn",
         "error" => "level-error",
         "fatal" => "level-fatal",
         _ => "level-other",

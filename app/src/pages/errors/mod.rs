@@ -1,0 +1,356 @@
+//! `/errors`: the issues of the selected project, and `/errors/{issue_id}`: one
+//! issue with its events.
+//!
+//! The list reads its filters and order from the URL ([`filters`]) next to the
+//! project and time range, so a link shows the same list; it loads a page at a
+//! time from `GET /projects/{project}/issues`, and ticked rows can be resolved,
+//! ignored or reopened together ([`issue_table`], [`sparkline`]). Below it,
+//! [`releases`] shows release health.
+//!
+//! The issue page ([`issue`]) shows counts, an events-per-hour chart, triage
+//! ([`triage`]), top tag values ([`tags`]) and activity ([`activity`]), then one
+//! event ([`event`]): its exception chain and stack ([`stack_trace`]), breadcrumbs
+//! and context tables ([`event_data`]), read from the Sentry payload by
+//! [`exception`] and [`payload`], and links to the logs, trace and user around it
+//! ([`links`]).
+
+mod activity;
+mod event;
+mod event_data;
+mod exception;
+mod filters;
+mod issue;
+mod issue_table;
+mod links;
+mod payload;
+mod releases;
+mod sparkline;
+mod stack_trace;
+mod tags;
+mod triage;
+
+use std::collections::BTreeSet;
+
+use leptos::prelude::*;
+
+use crate::api::client::{self, ApiError};
+use crate::api::{BulkIssueUpdate, IssueStatus, IssueSummary, IssueUpdate};
+use crate::components::status::{EmptyState, ErrorBox, ErrorText, Loading};
+use crate::local_time::now;
+use crate::session::{use_selected_project, use_session};
+use crate::url_state::{use_query, use_set_query, TimeRange};
+use filters::{FilterBar, IssueFilters};
+use issue_table::IssueTable;
+use releases::ReleaseHealthPanel;
+
+pub use issue::IssuePage;
+
+/// Issues a page of the list asks for.
+const PAGE: u32 = 25;
+
+/// `/errors`: waits for the project list, then lists the selected project's issues.
+#[component]
+pub fn ErrorsPage() -> impl IntoView {
+    let session = use_session();
+    let selected = use_selected_project();
+    // Re-create the list only when the selected project really changes.
+    let slug = Memo::new(move |_| selected.get().map(|p| p.slug));
+    let body = move || {
+        session.projects.get().map(|answer| match answer {
+            Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+            Ok(projects) if projects.is_empty() => view! {
+                <div class="card">
+                    <EmptyState
+                        title="No projects yet"
+                        detail="Errors belong to a project: create one in Settings, then point a Sentry SDK at its DSN."
+                    />
+                </div>
+            }
+            .into_any(),
+            Ok(_) => match slug.get() {
+                Some(project) => view! { <IssuesExplorer project/> }.into_any(),
+                None => view! {
+                    <div class="card">
+                        <EmptyState title="Pick a project" detail="Choose a project in the top bar to see its issues."/>
+                    </div>
+                }
+                .into_any(),
+            },
+        })
+    };
+    view! {
+        <header class="page-header">
+            <h1>"Errors"</h1>
+        </header>
+        <Suspense fallback=|| view! { <Loading what="Loading projects…"/> }>{body}</Suspense>
+    }
+    .into_any()
+}
+
+/// Where the first page of the list is.
+#[derive(Debug, Clone, PartialEq)]
+enum Listing {
+    Loading,
+    Ready,
+    Failed(ApiError),
+}
+
+/// Where "Load more" is.
+#[derive(Debug, Clone, PartialEq)]
+enum More {
+    Idle,
+    Loading,
+    Failed(ApiError),
+}
+
+/// The words of a bulk change: the button, and the notice after it.
+fn bulk_words(status: IssueStatus) -> (&'static str, &'static str) {
+    match status {
+        IssueStatus::Resolved => ("Resolve", "Resolved"),
+        IssueStatus::Ignored => ("Ignore", "Ignored"),
+        IssueStatus::Unresolved => ("Unresolve", "Reopened"),
+    }
+}
+
+/// `n issue(s)`.
+fn issues_text(n: usize) -> String {
+    format!("{n} issue{}", if n == 1 { "" } else { "s" })
+}
+
+/// The issues of one project: filters, bulk actions, the table, release health.
+#[component]
+fn IssuesExplorer(project: String) -> impl IntoView {
+    let project = StoredValue::new(project);
+    let query = use_query();
+    // Navigation closures are not `Send`; the callbacks below only run in the browser.
+    let navigate = StoredValue::new_local(use_set_query());
+    let filters = Memo::new(move |_| query.with(IssueFilters::from_query));
+    let range = Memo::new(move |_| query.with(TimeRange::from_query));
+    // Bumped after a bulk change, so the list is read again.
+    let reloads = RwSignal::new(0_u64);
+    let scope = Memo::new(move |_| {
+        reloads.track();
+        let (from, to) = range.get().bounds(now());
+        filters.get().scope(from, to)
+    });
+    let on_filters = Callback::new(move |f: IssueFilters| {
+        let mut params = query.get_untracked();
+        f.write_query(&mut params);
+        navigate.with_value(|go| go(params));
+    });
+
+    let issues = RwSignal::new(Vec::<IssueSummary>::new());
+    let cursor = RwSignal::new(None::<String>);
+    let listing = RwSignal::new(Listing::Loading);
+    let more = RwSignal::new(More::Idle);
+    let selected = RwSignal::new(BTreeSet::<i64>::new());
+    let generation = StoredValue::new(0_u64);
+    Effect::new(move |_| {
+        let scope = scope.get();
+        let current = generation.get_value() + 1;
+        generation.set_value(current);
+        listing.set(Listing::Loading);
+        more.set(More::Idle);
+        let slug = project.get_value();
+        leptos::task::spawn_local(async move {
+            let answer = client::issues(&slug, &scope, PAGE, None).await;
+            // A newer request (or leaving the page) makes this answer stale.
+            if generation.try_get_value() != Some(current) {
+                return;
+            }
+            match answer {
+                Ok(page) => {
+                    let shown: BTreeSet<i64> = page.issues.iter().map(|i| i.issue_id).collect();
+                    selected.update(|s| s.retain(|id| shown.contains(id)));
+                    issues.set(page.issues);
+                    cursor.set(page.next_cursor);
+                    listing.set(Listing::Ready);
+                }
+                Err(e) => {
+                    issues.set(Vec::new());
+                    cursor.set(None);
+                    listing.set(Listing::Failed(e));
+                }
+            }
+        });
+    });
+    let load_more = move |_| {
+        let Some(after) = cursor.get_untracked() else {
+            return;
+        };
+        let (scope, slug, current) = (
+            scope.get_untracked(),
+            project.get_value(),
+            generation.get_value(),
+        );
+        more.set(More::Loading);
+        leptos::task::spawn_local(async move {
+            let answer = client::issues(&slug, &scope, PAGE, Some(&after)).await;
+            if generation.try_get_value() != Some(current) {
+                return;
+            }
+            match answer {
+                Ok(page) => {
+                    issues.update(|all| {
+                        for issue in page.issues {
+                            if !all.iter().any(|i| i.issue_id == issue.issue_id) {
+                                all.push(issue);
+                            }
+                        }
+                    });
+                    cursor.set(page.next_cursor);
+                    more.set(More::Idle);
+                }
+                Err(e) => more.set(More::Failed(e)),
+            }
+        });
+    };
+
+    // Bulk changes.
+    let bulk_error = RwSignal::new(None::<String>);
+    let notice = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let bulk = move |status: IssueStatus| {
+        let ids: Vec<i64> = selected.get_untracked().into_iter().collect();
+        if ids.is_empty() {
+            return;
+        }
+        let change = BulkIssueUpdate {
+            issue_ids: ids,
+            update: IssueUpdate {
+                status: Some(status),
+                ..IssueUpdate::default()
+            },
+        };
+        busy.set(true);
+        bulk_error.set(None);
+        notice.set(None);
+        leptos::task::spawn_local(async move {
+            let answer = client::update_issues(&project.get_value(), &change).await;
+            busy.set(false);
+            match answer {
+                Ok(done) => {
+                    let count = usize::try_from(done.updated).unwrap_or_default();
+                    notice.set(Some(format!(
+                        "{} {}.",
+                        bulk_words(status).1,
+                        issues_text(count)
+                    )));
+                    selected.set(BTreeSet::new());
+                    reloads.update(|r| *r += 1);
+                }
+                Err(e) => bulk_error.set(Some(format!("{} failed: {e}", bulk_words(status).0))),
+            }
+        });
+    };
+    let bulk_button = move |id: &'static str, status: IssueStatus| {
+        view! {
+            <button
+                id=id
+                type="button"
+                class="button secondary small"
+                disabled=move || busy.get() || selected.with(BTreeSet::is_empty)
+                on:click=move |_| bulk(status)
+            >
+                {bulk_words(status).0}
+            </button>
+        }
+    };
+
+    // "3 min ago" moves on.
+    let now_ms = RwSignal::new(now().timestamp_millis());
+    Effect::new(move |_| {
+        issues.track();
+        now_ms.set(now().timestamp_millis());
+    });
+    #[cfg(feature = "hydrate")]
+    if let Ok(ticker) = set_interval_with_handle(
+        move || now_ms.set(now().timestamp_millis()),
+        std::time::Duration::from_secs(30),
+    ) {
+        on_cleanup(move || ticker.clear());
+    }
+
+    let summary = move || {
+        if listing.get() != Listing::Ready {
+            return String::new();
+        }
+        let shown = issues.with(Vec::len);
+        let more = if cursor.with(Option::is_some) {
+            ", more below"
+        } else {
+            ""
+        };
+        format!("{}{more}", issues_text(shown))
+    };
+    let selection = move || {
+        let n = selected.with(BTreeSet::len);
+        (n > 0).then(
+            || view! { <span class="muted" id="issues-selected">{format!("{n} selected")}</span> },
+        )
+    };
+    let list_view = move || match listing.get() {
+        Listing::Loading => view! { <Loading what="Loading issues…"/> }.into_any(),
+        Listing::Failed(e) => view! { <ErrorBox error=e/> }.into_any(),
+        Listing::Ready if issues.with(Vec::is_empty) => {
+            if filters.with(IssueFilters::narrows) {
+                view! {
+                    <EmptyState
+                        title="No issues match these filters in this range"
+                        detail="Pick a longer time range in the top bar, or clear some filters."
+                    />
+                }
+                .into_any()
+            } else {
+                view! {
+                    <EmptyState
+                        title="No issues in this range"
+                        detail="Send an error with a Sentry SDK and the project's DSN (Settings → Ingest keys)."
+                    />
+                }
+                .into_any()
+            }
+        }
+        Listing::Ready => view! {
+            <IssueTable issues selected now_ms query/>
+            <div class="issue-more">
+                <Show when=move || cursor.with(Option::is_some)>
+                    <button
+                        id="issues-more"
+                        type="button"
+                        class="button secondary"
+                        disabled=move || more.get() == More::Loading
+                        on:click=load_more
+                    >
+                        {move || if more.get() == More::Loading { "Loading…" } else { "Load more" }}
+                    </button>
+                </Show>
+                {move || match more.get() {
+                    More::Failed(e) => Some(view! { <ErrorBox error=e/> }),
+                    _ => None,
+                }}
+            </div>
+        }
+        .into_any(),
+    };
+
+    view! {
+        <section class="card issue-filters-card">
+            <FilterBar filters on_change=on_filters/>
+        </section>
+        <section class="card issue-list">
+            <div class="issue-toolbar">
+                <span class="issue-summary" id="issues-summary">{summary}</span>
+                {bulk_button("issues-bulk-resolve", IssueStatus::Resolved)}
+                {bulk_button("issues-bulk-ignore", IssueStatus::Ignored)}
+                {bulk_button("issues-bulk-unresolve", IssueStatus::Unresolved)}
+                {selection}
+            </div>
+            <ErrorText message=bulk_error/>
+            {move || notice.get().map(|text| view! { <div class="notice" role="status">{text}</div> })}
+            {list_view}
+        </section>
+        <ReleaseHealthPanel project range query/>
+    }
+    .into_any()
+}
