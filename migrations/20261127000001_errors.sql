@@ -78,8 +78,9 @@ create table error_event (
     user_key    text,
     -- Tags as one JSON object (key -> value), for filters and top values.
     tags        jsonb       not null default '{}',
-    -- The event as normalised, for the event page.
-    payload     jsonb       not null
+    -- The event as normalised, for the event page. lz4 compresses the 2-10 KB
+    -- payloads several times faster than the default pglz (measured).
+    payload     jsonb       compression lz4 not null
 ) partition by range (ts);
 create table error_event_default partition of error_event default;
 create index error_event_issue_ts_idx on error_event (issue_id, ts desc, event_id);

@@ -14,7 +14,7 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use crate::{
     config::Config,
     errors::writer::ErrorWriter,
-    ingest::rate_limit::KeyRateLimits,
+    ingest::{auth::IngestKeyCache, rate_limit::KeyRateLimits},
     logs::{tail::TailHub, writer::LogWriter},
     telemetry::RequestRate,
     traces::writer::SpanWriter,
@@ -47,6 +47,8 @@ pub struct AppState {
     pub spans: SpanWriter,
     /// Per-key ingest rate limits, counted by this instance.
     pub key_limits: Arc<KeyRateLimits>,
+    /// Ingest keys resolved in the last few seconds.
+    pub ingest_keys: Arc<IngestKeyCache>,
     /// Live tail's listener for committed log batches.
     pub tail: Arc<TailHub>,
     /// The writer tasks and workers, stopped at shutdown.
@@ -105,6 +107,7 @@ impl AppState {
             errors,
             spans,
             key_limits: Arc::new(KeyRateLimits::default()),
+            ingest_keys: Arc::new(IngestKeyCache::default()),
             tail: Arc::new(TailHub::default()),
             workers,
         }

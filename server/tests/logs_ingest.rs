@@ -222,9 +222,13 @@ async fn bad_input_gets_a_clear_4xx_and_good_records_are_kept(pool: PgPool) {
         .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     let r = app
-        .send(ingest(&key, "{}", &[("content-encoding", "br")]))
+        .send(ingest(&key, "{}", &[("content-encoding", "compress")]))
         .await;
     assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let r = app
+        .send(ingest(&key, "{}", &[("content-encoding", "br")]))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "not brotli: {}", r.text);
     let r = app
         .send(ingest(
             &key,

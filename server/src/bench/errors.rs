@@ -171,20 +171,18 @@ impl Events {
             "shop.db",
             "shop.cache",
         ];
-        let mut frames: Vec<Value> = (0..10)
+        let mut frames: Vec<Value> = (0..7)
             .map(|i| {
-                let module = if i < 4 { "django.core.handlers.base" } else { modules[i % 5] };
+                let module = if i < 3 { "django.core.handlers.base" } else { modules[i % 5] };
                 json!({
                     "module": module,
                     "function": format!("step_{i}"),
                     "filename": format!("{}.py", module.replace('.', "/")),
                     "abs_path": format!("/srv/app/{}.py", module.replace('.', "/")),
                     "lineno": 40 + i * 7,
-                    "in_app": i >= 4,
-                    "pre_context": ["    order = load(order_id)", "    if not order.paid:"],
+                    "in_app": i >= 3,
                     "context_line": format!("        result = step_{}(order, attempt={})", i + 1, i),
-                    "post_context": ["    log.info(\"done\")", "    return result"],
-                    "vars": {"order_id": format!("'{}'", self.hex(12)), "attempt": i, "self": "<Handler>"}
+                    "vars": {"order_id": format!("'{}'", self.hex(12)), "attempt": i}
                 })
             })
             .collect();
@@ -198,7 +196,7 @@ impl Events {
             "context_line": "        raise PaymentError(f\"card declined for {order.id}\")",
             "vars": {"order": format!("<Order {}>", self.below(1_000_000))}
         }));
-        let breadcrumbs: Vec<Value> = (0..8)
+        let breadcrumbs: Vec<Value> = (0..5)
             .map(|i| {
                 json!({"timestamp": now - 1.0 + i as f64 * 0.1, "category": "http", "level": "info",
                        "message": format!("GET /api/inventory/{} -> 200", self.below(100_000))})

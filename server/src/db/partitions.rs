@@ -291,7 +291,7 @@ async fn create_partition(
         return Ok(name);
     }
     sqlx::query(&format!(
-        "create table {name} (like {parent} including defaults including constraints)"
+        "create table {name} (like {parent} including defaults including constraints including compression)"
     ))
     .execute(&mut **tx)
     .await?;

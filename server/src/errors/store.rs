@@ -89,15 +89,49 @@ pub async fn upsert_releases(
         firsts.push(first);
         lasts.push(last);
     }
-    let rows: Vec<(i64, String, DateTime<Utc>)> = sqlx::query_as(
+    // Every batch of a busy service names the same few releases: locking their
+    // rows on each batch (as an upsert does) would make concurrent writers wait
+    // for each other's commits. So new releases are inserted without touching
+    // existing rows, and existing ones are only updated when a sighting moves
+    // first_seen earlier or last_seen by more than a minute.
+    sqlx::query(
         "insert into release (project_id, version, first_seen, last_seen)
          select p, v, f, l
          from unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::timestamptz[]) as u(p, v, f, l)
          order by p, v
-         on conflict (project_id, version) do update
-         set first_seen = least(release.first_seen, excluded.first_seen),
-             last_seen = greatest(release.last_seen, excluded.last_seen)
-         returning project_id, version, first_seen",
+         on conflict (project_id, version) do nothing",
+    )
+    .bind(&projects)
+    .bind(&versions)
+    .bind(&firsts)
+    .bind(&lasts)
+    .execute(&mut *conn)
+    .await?;
+    let rows: Vec<(i64, String, DateTime<Utc>)> = sqlx::query_as(
+        "with stale as (
+             select r.project_id, r.version
+             from release r
+             join unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::timestamptz[]) as u(p, v, f, l)
+               on r.project_id = u.p and r.version = u.v
+             where r.first_seen > u.f or r.last_seen < u.l - interval '1 minute'
+             order by r.project_id, r.version
+             for update of r
+         ), updated as (
+             update release r
+             set first_seen = least(r.first_seen, u.f), last_seen = greatest(r.last_seen, u.l)
+             from unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::timestamptz[]) as u(p, v, f, l),
+                  stale
+             where r.project_id = u.p and r.version = u.v
+               and stale.project_id = r.project_id and stale.version = r.version
+             returning r.project_id, r.version, r.first_seen
+         )
+         select project_id, version, first_seen from updated
+         union all
+         select r.project_id, r.version, r.first_seen
+         from release r
+         join unnest($1::bigint[], $2::text[]) as u(p, v) on r.project_id = u.p and r.version = u.v
+         where not exists (select 1 from updated
+                           where updated.project_id = r.project_id and updated.version = r.version)",
     )
     .bind(projects)
     .bind(versions)

@@ -22,7 +22,7 @@ use std::{
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use sqlx::{PgConnection, PgPool};
-use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, oneshot, Mutex, OwnedSemaphorePermit, Semaphore};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use super::{
@@ -38,6 +38,10 @@ pub const MAX_BATCH_EVENTS: usize = 1000;
 const MAX_BATCH_BYTES: usize = 32 * 1024 * 1024;
 /// Requests waiting in the queue at most (bytes are the real bound).
 const QUEUE_JOBS: usize = 4096;
+/// Writer tasks, each with its own connection: while one waits for its commit
+/// the other prepares and writes the next batch. Their statements take rows in
+/// key order, so they cannot deadlock on shared issues.
+const WRITERS: usize = 2;
 
 /// What became of one event handed to [`ErrorWriter::write`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,7 +74,7 @@ pub struct ErrorWriter {
 }
 
 impl ErrorWriter {
-    /// Starts the writer task on `tracker`. It stops when `cancel` fires, after
+    /// Starts the writer tasks on `tracker`. They stop when `cancel` fires, after
     /// writing everything already queued.
     pub fn start(
         pool: PgPool,
@@ -80,7 +84,10 @@ impl ErrorWriter {
     ) -> Self {
         let budget_bytes = budget_bytes.clamp(1024 * 1024, Semaphore::MAX_PERMITS);
         let (queue, receiver) = mpsc::channel(QUEUE_JOBS);
-        tracker.spawn(run(pool, receiver, cancel));
+        let receiver = Arc::new(Mutex::new(receiver));
+        for _ in 0..WRITERS {
+            tracker.spawn(run(pool.clone(), receiver.clone(), cancel.clone()));
+        }
         ErrorWriter {
             queue,
             budget: Arc::new(Semaphore::new(budget_bytes)),
@@ -142,30 +149,35 @@ fn value_bytes(value: &Value) -> usize {
     }
 }
 
-async fn run(pool: PgPool, mut receiver: mpsc::Receiver<Job>, cancel: CancellationToken) {
+async fn run(pool: PgPool, receiver: Arc<Mutex<mpsc::Receiver<Job>>>, cancel: CancellationToken) {
     loop {
-        let first = tokio::select! {
-            job = receiver.recv() => job,
-            () = cancel.cancelled() => {
-                // Refuse new work, then drain what is queued.
-                receiver.close();
-                receiver.recv().await
-            }
-        };
-        let Some(first) = first else { break };
-        let mut events = first.events.len();
-        let mut bytes = first.bytes;
-        let mut jobs = vec![first];
-        while events < MAX_BATCH_EVENTS && bytes < MAX_BATCH_BYTES {
-            match receiver.try_recv() {
-                Ok(job) => {
-                    events += job.events.len();
-                    bytes += job.bytes;
-                    jobs.push(job);
+        let jobs = {
+            // One writer takes a batch while the other is writing its own.
+            let mut receiver = receiver.lock().await;
+            let first = tokio::select! {
+                job = receiver.recv() => job,
+                () = cancel.cancelled() => {
+                    // Refuse new work, then drain what is queued.
+                    receiver.close();
+                    receiver.recv().await
                 }
-                Err(_) => break,
+            };
+            let Some(first) = first else { break };
+            let mut events = first.events.len();
+            let mut bytes = first.bytes;
+            let mut jobs = vec![first];
+            while events < MAX_BATCH_EVENTS && bytes < MAX_BATCH_BYTES {
+                match receiver.try_recv() {
+                    Ok(job) => {
+                        events += job.events.len();
+                        bytes += job.bytes;
+                        jobs.push(job);
+                    }
+                    Err(_) => break,
+                }
             }
-        }
+            jobs
+        };
         let result = write_batch(&pool, &jobs).await;
         match result {
             Ok(answers) => {

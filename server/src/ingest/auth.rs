@@ -2,6 +2,17 @@
 //! wherever the protocol carries it: `Authorization: Bearer <key>`, the password
 //! of `Authorization: Basic` (Loki and Elasticsearch shippers), or
 //! `Authorization: ApiKey <base64 id:key | key>` (Elasticsearch clients).
+//!
+//! Resolved keys are cached for [`KEY_TTL`] ([`IngestKeyCache`]): every ingest
+//! request carries its key, and a database round trip for each measured as one
+//! of the larger costs of a small request. Revoking or rotating a key clears
+//! this instance's cache at once; other instances notice within the TTL.
+
+use std::{
+    collections::HashMap,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
 
 use axum::{
     extract::FromRequestParts,
@@ -26,7 +37,7 @@ impl FromRequestParts<AppState> for IngestKey {
                 "send the project's ingest key as `Authorization: Bearer <key>` (or as the basic-auth password)".into(),
             )
         })?;
-        resolve(&state.pool, &key).await
+        resolve(state, &key).await
     }
 }
 
@@ -65,20 +76,68 @@ pub fn key_from_headers(parts: &Parts) -> Option<String> {
     }
 }
 
-/// The project of an active ingest key, or 401.
-pub async fn resolve(pool: &sqlx::PgPool, key: &str) -> Result<IngestKey, ApiError> {
-    if key.is_empty() || key.len() > 128 {
-        return Err(ApiError::Unauthorized(
-            "unknown or revoked ingest key".into(),
-        ));
+/// How long a resolved key (or an unknown one) is trusted without asking the
+/// database again.
+pub const KEY_TTL: Duration = Duration::from_secs(10);
+/// Keys cached at most; beyond it, expired entries go, then everything.
+const MAX_CACHED_KEYS: usize = 10_000;
+
+/// Ingest keys resolved recently: key → project (or `None`: unknown or revoked).
+#[derive(Debug, Default)]
+pub struct IngestKeyCache {
+    entries: Mutex<HashMap<String, (Option<i64>, Instant)>>,
+}
+
+impl IngestKeyCache {
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Option<i64>, Instant)>> {
+        // A panic while holding the lock leaves a usable map; keep going.
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
-    let project_id: Option<i64> = sqlx::query_scalar(
-        "select project_id from project_key where public_key = $1 and revoked_at is null",
-    )
-    .bind(key)
-    .fetch_optional(pool)
-    .await?;
+
+    fn get(&self, key: &str) -> Option<Option<i64>> {
+        self.entries()
+            .get(key)
+            .filter(|(_, at)| at.elapsed() < KEY_TTL)
+            .map(|(project, _)| *project)
+    }
+
+    fn put(&self, key: &str, project: Option<i64>) {
+        let mut entries = self.entries();
+        if entries.len() >= MAX_CACHED_KEYS {
+            entries.retain(|_, (_, at)| at.elapsed() < KEY_TTL);
+            if entries.len() >= MAX_CACHED_KEYS {
+                entries.clear();
+            }
+        }
+        entries.insert(key.to_string(), (project, Instant::now()));
+    }
+
+    /// Forgets every key (after a key is revoked or rotated).
+    pub fn clear(&self) {
+        self.entries().clear();
+    }
+}
+
+/// The project of an active ingest key, or 401.
+pub async fn resolve(state: &AppState, key: &str) -> Result<IngestKey, ApiError> {
+    let unknown = || ApiError::Unauthorized("unknown or revoked ingest key".into());
+    if key.is_empty() || key.len() > 128 {
+        return Err(unknown());
+    }
+    let project_id = match state.ingest_keys.get(key) {
+        Some(project_id) => project_id,
+        None => {
+            let project_id: Option<i64> = sqlx::query_scalar(
+                "select project_id from project_key where public_key = $1 and revoked_at is null",
+            )
+            .bind(key)
+            .fetch_optional(&state.pool)
+            .await?;
+            state.ingest_keys.put(key, project_id);
+            project_id
+        }
+    };
     project_id
         .map(|project_id| IngestKey { project_id })
-        .ok_or_else(|| ApiError::Unauthorized("unknown or revoked ingest key".into()))
+        .ok_or_else(unknown)
 }

@@ -91,6 +91,7 @@ async fn rotate_key(
         .ok_or_else(|| ApiError::NotFound(format!("no active key {key_id} in this project")))?;
     let key = insert_key(&mut *tx, &state.config, project.project_id, &label).await?;
     tx.commit().await?;
+    state.ingest_keys.clear();
     tracing::info!(
         project.id = project.project_id,
         key.id = key.key_id,
@@ -99,7 +100,8 @@ async fn rotate_key(
     Ok(Json(key))
 }
 
-/// Revokes a key (admin): it stops authenticating at once.
+/// Revokes a key (admin): it stops authenticating at once on this instance,
+/// and within [`crate::ingest::auth::KEY_TTL`] on others.
 #[utoipa::path(delete, path = "/projects/{project}/keys/{key_id}", tag = "projects",
     params(("project" = String, Path, description = "id or slug"), ("key_id" = i64, Path, description = "the key's id")),
     responses((status = 204), (status = 401), (status = 403), (status = 404)))]
@@ -123,6 +125,7 @@ async fn revoke_key(
             "no key {key_id} in this project"
         )));
     }
+    state.ingest_keys.clear();
     Ok(StatusCode::NO_CONTENT)
 }
 

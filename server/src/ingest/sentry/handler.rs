@@ -344,7 +344,7 @@ fn project_id(segment: &str) -> Result<i64, Refusal> {
 
 /// Checks that `key` is an active key of `project_id`.
 async fn authenticate(state: &AppState, key: &str, project_id: i64) -> Result<(), Refusal> {
-    let ingest = auth::resolve(&state.pool, key)
+    let ingest = auth::resolve(state, key)
         .await
         .map_err(|error| match error {
             ApiError::Unauthorized(message) => Refusal::forbidden(message),
