@@ -92,7 +92,7 @@ impl FromRequestParts<AppState> for EsKey {
                 parts.uri.path()
             ))
         })?;
-        let key = auth::resolve(&state, &key).await?;
+        let key = auth::resolve(state, &key).await?;
         Ok(EsKey {
             project_id: key.project_id,
         })

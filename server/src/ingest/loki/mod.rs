@@ -82,7 +82,7 @@ async fn store(state: &AppState, request: Request) -> Result<(), ApiError> {
             "no ingest key: send the project's ingest key as the basic-auth password or as `Authorization: Bearer <key>`".into(),
         )
     })?;
-    let project = auth::resolve(&state, &key).await?;
+    let project = auth::resolve(state, &key).await?;
     let outcome = decode(parts.headers, body).await?;
     let refusal = outcome.refusal_message();
     if !outcome.records.is_empty() {
