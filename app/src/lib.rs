@@ -39,7 +39,7 @@ use pages::{
     metrics::MetricsPage,
     not_found::NotFoundPage,
     overview::OverviewPage,
-    performance::PerformancePage,
+    performance::{PerformancePage, TracePage, TransactionPage},
     settings::SettingsPage,
     setup::SetupPage,
 };
@@ -89,6 +89,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/errors") view=ErrorsPage/>
                     <Route path=path!("/errors/:issue_id") view=IssuePage/>
                     <Route path=path!("/performance") view=PerformancePage/>
+                    <Route path=path!("/performance/transaction") view=TransactionPage/>
+                    <Route path=path!("/performance/traces/:trace_id") view=TracePage/>
                     <Route path=path!("/metrics/explore") view=MetricsPage/>
                     <Route path=path!("/analytics") view=AnalyticsPage/>
                     <Route path=path!("/dashboards") view=DashboardsPage/>

@@ -16,11 +16,11 @@
 
 mod activity;
 mod event;
-mod event_data;
+pub(crate) mod event_data;
 mod exception;
 mod filters;
 mod issue;
-mod issue_table;
+pub(crate) mod issue_table;
 mod links;
 mod payload;
 mod releases;

@@ -1,0 +1,99 @@
+//! The Performance pages: `/performance` (the endpoints of the selected
+//! project), `/performance/transaction?name=<name>` (one transaction over time)
+//! and `/performance/traces/{trace_id}` (one trace as a waterfall, with its
+//! errors and logs).
+//!
+//! - [`endpoints`]: the search box, the Apdex threshold ([`apdex_setting`]), the
+//!   p95 chart ([`latency_chart`]) and the sortable table ([`endpoint_table`]),
+//!   whose search and order live in the URL ([`list_state`]).
+//! - [`transaction`]: throughput, duration percentiles, failure rate and Apdex
+//!   over time ([`transaction_charts`]) and the slowest traces ([`slowest`]).
+//! - [`trace`]: the [`waterfall`] on a shared [`time_axis`], each span's
+//!   details ([`span_detail`]), the trace's errors ([`trace_errors`]) and log
+//!   lines ([`trace_logs`]).
+//! - [`figures`] writes durations, rates and scores; [`links`] builds the links
+//!   between these pages and to the Errors and Logs pages.
+
+mod apdex_setting;
+mod endpoint_table;
+mod endpoints;
+mod figures;
+mod latency_chart;
+mod links;
+mod list_state;
+mod slowest;
+mod span_detail;
+mod time_axis;
+mod trace;
+mod trace_errors;
+mod trace_logs;
+mod transaction;
+mod transaction_charts;
+mod waterfall;
+
+use leptos::prelude::*;
+
+use crate::components::status::{EmptyState, ErrorBox, Loading};
+use crate::session::{use_selected_project, use_session};
+use endpoints::EndpointsExplorer;
+
+pub use trace::TracePage;
+pub use transaction::TransactionPage;
+
+/// `/performance`: waits for the project list, then shows the selected
+/// project's endpoints.
+#[component]
+pub fn PerformancePage() -> impl IntoView {
+    let body = Callback::new(|project: String| view! { <EndpointsExplorer project/> }.into_any());
+    view! {
+        <header class="page-header">
+            <h1>"Performance"</h1>
+        </header>
+        <ProjectScoped what="transactions" body/>
+    }
+    .into_any()
+}
+
+/// Waits for the project list, then renders `body` for the selected project's
+/// slug (again when the selection changes), or says why there is nothing to
+/// show.
+#[component]
+fn ProjectScoped(
+    /// What the page lists, for the empty states ("transactions").
+    what: &'static str,
+    /// The page for a project.
+    body: Callback<String, AnyView>,
+) -> impl IntoView {
+    let session = use_session();
+    let selected = use_selected_project();
+    // Re-create the page only when the selected project really changes.
+    let slug = Memo::new(move |_| selected.get().map(|p| p.slug));
+    let content = move || {
+        session.projects.get().map(|answer| match answer {
+            Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+            Ok(projects) if projects.is_empty() => view! {
+                <div class="card">
+                    <EmptyState
+                        title="No projects yet"
+                        detail=format!("Traces belong to a project: create one in Settings, then send {what} with a Sentry SDK (traces_sample_rate) or OpenTelemetry.")
+                    />
+                </div>
+            }
+            .into_any(),
+            Ok(_) => match slug.get() {
+                Some(project) => body.run(project),
+                None => view! {
+                    <div class="card">
+                        <EmptyState
+                            title="Pick a project"
+                            detail=format!("Choose a project in the top bar to see its {what}.")
+                        />
+                    </div>
+                }
+                .into_any(),
+            },
+        })
+    };
+    view! { <Suspense fallback=|| view! { <Loading what="Loading projects…"/> }>{content}</Suspense> }
+        .into_any()
+}
