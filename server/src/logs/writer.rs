@@ -22,6 +22,7 @@ use tokio::sync::{mpsc, oneshot, Mutex, OwnedSemaphorePermit, Semaphore};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use super::record::LogRecord;
+use crate::db::copy::{push_optional, push_text};
 
 /// Most rows written in one transaction. A batch's ids come from one block of
 /// 2^20 sequence values, so this plus [`MAX_RECORDS_PER_JOB`] must stay below it.
@@ -317,33 +318,6 @@ pub fn encode_row(out: &mut String, project_id: i64, log_id: i64, r: &LogRecord)
         &serde_json::to_string(&r.attributes).unwrap_or_else(|_| "{}".into()),
     );
     out.push('\n');
-}
-
-fn push_optional(out: &mut String, value: Option<&str>) {
-    match value {
-        Some(v) => push_text(out, v),
-        None => out.push_str("\\N"),
-    }
-}
-
-/// Escapes the characters COPY's text format gives meaning to.
-fn push_text(out: &mut String, value: &str) {
-    if !value
-        .bytes()
-        .any(|b| matches!(b, b'\\' | b'\n' | b'\r' | b'\t'))
-    {
-        out.push_str(value);
-        return;
-    }
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
 }
 
 #[cfg(test)]
