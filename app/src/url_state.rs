@@ -148,6 +148,19 @@ pub fn href_keeping_query(path: &str, query: &ParamsMap) -> String {
     format!("{path}{}", query.to_query_string())
 }
 
+/// `path` with only the parts of the current query every page shares: the
+/// project and the time range. Links from one page to another use it, so that a
+/// page's own state (a search `q`, filters, sort) does not leak into the next.
+pub fn href_keeping_context(path: &str, query: &ParamsMap) -> String {
+    let mut shared = ParamsMap::new();
+    for key in [PROJECT_KEY, "range", "from", "to"] {
+        if let Some(value) = query.get(key) {
+            shared.insert(key, value);
+        }
+    }
+    href_keeping_query(path, &shared)
+}
+
 /// The reactive URL query of the current page.
 pub fn use_query() -> Memo<ParamsMap> {
     use_location().query
@@ -170,6 +183,20 @@ mod tests {
 
     fn query(pairs: &[(&'static str, &str)]) -> ParamsMap {
         pairs.iter().map(|(k, v)| (*k, v.to_string())).collect()
+    }
+
+    #[test]
+    fn page_links_keep_the_project_and_range_only() {
+        let q = query(&[
+            ("project", "web"),
+            ("range", "24h"),
+            ("q", "trace_id:abc"),
+            ("sort", "events"),
+        ]);
+        assert_eq!(
+            href_keeping_context("/errors", &q),
+            "/errors?project=web&range=24h"
+        );
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! The left navigation: one link per area, the current one highlighted, each link
-//! keeping the query string so the project and time range follow the user around.
+//! keeping the project and time range of the query string so they follow the
+//! user around (and nothing else: one page's search is not another's).
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use crate::url_state::{href_keeping_query, use_query};
+use crate::url_state::{href_keeping_context, use_query};
 
 /// The sidebar's entries: path and label (also each page's `<h1>`).
 pub const SECTIONS: [(&str, &str); 9] = [
@@ -37,7 +38,7 @@ pub fn Sidebar() -> impl IntoView {
     let links = SECTIONS
         .into_iter()
         .map(|(path, label)| {
-            let href = move || query.with(|q| href_keeping_query(path, q));
+            let href = move || query.with(|q| href_keeping_context(path, q));
             let current = move || is_current(path, &pathname.get());
             view! {
                 <a
