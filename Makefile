@@ -11,7 +11,7 @@ WASM_TARGET := wasm32-unknown-unknown
 SITE := target/site
 CARGO ?= cargo
 APT_PACKAGES_BUILD := mold pkg-config libssl-dev
-APT_PACKAGES_TEST := chromium chromium-driver
+APT_PACKAGES_TEST := chromium chromium-driver rsyslog rsyslog-elasticsearch
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export LEPTOS_OUTPUT_NAME := sightline
 export LEPTOS_SITE_ROOT := $(SITE)
@@ -41,7 +41,7 @@ deps: ## Install build tools this machine lacks (apt packages, wasm target, wasm
 	  echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (once, several minutes)"; \
 	  $(CARGO) install wasm-bindgen-cli@$(WASM_BINDGEN_VERSION); fi
 
-deps-test: ## Install what the tests need: Chromium, ChromeDriver, Node and Python client packages
+deps-test: ## Install what the tests need: Chromium, ChromeDriver, rsyslog, Node and Python client packages
 	@missing=""; for p in $(APT_PACKAGES_TEST); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
