@@ -70,8 +70,9 @@ pub struct Config {
     /// `SIGHTLINE_SPANS_RETENTION_DAYS`: spans (transactions and traces) older
     /// than this many days are dropped (whole day partitions). Default 14.
     pub spans_retention_days: u64,
-    /// `SIGHTLINE_INGEST_QUEUE_MB`: memory the ingest queue may hold before
-    /// ingestion answers 429/503 with Retry-After. Default 64.
+    /// `SIGHTLINE_INGEST_QUEUE_MB`: memory each ingest queue (logs, errors,
+    /// spans) may hold before ingestion answers 429/503 with Retry-After.
+    /// Default 64.
     pub ingest_queue_mb: usize,
     /// `LEPTOS_SITE_ROOT`: the directory holding `pkg/` (the WASM bundle and CSS).
     /// Default `target/site`.
