@@ -75,22 +75,46 @@ fn encoding_of(headers: &axum::http::HeaderMap) -> Result<Encoding, String> {
     }
 }
 
-async fn export_logs(State(state): State<AppState>, request: Request) -> Response {
+/// What every OTLP export request starts with: its encoding (from
+/// `Content-Type`) and its project (from the ingest key). A refusal is already
+/// answered in the encoding the client speaks.
+struct Export {
+    project_id: i64,
+    encoding: Encoding,
+    headers: axum::http::HeaderMap,
+    body: Body,
+}
+
+async fn accept(state: &AppState, request: Request) -> Result<Export, Response> {
     let (mut parts, body) = request.into_parts();
-    let encoding = match encoding_of(&parts.headers) {
-        Ok(encoding) => encoding,
-        Err(message) => {
-            return failure(Encoding::Json, StatusCode::UNSUPPORTED_MEDIA_TYPE, &message)
-        }
+    let encoding = encoding_of(&parts.headers)
+        .map_err(|message| failure(Encoding::Json, StatusCode::UNSUPPORTED_MEDIA_TYPE, &message))?;
+    let key = auth::IngestKey::from_request_parts(&mut parts, state)
+        .await
+        .map_err(|error| api_failure(encoding, error))?;
+    Ok(Export {
+        project_id: key.project_id,
+        encoding,
+        headers: parts.headers,
+        body,
+    })
+}
+
+async fn export_logs(State(state): State<AppState>, request: Request) -> Response {
+    let export = match accept(&state, request).await {
+        Ok(export) => export,
+        Err(refusal) => return refusal,
     };
-    let key = match auth::IngestKey::from_request_parts(&mut parts, &state).await {
-        Ok(key) => key,
-        Err(error) => return api_failure(encoding, error),
-    };
-    match ingest(&state, key.project_id, encoding, &parts.headers, body).await {
-        Ok(response) => response,
-        Err(error) => api_failure(encoding, error),
-    }
+    let encoding = export.encoding;
+    ingest(
+        &state,
+        export.project_id,
+        encoding,
+        &export.headers,
+        export.body,
+    )
+    .await
+    .unwrap_or_else(|error| api_failure(encoding, error))
 }
 
 async fn ingest(

@@ -5,7 +5,7 @@
 
 use axum::{
     body::Body,
-    extract::{FromRequestParts, Request, State},
+    extract::{Request, State},
     http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
@@ -13,34 +13,33 @@ use chrono::Utc;
 use prost::Message;
 
 use super::{
-    api_failure, encoding_of, failure, json,
+    accept, api_failure, json,
     proto::{ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse},
     Encoding, LIMITS,
 };
 use crate::{
     http::error::ApiError,
-    ingest::{auth, body, native::write_error},
+    ingest::{body, native::write_error},
     traces::{otlp::spans_of, writer::MAX_SPANS_PER_JOB},
     AppState,
 };
 
 /// `POST /v1/traces`.
 pub(super) async fn export_traces(State(state): State<AppState>, request: Request) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let encoding = match encoding_of(&parts.headers) {
-        Ok(encoding) => encoding,
-        Err(message) => {
-            return failure(Encoding::Json, StatusCode::UNSUPPORTED_MEDIA_TYPE, &message)
-        }
+    let export = match accept(&state, request).await {
+        Ok(export) => export,
+        Err(refusal) => return refusal,
     };
-    let key = match auth::IngestKey::from_request_parts(&mut parts, &state).await {
-        Ok(key) => key,
-        Err(error) => return api_failure(encoding, error),
-    };
-    match ingest(&state, key.project_id, encoding, &parts.headers, body).await {
-        Ok(response) => response,
-        Err(error) => api_failure(encoding, error),
-    }
+    let encoding = export.encoding;
+    ingest(
+        &state,
+        export.project_id,
+        encoding,
+        &export.headers,
+        export.body,
+    )
+    .await
+    .unwrap_or_else(|error| api_failure(encoding, error))
 }
 
 async fn ingest(
