@@ -25,6 +25,28 @@ const DATABASE: &str = "sightline";
 /// Longest Unix socket path the kernel accepts, less room for `.s.PGSQL.5432`.
 const MAX_SOCKET_DIR_LEN: usize = 100;
 
+/// Settings for an ingest-heavy cluster that owns its machine's PostgreSQL:
+/// PostgreSQL's defaults (128 MB of buffers, a checkpoint every 1 GB of WAL)
+/// suit a small shared server, and make every batch write full pages to WAL
+/// again soon after each checkpoint. Buffers take an eighth of the memory
+/// (between 128 MB and 2 GB); WAL is compressed, since it is mostly log text.
+fn tuning(memory: Option<u64>) -> String {
+    const MB: u64 = 1024 * 1024;
+    let buffers = memory.map_or(128 * MB, |m| (m / 8).clamp(128 * MB, 2048 * MB));
+    format!(
+        "-c shared_buffers={}MB -c max_wal_size=4GB -c checkpoint_timeout=15min -c wal_compression=lz4",
+        buffers / MB
+    )
+}
+
+/// The machine's memory, from `/proc/meminfo` (Linux).
+fn memory_bytes() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
 /// A running embedded cluster.
 #[derive(Debug)]
 pub struct EmbeddedPostgres {
@@ -155,8 +177,9 @@ impl EmbeddedPostgres {
         self.hand_to_postgres(&self.socket_dir)?;
         let log_file = self.cluster_dir.join("postgres.log");
         let server_options = format!(
-            "-k {} -c listen_addresses='' -c unix_socket_permissions=0700",
-            self.socket_dir.display()
+            "-k {} -c listen_addresses='' -c unix_socket_permissions=0700 {}",
+            self.socket_dir.display(),
+            tuning(memory_bytes())
         );
         let output = self
             .pg_command("pg_ctl")
@@ -355,4 +378,18 @@ fn socket_dir(cluster_dir: &Path) -> PathBuf {
     }
     let hash = hex::encode(&Sha256::digest(cluster_dir.as_os_str().as_encoded_bytes())[..6]);
     PathBuf::from(format!("/tmp/sightline-pg-{hash}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tuning;
+
+    #[test]
+    fn buffers_take_an_eighth_of_memory_within_bounds() {
+        const GB: u64 = 1024 * 1024 * 1024;
+        assert!(tuning(Some(24 * GB)).contains("shared_buffers=2048MB"));
+        assert!(tuning(Some(8 * GB)).contains("shared_buffers=1024MB"));
+        assert!(tuning(Some(GB / 2)).contains("shared_buffers=128MB"));
+        assert!(tuning(None).contains("shared_buffers=128MB"));
+    }
 }
