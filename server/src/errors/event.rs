@@ -7,7 +7,7 @@
 //! is not a JSON object is refused.
 
 use chrono::{DateTime, Datelike, SecondsFormat, TimeDelta, Utc};
-use serde_json::{Map, Value};
+use serde_json::{value::RawValue, Map, Value};
 use uuid::Uuid;
 
 use super::exception::{self, text, Exception, Frame};
@@ -37,7 +37,7 @@ pub const MAX_FUTURE: TimeDelta = TimeDelta::hours(1);
 
 /// An error event, normalised: the fields the error list, the group view and
 /// the filters read; the event as sent stays in `payload`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct ErrorEvent {
     /// 32 lowercase hex characters: the SDK's id without dashes, or a new one
     /// when it sent none that is valid.
@@ -84,8 +84,9 @@ pub struct ErrorEvent {
     pub grouping_hash: String,
     /// The event as sent, for the event page, with `event_id`, `timestamp` (RFC
     /// 3339) and `level` replaced by their normalised values and NUL characters
-    /// removed (PostgreSQL's `jsonb` refuses them).
-    pub payload: Value,
+    /// removed (PostgreSQL's `jsonb` refuses them). Kept as JSON text: the
+    /// request serialises it, so the batch writer only copies it.
+    pub payload: Box<RawValue>,
 }
 
 /// Why an event was refused.
@@ -117,7 +118,9 @@ impl ErrorEvent {
             fields.insert("timestamp".into(), Value::String(ts));
             fields.insert("level".into(), Value::String(event.level.clone()));
         }
-        event.payload = payload;
+        // A JSON object always serialises.
+        event.payload =
+            serde_json::value::to_raw_value(&payload).unwrap_or_else(|_| empty_object());
         Ok(event)
     }
 
@@ -167,9 +170,18 @@ impl ErrorEvent {
             transaction,
             grouping_hash: fingerprint::hash(&fingerprint),
             fingerprint,
-            payload: Value::Null,
+            payload: empty_object(),
         }
     }
+
+    /// The stored payload, parsed.
+    pub fn payload_value(&self) -> Value {
+        serde_json::from_str(self.payload.get()).unwrap_or_default()
+    }
+}
+
+fn empty_object() -> Box<RawValue> {
+    RawValue::from_string("{}".to_owned()).unwrap_or_default()
 }
 
 /// The SDK's id when it is a UUID (with or without dashes or braces, any case)

@@ -161,6 +161,31 @@ pub struct IssueGroup<'a> {
     pub last_release: Option<&'a str>,
 }
 
+/// The ids of the issues that exist among `keys`, read without locking them
+/// (an issue keeps its id; [`lock_issues`] locks them later).
+pub async fn find_issues(
+    conn: &mut PgConnection,
+    keys: &[(i64, &str)],
+) -> Result<HashMap<(i64, String), i64>, sqlx::Error> {
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let projects: Vec<i64> = keys.iter().map(|k| k.0).collect();
+    let hashes: Vec<&str> = keys.iter().map(|k| k.1).collect();
+    let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+        "select project_id, grouping_hash, issue_id
+         from issue
+         where (project_id, grouping_hash) in (select * from unnest($1::bigint[], $2::text[]))",
+    )
+    // Planned at each run (see UNPLANNED).
+    .persistent(false)
+    .bind(projects)
+    .bind(hashes)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(|(p, h, id)| ((p, h), id)).collect())
+}
+
 /// Creates the issues that do not exist yet (`groups` sorted by project and
 /// hash); returns `(project_id, grouping_hash, issue_id)` of those created.
 /// Issues that exist (or that another transaction is creating) are skipped.
@@ -194,6 +219,13 @@ pub async fn insert_issues(
     .await
 }
 
+// UNPLANNED: the statements that join a batch's keys to `issue` are not kept
+// as prepared statements. PostgreSQL would cache a generic plan after five runs
+// and keep it until `issue` is next analyzed: planned while it held a hundred
+// rows, that plan seq-scanned it for every batch, 10x slower once it held
+// thousands (measured with `sightline bench errors`). A fresh plan sees the
+// table's current size.
+
 /// Locks existing issues (in key order) and reads what their workflow needs.
 /// Returns them by `(project_id, grouping_hash)`.
 pub async fn lock_issues(
@@ -221,8 +253,12 @@ pub async fn lock_issues(
          left join release r on r.project_id = i.project_id and r.version = i.resolved_in_release
          where (i.project_id, i.grouping_hash) in (select * from unnest($1::bigint[], $2::text[]))
          order by i.project_id, i.grouping_hash
-         for update of i",
+         -- Not `for update`: that would also block the foreign-key checks of
+         -- other writers' issue_hour and issue_activity rows.
+         for no key update of i",
     )
+    // Planned at each run (see UNPLANNED).
+    .persistent(false)
     .bind(projects)
     .bind(hashes)
     .fetch_all(&mut *conn)
@@ -291,6 +327,8 @@ pub async fn update_issues(
                    first_release, last_release, reopen)
          where i.issue_id = u.issue_id",
     )
+    // Planned at each run (see UNPLANNED).
+    .persistent(false)
     .bind(issue_ids)
     .bind(columns.titles)
     .bind(columns.culprits)
