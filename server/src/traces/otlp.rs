@@ -145,6 +145,7 @@ fn record_of(
     let end = time(span.end_time_unix_nano).unwrap_or(start);
     let span_id = hex::encode(&span.span_id);
     SpanRecord {
+        event_id: None,
         ts: start,
         trace_id: hex::encode(&span.trace_id),
         segment_id: is_segment.then(|| span_id.clone()),

@@ -114,6 +114,7 @@ pub fn spans_of_transaction(
         data.insert("sdk.name".into(), sdk.clone());
     }
     let mut segment = SpanRecord {
+        event_id: text(event, "event_id").and_then(|id| hex_id(id, 32)),
         ts: start,
         trace_id: trace_id.clone(),
         span_id: span_id.clone(),
@@ -163,6 +164,7 @@ fn child_of(value: &Value, segment: &SpanRecord, received: DateTime<Utc>) -> Opt
     let data = object(fields, "data");
     let http_status = http_status_in(&tags, &data);
     let mut span = SpanRecord {
+        event_id: None,
         ts: start,
         trace_id: id_field(fields, "trace_id", 32).unwrap_or_else(|| segment.trace_id.clone()),
         span_id,

@@ -173,6 +173,9 @@ pub struct SpanRecord {
     pub http_status: Option<i32>,
     pub tags: Map<String, Value>,
     pub data: Map<String, Value>,
+    /// The Sentry event id of the transaction, on its segment only: an SDK that
+    /// retries an envelope sends it again, and it is stored once.
+    pub event_id: Option<String>,
 }
 
 /// Why one span was refused (the rest of its request is still stored).
@@ -362,6 +365,7 @@ mod tests {
 
     fn record(span_id: &str, parent: Option<&str>, is_segment: bool) -> SpanRecord {
         SpanRecord {
+            event_id: None,
             ts: Utc.with_ymd_and_hms(2026, 11, 27, 10, 0, 0).unwrap(),
             trace_id: "0af7651916cd43dd8448eb211c80319c".into(),
             span_id: span_id.into(),

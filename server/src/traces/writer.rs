@@ -10,16 +10,19 @@
 //! [`WriteError::Overloaded`] when it is full, which each protocol answers the
 //! way its clients retry on (429 with `Retry-After`).
 
-use std::{fmt::Write as _, sync::Arc, time::Instant};
+use std::{collections::HashSet, fmt::Write as _, sync::Arc, time::Instant};
 
-use chrono::SecondsFormat;
-use sqlx::PgPool;
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::{PgConnection, PgPool};
 use tokio::sync::{mpsc, oneshot, Mutex, OwnedSemaphorePermit, Semaphore};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use super::span::SpanRecord;
-use crate::db::copy::{push_optional, push_text};
 pub use crate::logs::writer::WriteError;
+use crate::{
+    db::copy::{push_optional, push_text},
+    errors::store::{self, EventKey},
+};
 
 /// Most spans written in one transaction.
 pub const MAX_BATCH_ROWS: usize = 50_000;
@@ -169,13 +172,34 @@ async fn write_batch(pool: &PgPool, jobs: &[Job]) -> Result<(), WriteError> {
 }
 
 async fn copy_batch(pool: &PgPool, jobs: &[Job]) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let fresh = fresh_transactions(&mut tx, jobs).await?;
+    let mut kept = HashSet::new();
+    let mut repeated = 0u64;
     let mut buffer = String::with_capacity(jobs.iter().map(|j| j.spans.len() * 400).sum());
     for job in jobs {
+        // A transaction's spans follow its segment; those of a repeated one are
+        // skipped with it.
+        let mut skipping: Option<(&str, &str)> = None;
         for span in &job.spans {
-            encode_row(&mut buffer, job.project_id, span);
+            if let Some(id) = span.event_id.as_deref() {
+                let first = fresh.contains(&(job.project_id, id.to_string()))
+                    && kept.insert((job.project_id, id));
+                skipping = (!first).then_some((span.trace_id.as_str(), span.span_id.as_str()));
+                repeated += u64::from(!first);
+            } else if skipping.is_some_and(|(trace, segment)| {
+                span.trace_id != trace || span.segment_id.as_deref() != Some(segment)
+            }) {
+                skipping = None;
+            }
+            if skipping.is_none() {
+                encode_row(&mut buffer, job.project_id, span);
+            }
         }
     }
-    let mut tx = pool.begin().await?;
+    if repeated > 0 {
+        metrics::counter!("sentry_transactions_duplicate_total").increment(repeated);
+    }
     let mut copy = tx
         .copy_in_raw(
             "copy span (project_id, ts, trace_id, span_id, parent_span_id, segment_id, is_segment,
@@ -186,6 +210,29 @@ async fn copy_batch(pool: &PgPool, jobs: &[Job]) -> Result<(), sqlx::Error> {
     copy.send(buffer.into_bytes()).await?;
     copy.finish().await?;
     tx.commit().await
+}
+
+/// The event ids of the batch's Sentry transactions not stored before: an SDK
+/// that got no answer retries the envelope. They are recorded with those of
+/// error events, in the batch's transaction, so a failed batch records nothing.
+async fn fresh_transactions(
+    conn: &mut PgConnection,
+    jobs: &[Job],
+) -> Result<HashSet<EventKey>, sqlx::Error> {
+    let mut unique = HashSet::new();
+    let seen: Vec<(i64, &str, DateTime<Utc>)> = jobs
+        .iter()
+        .flat_map(|job| {
+            job.spans
+                .iter()
+                .filter_map(move |span| Some((job.project_id, span.event_id.as_deref()?, span.ts)))
+        })
+        .filter(|(project, id, _)| unique.insert((*project, *id)))
+        .collect();
+    if seen.is_empty() {
+        return Ok(HashSet::new());
+    }
+    store::mark_seen(conn, &seen).await
 }
 
 /// One row of `COPY span ... FROM STDIN` in PostgreSQL's text format.
@@ -243,6 +290,7 @@ mod tests {
         let mut data = Map::new();
         data.insert("db.statement".into(), json!("select 1\nfrom t"));
         let span = SpanRecord {
+            event_id: None,
             ts: Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).single().unwrap(),
             trace_id: "0af7651916cd43dd8448eb211c80319c".into(),
             span_id: "b7ad6b7169203331".into(),

@@ -205,3 +205,52 @@ async fn the_opentelemetry_python_exporter_delivers_traces(pool: PgPool) {
     );
     assert_eq!(remote[0].1, "POST /orders");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_retried_transaction_is_stored_once(pool: PgPool) {
+    let app = TestApp::new(pool.clone());
+    let (project_id, key) = app.project("shop").await;
+    let start = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs_f64()
+        - 60.0;
+    let transaction = json!({"type": "transaction", "event_id": "4c35e7e8-3f4b-4c9e-9f5c-1b2a3c4d5e6f",
+        "transaction": "GET /retry", "start_timestamp": start, "timestamp": start + 0.25,
+        "contexts": {"trace": {"trace_id": "5b8efff798038103d269b633813fc60c", "span_id": "eee19b7ec3c1b174"}},
+        "spans": [{"trace_id": "5b8efff798038103d269b633813fc60c", "span_id": "aaa19b7ec3c1b174",
+                   "parent_span_id": "eee19b7ec3c1b174", "op": "db", "description": "select 1",
+                   "start_timestamp": start + 0.01, "timestamp": start + 0.02}]});
+    let send = |items: usize| {
+        let item = format!("{{\"type\":\"transaction\"}}\n{transaction}\n");
+        let envelope = format!("{{}}\n{}", item.repeat(items));
+        app.send(
+            Request::post(format!("/api/{project_id}/envelope/"))
+                .header(
+                    "x-sentry-auth",
+                    format!("Sentry sentry_key={key}, sentry_version=7"),
+                )
+                .body(Body::from(envelope))
+                .expect("request"),
+        )
+    };
+    // Twice in one envelope, then the whole envelope again (an SDK's retry).
+    for items in [2, 1] {
+        let response = send(items).await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+    }
+    let spans: Vec<(String, bool)> = sqlx::query_as(
+        "select span_id, is_segment from span where trace_id = '5b8efff798038103d269b633813fc60c'
+         order by span_id",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("spans");
+    assert_eq!(
+        spans,
+        vec![
+            ("aaa19b7ec3c1b174".to_string(), false),
+            ("eee19b7ec3c1b174".to_string(), true)
+        ]
+    );
+}
