@@ -15,7 +15,7 @@ use std::{
 use flate2::{write::GzEncoder, Compression};
 use serde_json::{json, Value};
 
-use super::{ms, percentile, Bench};
+use super::{cpu::CpuMeter, ms, percentile, Bench};
 use crate::config::Config;
 
 /// What to run.
@@ -78,6 +78,7 @@ async fn measure(bench: Bench, options: ErrorBenchOptions) -> anyhow::Result<()>
         options.clients
     );
 
+    let cpu = CpuMeter::start(bench.postmaster);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for mine in bodies {
@@ -97,6 +98,7 @@ async fn measure(bench: Bench, options: ErrorBenchOptions) -> anyhow::Result<()>
         times.extend(task.await??);
     }
     let elapsed = started.elapsed();
+    let used = cpu.used();
 
     let stored: i64 = sqlx::query_scalar("select count(*) from error_event")
         .fetch_one(&bench.pool)
@@ -116,6 +118,11 @@ async fn measure(bench: Bench, options: ErrorBenchOptions) -> anyhow::Result<()>
         ms(percentile(&mut times, 0.5)),
         ms(percentile(&mut times, 0.95)),
         ms(percentile(&mut times, 0.99))
+    );
+    println!(
+        "CPU per event:                        {} (of {} cores)",
+        used.per(options.events),
+        std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     Ok(())
 }

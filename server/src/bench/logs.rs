@@ -15,7 +15,10 @@ use chrono::Utc;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-use super::{ms, percentile, Bench};
+use super::{
+    cpu::{CpuMeter, CpuUsed},
+    ms, percentile, Bench,
+};
 use crate::{
     config::Config,
     db,
@@ -199,6 +202,7 @@ async fn measure(bench: Bench, options: BenchOptions) -> anyhow::Result<()> {
         key,
         token,
         tables,
+        postmaster,
         ..
     } = bench;
     let now_ms = Utc::now().timestamp_millis();
@@ -213,7 +217,7 @@ async fn measure(bench: Bench, options: BenchOptions) -> anyhow::Result<()> {
         options.batch
     );
 
-    let ingest = ingest_over_http(&base, &key, options, now_ms).await?;
+    let (ingest, ingest_cpu) = ingest_over_http(&base, &key, options, now_ms, postmaster).await?;
     let rows: i64 = sqlx::query_scalar("select count(*) from log_entry")
         .fetch_one(&pool)
         .await?;
@@ -241,7 +245,7 @@ async fn measure(bench: Bench, options: BenchOptions) -> anyhow::Result<()> {
     .bind(&partitions)
     .fetch_one(&pool)
     .await?;
-    let copy = raw_copy(&pool, options, now_ms).await?;
+    let (copy, copy_cpu) = raw_copy(&pool, options, now_ms, postmaster).await?;
 
     println!(
         "ingest over HTTP, ack after commit, search indexes in place: {:>9.0} lines/s",
@@ -254,6 +258,14 @@ async fn measure(bench: Bench, options: BenchOptions) -> anyhow::Result<()> {
     println!(
         "ratio:                                                       {:>9.2}",
         ingest / copy
+    );
+    println!(
+        "CPU per line, ingest over HTTP:   {}",
+        ingest_cpu.per(options.lines)
+    );
+    println!(
+        "CPU per line, raw COPY:           {}",
+        copy_cpu.per(options.lines)
     );
     println!(
         "then the search index of the {} closed hours (background):   {:>9.0} lines/s ({:.0} s)",
@@ -342,9 +354,11 @@ async fn ingest_over_http(
     key: &str,
     options: BenchOptions,
     now_ms: i64,
-) -> anyhow::Result<f64> {
+    postmaster: Option<u32>,
+) -> anyhow::Result<(f64, CpuUsed)> {
     let client = reqwest::Client::new();
     let bodies = request_bodies(options, now_ms);
+    let cpu = CpuMeter::start(postmaster);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for bodies in bodies {
@@ -379,10 +393,16 @@ async fn ingest_over_http(
     for task in tasks {
         task.await??;
     }
-    Ok(options.lines as f64 / started.elapsed().as_secs_f64())
+    let rate = options.lines as f64 / started.elapsed().as_secs_f64();
+    Ok((rate, cpu.used()))
 }
 
-async fn raw_copy(pool: &PgPool, options: BenchOptions, now_ms: i64) -> anyhow::Result<f64> {
+async fn raw_copy(
+    pool: &PgPool,
+    options: BenchOptions,
+    now_ms: i64,
+    postmaster: Option<u32>,
+) -> anyhow::Result<(f64, CpuUsed)> {
     sqlx::query("create table bench_copy (like log_entry including defaults)")
         .execute(pool)
         .await?;
@@ -409,6 +429,7 @@ async fn raw_copy(pool: &PgPool, options: BenchOptions, now_ms: i64) -> anyhow::
         }
         buffers.push(chunks);
     }
+    let cpu = CpuMeter::start(postmaster);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for chunks in buffers {
@@ -429,6 +450,7 @@ async fn raw_copy(pool: &PgPool, options: BenchOptions, now_ms: i64) -> anyhow::
         task.await??;
     }
     let rate = options.lines as f64 / started.elapsed().as_secs_f64();
+    let used = cpu.used();
     let copied: i64 = sqlx::query_scalar("select count(*) from bench_copy")
         .fetch_one(pool)
         .await?;
@@ -437,5 +459,5 @@ async fn raw_copy(pool: &PgPool, options: BenchOptions, now_ms: i64) -> anyhow::
         "copied {copied} of {} lines",
         options.lines
     );
-    Ok(rate)
+    Ok((rate, used))
 }

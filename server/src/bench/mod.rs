@@ -7,6 +7,7 @@
 //! [`logs`] (ingest rate against raw `COPY`, search latency) and [`errors`]
 //! (Sentry envelopes per second and their latency).
 
+pub mod cpu;
 pub mod errors;
 pub mod logs;
 
@@ -37,6 +38,8 @@ pub struct Bench {
     pub token: String,
     /// The partitioned tables, with 3 days of retention.
     pub tables: Vec<PartitionedTable>,
+    /// The embedded PostgreSQL's server process, for [`cpu::CpuMeter`].
+    pub postmaster: Option<u32>,
 }
 
 /// Opens the database (starting the embedded cluster when none is configured),
@@ -49,7 +52,11 @@ where
     let database = db::open(&config, db::Opener::Cli).await?;
     let admin = database.pool.connect_options();
     database.pool.close().await;
-    let result = match prepare(&config, &admin).await {
+    let postmaster = database
+        .embedded
+        .as_ref()
+        .and_then(|pg| cpu::postmaster_pid(pg.cluster_dir()));
+    let result = match prepare(&config, &admin, postmaster).await {
         Ok(bench) => {
             let cancel = bench.state.workers.cancel.clone();
             let result = measure(bench).await;
@@ -64,7 +71,11 @@ where
     result
 }
 
-async fn prepare(config: &Config, admin: &PgConnectOptions) -> anyhow::Result<Bench> {
+async fn prepare(
+    config: &Config,
+    admin: &PgConnectOptions,
+    postmaster: Option<u32>,
+) -> anyhow::Result<Bench> {
     let mut conn = admin
         .clone()
         .database("postgres")
@@ -109,6 +120,7 @@ async fn prepare(config: &Config, admin: &PgConnectOptions) -> anyhow::Result<Be
         key: created.key.public_key,
         token,
         tables,
+        postmaster,
     })
 }
 
