@@ -386,3 +386,42 @@ fn fields_of_the_wrong_type_are_skipped() {
     assert_eq!(nested.message, "%s {\"deep\":[1]} {9}");
     assert_eq!(nested.culprit, "f");
 }
+
+#[test]
+fn the_payload_keeps_the_text_sent_with_the_normalised_fields_last() {
+    let received = Utc::now();
+    let text =
+        br#" {"event_id": "NOT-AN-ID", "level": "warn", "message": "hi", "timestamp": "garbage",
+                    "extra": {"k": [1, 2.5, "\u00e9"]}} "#;
+    let event = ErrorEvent::from_sentry_json(text, received).unwrap();
+    let payload = event.payload_value();
+    assert_eq!(payload["event_id"], json!(event.event_id));
+    assert_eq!(payload["level"], json!("warning"));
+    assert_eq!(
+        payload["timestamp"],
+        json!(event.ts.to_rfc3339_opts(SecondsFormat::Micros, true))
+    );
+    assert_eq!(payload["extra"], json!({"k": [1, 2.5, "é"]}));
+    // The same event as the parsed path reads it.
+    let parsed = ErrorEvent::from_sentry(serde_json::from_slice(text).unwrap(), received).unwrap();
+    assert_eq!(
+        (event.title, event.level, event.grouping_hash, event.ts),
+        (parsed.title, parsed.level, parsed.grouping_hash, parsed.ts)
+    );
+}
+
+#[test]
+fn an_empty_object_escaped_nul_and_bad_json_are_handled_on_the_text_path() {
+    let received = Utc::now();
+    let empty = ErrorEvent::from_sentry_json(b"{}", received).unwrap();
+    assert_eq!(empty.payload_value()["level"], json!("error"));
+    let nul = ErrorEvent::from_sentry_json(br#"{"message": "a\u0000b"}"#, received).unwrap();
+    assert!(!nul.payload.contains("\\u0000"));
+    assert_eq!(nul.payload_value()["message"], json!("ab"));
+    let bad = ErrorEvent::from_sentry_json(b"{\"message\": ", received).unwrap_err();
+    assert!(bad.to_string().starts_with("event is not valid JSON"));
+    assert!(matches!(
+        ErrorEvent::from_sentry_json(b"[1]", received),
+        Err(EventError::NotAnObject { .. })
+    ));
+}

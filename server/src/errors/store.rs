@@ -397,14 +397,14 @@ pub async fn insert_events(
         traces.push(event.trace_id.as_deref());
         users.push(event.user_key.as_deref());
         tags.push(Json(tags_object(&event.tags)));
-        payloads.push(Json(&event.payload));
+        payloads.push(event.payload.as_str());
     }
     sqlx::query(
         "insert into error_event (project_id, ts, event_id, issue_id, level, release, environment,
                                   transaction, trace_id, user_key, tags, payload)
-         select p, ts, id::uuid, issue, level, release, environment, tx, trace, usr, tags, payload
+         select p, ts, id::uuid, issue, level, release, environment, tx, trace, usr, tags, payload::jsonb
          from unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::bigint[], $5::text[], $6::text[],
-                     $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[], $12::jsonb[])
+                     $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[], $12::text[])
               as u(p, ts, id, issue, level, release, environment, tx, trace, usr, tags, payload)",
     )
     .bind(projects)

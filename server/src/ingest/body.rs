@@ -45,7 +45,12 @@ pub async fn read(headers: &HeaderMap, body: Body, limits: BodyLimits) -> Result
                 Ok(raw)
             }
         }
-        "gzip" | "x-gzip" => bounded(flate2::read::MultiGzDecoder::new(&raw[..]), limits, "gzip")?,
+        "gzip" | "x-gzip" => bounded(
+            flate2::bufread::MultiGzDecoder::new(&raw[..]),
+            &raw,
+            limits,
+            "gzip",
+        )?,
         "deflate" => {
             // HTTP says zlib-wrapped; some clients send raw deflate. The zlib header's
             // checksum tells them apart.
@@ -53,10 +58,16 @@ pub async fn read(headers: &HeaderMap, body: Body, limits: BodyLimits) -> Result
                 && (u16::from(raw[0]) << 8 | u16::from(raw[1])) % 31 == 0
                 && raw[0] & 0x0f == 8
             {
-                bounded(flate2::read::ZlibDecoder::new(&raw[..]), limits, "deflate")?
+                bounded(
+                    flate2::bufread::ZlibDecoder::new(&raw[..]),
+                    &raw,
+                    limits,
+                    "deflate",
+                )?
             } else {
                 bounded(
-                    flate2::read::DeflateDecoder::new(&raw[..]),
+                    flate2::bufread::DeflateDecoder::new(&raw[..]),
+                    &raw,
                     limits,
                     "deflate",
                 )?
@@ -65,12 +76,13 @@ pub async fn read(headers: &HeaderMap, body: Body, limits: BodyLimits) -> Result
         "zstd" => {
             let decoder = zstd::stream::read::Decoder::new(&raw[..])
                 .map_err(|e| ApiError::BadRequest(format!("body is not valid zstd: {e}")))?;
-            bounded(decoder, limits, "zstd")?
+            bounded(decoder, &raw, limits, "zstd")?
         }
         // Browser SDKs (Sentry's among them) compress with `CompressionStream`,
         // which offers brotli where gzip would be larger.
         "br" => bounded(
             brotli_decompressor::Decompressor::new(&raw[..], BROTLI_BUFFER_BYTES),
+            &raw,
             limits,
             "brotli",
         )?,
@@ -86,8 +98,15 @@ pub async fn read(headers: &HeaderMap, body: Body, limits: BodyLimits) -> Result
     Ok(Bytes::from(decoded))
 }
 
-fn bounded(reader: impl Read, limits: BodyLimits, name: &str) -> Result<Vec<u8>, ApiError> {
-    let mut out = Vec::new();
+/// Decompresses `reader` (reading `raw`) up to the decoded limit.
+fn bounded(
+    reader: impl Read,
+    raw: &[u8],
+    limits: BodyLimits,
+    name: &str,
+) -> Result<Vec<u8>, ApiError> {
+    // Room for typical ratios up front: growing by doubling copies the output.
+    let mut out = Vec::with_capacity(raw.len().saturating_mul(4).min(limits.decoded));
     reader
         .take(limits.decoded as u64 + 1)
         .read_to_end(&mut out)

@@ -29,7 +29,7 @@ use axum::{
     Json,
 };
 use chrono::{DateTime, Utc};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::{
     auth as sentry_auth,
@@ -328,9 +328,7 @@ async fn store_contents(
 
 /// An event payload, normalised.
 fn read_event(payload: &[u8], received: DateTime<Utc>) -> Result<ErrorEvent, String> {
-    let value: Value =
-        serde_json::from_slice(payload).map_err(|e| format!("event is not valid JSON: {e}"))?;
-    ErrorEvent::from_sentry(value, received).map_err(|e| e.to_string())
+    ErrorEvent::from_sentry_json(payload, received).map_err(|e| e.to_string())
 }
 
 fn project_id(segment: &str) -> Result<i64, Refusal> {
