@@ -1,47 +1,35 @@
-//! [`ErrorWriter`]: the one path every error event takes into PostgreSQL,
-//! shaped like [`crate::logs::writer::LogWriter`].
-//!
-//! Requests hand their events to a bounded queue and wait; one writer task takes
-//! everything queued at that moment and stores it in one transaction (group
-//! commit): event ids already stored are skipped (SDKs retry), releases are
+//! [`ErrorWriter`]: the one path every error event takes into PostgreSQL. The
+//! queue and group commit are [`crate::ingest::queue`]'s; each batch is stored
+//! here in one transaction: event ids already stored are skipped (SDKs retry), releases are
 //! recorded, each event's issue is created or updated (with the workflow of
 //! [`super::workflow`]: regressions, ignores that run out), the events are
 //! inserted and the hourly counts added. Only after the commit is every request
 //! answered, with the issue of each of its events.
 //!
-//! One writer is enough for error volumes and keeps issue updates of this
-//! instance serial; the SQL still takes its rows in key order, so writers of
-//! several instances cannot deadlock one another.
+//! The SQL takes its rows in key order, so writers (of this instance and of
+//! others) cannot deadlock one another.
 
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
-    sync::Arc,
     time::Instant,
 };
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use sqlx::{PgConnection, PgPool};
-use tokio::sync::{mpsc, oneshot, Mutex, OwnedSemaphorePermit, Semaphore};
-use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use super::{
     event::ErrorEvent,
     store::{self, IssueGroup, ReleaseSightings},
     workflow::{self, Arrivals, Transition},
 };
-pub use crate::logs::writer::WriteError;
+pub use crate::ingest::queue::WriteError;
+use crate::ingest::queue::{Batch, Job, Queue};
 
 /// Most events written in one transaction.
 pub const MAX_BATCH_EVENTS: usize = 1000;
 /// Most queued bytes (estimated) written in one transaction.
 const MAX_BATCH_BYTES: usize = 32 * 1024 * 1024;
-/// Requests waiting in the queue at most (bytes are the real bound).
-const QUEUE_JOBS: usize = 4096;
-/// Writer tasks, each with its own connection: while one waits for its commit
-/// the other prepares and writes the next batch. Their statements take rows in
-/// key order, so they cannot deadlock on shared issues.
-const WRITERS: usize = 2;
 
 /// What became of one event handed to [`ErrorWriter::write`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,143 +44,41 @@ pub struct StoredEvent {
     pub duplicate: bool,
 }
 
-struct Job {
-    project_id: i64,
-    events: Vec<ErrorEvent>,
-    bytes: usize,
-    done: oneshot::Sender<Result<Vec<StoredEvent>, WriteError>>,
-    /// Released when the job is dropped, after it is answered.
-    _budget: OwnedSemaphorePermit,
-}
-
 /// Handle to the error batch writer; cheap to clone.
-#[derive(Clone)]
-pub struct ErrorWriter {
-    queue: mpsc::Sender<Job>,
-    budget: Arc<Semaphore>,
-    budget_bytes: usize,
-}
+pub type ErrorWriter = Queue<ErrorBatch>;
 
-impl ErrorWriter {
-    /// Starts the writer tasks on `tracker`. They stop when `cancel` fires, after
-    /// writing everything already queued.
-    pub fn start(
-        pool: PgPool,
-        budget_bytes: usize,
-        tracker: &TaskTracker,
-        cancel: CancellationToken,
-    ) -> Self {
-        let budget_bytes = budget_bytes.clamp(1024 * 1024, Semaphore::MAX_PERMITS);
-        let (queue, receiver) = mpsc::channel(QUEUE_JOBS);
-        let receiver = Arc::new(Mutex::new(receiver));
-        for _ in 0..WRITERS {
-            tracker.spawn(run(pool.clone(), receiver.clone(), cancel.clone()));
-        }
-        ErrorWriter {
-            queue,
-            budget: Arc::new(Semaphore::new(budget_bytes)),
-            budget_bytes,
-        }
+/// How error events are written: [`Queue`]'s batches, each in one transaction.
+pub struct ErrorBatch;
+
+impl Batch for ErrorBatch {
+    type Item = ErrorEvent;
+    /// What became of each of the request's events, in order.
+    type Answer = Vec<StoredEvent>;
+    const NAME: &'static str = "errors";
+    /// While one waits for its commit the other writes the next batch. Their
+    /// statements take rows in key order, so they cannot deadlock on shared
+    /// issues. (Four measured slower: more waiting on the same busy issues.)
+    const WRITERS: usize = 2;
+    const MAX_ITEMS: usize = MAX_BATCH_EVENTS;
+    const MAX_BYTES: usize = MAX_BATCH_BYTES;
+
+    /// The payload dominates.
+    fn estimated_bytes(event: &ErrorEvent) -> usize {
+        512 + event.title.len() + event.message.len() + event.payload.len()
     }
 
-    /// Stores `events` of one project; returns once they are committed, with
-    /// what became of each (in order).
-    pub async fn write(
-        &self,
-        project_id: i64,
-        events: Vec<ErrorEvent>,
-    ) -> Result<Vec<StoredEvent>, WriteError> {
-        if events.is_empty() {
-            return Ok(Vec::new());
-        }
-        let bytes = events.iter().map(estimated_bytes).sum::<usize>();
-        let permits = u32::try_from(bytes.clamp(1, self.budget_bytes)).unwrap_or(u32::MAX);
-        let budget = self
-            .budget
-            .clone()
-            .try_acquire_many_owned(permits)
-            .map_err(|_| WriteError::Overloaded)?;
-        let (done, answer) = oneshot::channel();
-        let job = Job {
-            project_id,
-            events,
-            bytes,
-            done,
-            _budget: budget,
-        };
-        self.queue.try_send(job).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => WriteError::Overloaded,
-            mpsc::error::TrySendError::Closed(_) => WriteError::ShuttingDown,
-        })?;
-        metrics::gauge!("errors_queue_bytes")
-            .set((self.budget_bytes - self.budget.available_permits()) as f64);
-        answer.await.unwrap_or(Err(WriteError::Failed))
-    }
-}
-
-/// Memory an event holds while queued, roughly: its parsed payload dominates.
-fn estimated_bytes(event: &ErrorEvent) -> usize {
-    512 + event.title.len() + event.message.len() + event.payload.len()
-}
-
-async fn run(pool: PgPool, receiver: Arc<Mutex<mpsc::Receiver<Job>>>, cancel: CancellationToken) {
-    loop {
-        let jobs = {
-            // One writer takes a batch while the other is writing its own.
-            let mut receiver = receiver.lock().await;
-            let first = tokio::select! {
-                job = receiver.recv() => job,
-                () = cancel.cancelled() => {
-                    // Refuse new work, then drain what is queued.
-                    receiver.close();
-                    receiver.recv().await
-                }
-            };
-            let Some(first) = first else { break };
-            let mut events = first.events.len();
-            let mut bytes = first.bytes;
-            let mut jobs = vec![first];
-            while events < MAX_BATCH_EVENTS && bytes < MAX_BATCH_BYTES {
-                match receiver.try_recv() {
-                    Ok(job) => {
-                        events += job.events.len();
-                        bytes += job.bytes;
-                        jobs.push(job);
-                    }
-                    Err(_) => break,
-                }
-            }
-            jobs
-        };
-        let result = write_batch(&pool, &jobs).await;
-        match result {
-            Ok(answers) => {
-                for (job, answer) in jobs.into_iter().zip(answers) {
-                    let _ = job.done.send(Ok(answer));
-                }
-            }
-            Err(_) if jobs.len() > 1 => {
-                // Do not let one request's failure fail the others: retry each alone.
-                for job in jobs {
-                    let alone = write_batch(&pool, std::slice::from_ref(&job)).await;
-                    let _ = job
-                        .done
-                        .send(alone.map(|mut answers| answers.pop().unwrap_or_default()));
-                }
-            }
-            Err(error) => {
-                for job in jobs {
-                    let _ = job.done.send(Err(error.clone()));
-                }
-            }
-        }
+    async fn write(pool: &PgPool, jobs: &[Job<Self>]) -> Result<Vec<Vec<StoredEvent>>, WriteError> {
+        write_batch(pool, jobs).await
     }
 }
 
 /// Writes the jobs in one transaction; answers each job's events in order.
-async fn write_batch(pool: &PgPool, jobs: &[Job]) -> Result<Vec<Vec<StoredEvent>>, WriteError> {
+async fn write_batch(
+    pool: &PgPool,
+    jobs: &[Job<ErrorBatch>],
+) -> Result<Vec<Vec<StoredEvent>>, WriteError> {
     let started = Instant::now();
-    let events: usize = jobs.iter().map(|j| j.events.len()).sum();
+    let events: usize = jobs.iter().map(|j| j.items.len()).sum();
     let result = async {
         let mut tx = pool.begin().await?;
         let (answers, report) = store_batch(&mut tx, jobs).await?;
@@ -252,14 +138,14 @@ struct Accumulator<'a> {
 
 async fn store_batch(
     conn: &mut PgConnection,
-    jobs: &[Job],
+    jobs: &[Job<ErrorBatch>],
 ) -> anyhow::Result<(Vec<Vec<StoredEvent>>, Report)> {
     let mut report = Report::default();
     // First copy of each event id in the batch; the others are duplicates.
     let mut first_copies: Vec<Entry<'_>> = Vec::new();
     let mut in_batch: HashSet<(i64, &str)> = HashSet::new();
     for job in jobs {
-        for event in &job.events {
+        for event in &job.items {
             if in_batch.insert((job.project_id, event.event_id.as_str())) {
                 first_copies.push(Entry {
                     project_id: job.project_id,
@@ -425,8 +311,8 @@ async fn store_batch(
     let mut answers = Vec::with_capacity(jobs.len());
     let mut answered: HashSet<(i64, &str)> = HashSet::new();
     for job in jobs {
-        let mut answer = Vec::with_capacity(job.events.len());
-        for event in &job.events {
+        let mut answer = Vec::with_capacity(job.items.len());
+        for event in &job.items {
             let key = (job.project_id, event.event_id.as_str());
             let first_time = answered.insert(key) && event_issue.contains_key(&key);
             let issue_id = event_issue
@@ -566,6 +452,6 @@ mod tests {
         let small = event("0000000000000000000000000000000a", 0, None);
         let mut big = small.clone();
         big.payload = json!({"extra": "x".repeat(100_000)}).to_string();
-        assert!(estimated_bytes(&big) >= estimated_bytes(&small) + 99_000);
+        assert!(ErrorBatch::estimated_bytes(&big) >= ErrorBatch::estimated_bytes(&small) + 99_000);
     }
 }

@@ -1,7 +1,8 @@
 //! Ingestion protocols. Each adapter decodes its wire format into domain records
 //! and hands them to the domain's writer; none of them talks SQL. Shared here:
 //! the ingest-key extractor ([`auth`]), body reading with size limits and
-//! decompression ([`body`]), and per-key rate limits ([`rate_limit`]).
+//! decompression ([`body`]), per-key rate limits ([`rate_limit`]), and the
+//! bounded queue with group commit in front of every writer ([`queue`]).
 
 pub mod auth;
 pub mod body;
@@ -9,6 +10,7 @@ pub mod elastic;
 pub mod loki;
 pub mod native;
 pub mod otlp;
+pub mod queue;
 pub mod rate_limit;
 pub mod sentry;
 

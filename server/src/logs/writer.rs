@@ -1,55 +1,29 @@
-//! [`LogWriter`]: the one path every log line takes into PostgreSQL.
-//!
-//! Requests hand their records to a bounded queue and wait; writer tasks take
-//! everything queued at that moment (many requests), write it with one `COPY` in
-//! one transaction (group commit), and only then answer every request in it. So a
-//! 2xx always means committed, and concurrent requests share commits instead of
-//! paying one each.
-//!
-//! The queue is bounded by bytes ([`LogWriter::write`] fails fast with
-//! [`WriteError::Overloaded`] when full, which the edge answers with 429/503 and
-//! `Retry-After`): memory never grows with load.
+//! [`LogWriter`]: the one path every log line takes into PostgreSQL. The queue
+//! and group commit are [`crate::ingest::queue`]'s; a batch is written here with
+//! one `COPY`, and the per-minute counts in the same transaction.
 //!
 //! After each commit the writer sends `NOTIFY sightline_logs` with the id range of
 //! the rows per project, which live tail (on any instance) turns into new lines.
 
-use std::{collections::BTreeMap, fmt::Write as _, sync::Arc, time::Instant};
+use std::{collections::BTreeMap, fmt::Write as _, time::Instant};
 
+use super::record::LogRecord;
+pub use crate::ingest::queue::WriteError;
+use crate::{
+    db::copy::{push_optional, push_text},
+    ingest::queue::{Batch, Job, Queue},
+};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
-use tokio::sync::{mpsc, oneshot, Mutex, OwnedSemaphorePermit, Semaphore};
-use tokio_util::{sync::CancellationToken, task::TaskTracker};
-
-use super::record::LogRecord;
-use crate::db::copy::{push_optional, push_text};
 
 /// Most rows written in one transaction. A batch's ids come from one block of
 /// 2^20 sequence values, so this plus [`MAX_RECORDS_PER_JOB`] must stay below it.
 pub const MAX_BATCH_ROWS: usize = 50_000;
 /// Most records one request may hand over.
 pub const MAX_RECORDS_PER_JOB: usize = 100_000;
-/// Writer tasks (each with its own connection); two COPY streams measured
-/// markedly faster than one on two cores.
-const WRITERS: usize = 2;
-/// Requests waiting in the queue at most (bytes are the real bound).
-const QUEUE_JOBS: usize = 4096;
 /// The channel live tail listens on.
 pub const NOTIFY_CHANNEL: &str = "sightline_logs";
-
-/// Why records could not be stored.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum WriteError {
-    /// The queue is full: the client should retry shortly.
-    #[error("the ingest queue is full; retry in a moment")]
-    Overloaded,
-    /// The server is stopping and takes no more data.
-    #[error("the server is shutting down")]
-    ShuttingDown,
-    /// The database refused or failed the write (logged with details).
-    #[error("storing the records failed")]
-    Failed,
-}
 
 /// A committed batch's rows of one project, as sent to live tail.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,125 +38,37 @@ pub struct BatchNotice {
     pub to: DateTime<Utc>,
 }
 
-struct Job {
-    project_id: i64,
-    records: Vec<LogRecord>,
-    done: oneshot::Sender<Result<(), WriteError>>,
-    /// Released when the job is dropped, after it is answered.
-    _budget: OwnedSemaphorePermit,
-}
+/// Handle to the log batch writer; cheap to clone.
+pub type LogWriter = Queue<LogBatch>;
 
-/// Handle to the batch writer; cheap to clone.
-#[derive(Clone)]
-pub struct LogWriter {
-    queue: mpsc::Sender<Job>,
-    budget: Arc<Semaphore>,
-    budget_bytes: usize,
-}
+/// How log lines are written: [`Queue`]'s batches, with `COPY`.
+pub struct LogBatch;
 
-impl LogWriter {
-    /// Starts the writer tasks on `tracker`. They stop when `cancel` fires, after
-    /// writing everything already queued.
-    pub fn start(
-        pool: PgPool,
-        budget_bytes: usize,
-        tracker: &TaskTracker,
-        cancel: CancellationToken,
-    ) -> Self {
-        let budget_bytes = budget_bytes.clamp(1024 * 1024, Semaphore::MAX_PERMITS);
-        let (queue, receiver) = mpsc::channel(QUEUE_JOBS);
-        let receiver = Arc::new(Mutex::new(receiver));
-        for _ in 0..WRITERS {
-            tracker.spawn(run(pool.clone(), receiver.clone(), cancel.clone()));
-        }
-        LogWriter {
-            queue,
-            budget: Arc::new(Semaphore::new(budget_bytes)),
-            budget_bytes,
-        }
+impl Batch for LogBatch {
+    type Item = LogRecord;
+    type Answer = ();
+    const NAME: &'static str = "logs";
+    /// Two COPY streams measured markedly faster than one on two cores.
+    const WRITERS: usize = 2;
+    const MAX_ITEMS: usize = MAX_BATCH_ROWS;
+    const MAX_BYTES: usize = usize::MAX;
+
+    fn estimated_bytes(record: &LogRecord) -> usize {
+        96 + record.message.len()
+            + record.service.len()
+            + record.host.len()
+            + record.attributes.len() * 48
     }
 
-    /// Stores `records` of one project; returns once they are committed.
-    pub async fn write(&self, project_id: i64, records: Vec<LogRecord>) -> Result<(), WriteError> {
-        if records.is_empty() {
-            return Ok(());
-        }
-        let bytes = records.iter().map(estimated_bytes).sum::<usize>();
-        let permits = u32::try_from(bytes.clamp(1, self.budget_bytes)).unwrap_or(u32::MAX);
-        let budget = self
-            .budget
-            .clone()
-            .try_acquire_many_owned(permits)
-            .map_err(|_| WriteError::Overloaded)?;
-        let (done, answer) = oneshot::channel();
-        let job = Job {
-            project_id,
-            records,
-            done,
-            _budget: budget,
-        };
-        self.queue.try_send(job).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => WriteError::Overloaded,
-            mpsc::error::TrySendError::Closed(_) => WriteError::ShuttingDown,
-        })?;
-        metrics::gauge!("logs_queue_bytes")
-            .set((self.budget_bytes - self.budget.available_permits()) as f64);
-        answer.await.unwrap_or(Err(WriteError::Failed))
+    async fn write(pool: &PgPool, jobs: &[Job<Self>]) -> Result<Vec<()>, WriteError> {
+        write_batch(pool, jobs).await?;
+        Ok(vec![(); jobs.len()])
     }
 }
 
-/// Memory a record holds while queued, roughly.
-fn estimated_bytes(record: &LogRecord) -> usize {
-    96 + record.message.len()
-        + record.service.len()
-        + record.host.len()
-        + record.attributes.len() * 48
-}
-
-async fn run(pool: PgPool, receiver: Arc<Mutex<mpsc::Receiver<Job>>>, cancel: CancellationToken) {
-    loop {
-        let jobs = {
-            let mut receiver = receiver.lock().await;
-            let first = tokio::select! {
-                job = receiver.recv() => job,
-                () = cancel.cancelled() => {
-                    // Refuse new work, then drain what is queued.
-                    receiver.close();
-                    receiver.recv().await
-                }
-            };
-            let Some(first) = first else { break };
-            let mut rows = first.records.len();
-            let mut jobs = vec![first];
-            while rows < MAX_BATCH_ROWS {
-                match receiver.try_recv() {
-                    Ok(job) => {
-                        rows += job.records.len();
-                        jobs.push(job);
-                    }
-                    Err(_) => break,
-                }
-            }
-            jobs
-        };
-        let result = write_batch(&pool, &jobs).await;
-        if result.is_err() && jobs.len() > 1 {
-            // Do not let one request's failure fail the others: retry each alone.
-            for job in jobs {
-                let alone = write_batch(&pool, std::slice::from_ref(&job)).await;
-                let _ = job.done.send(alone);
-            }
-        } else {
-            for job in jobs {
-                let _ = job.done.send(result.clone());
-            }
-        }
-    }
-}
-
-async fn write_batch(pool: &PgPool, jobs: &[Job]) -> Result<(), WriteError> {
+async fn write_batch(pool: &PgPool, jobs: &[Job<LogBatch>]) -> Result<(), WriteError> {
     let started = Instant::now();
-    let rows: usize = jobs.iter().map(|j| j.records.len()).sum();
+    let rows: usize = jobs.iter().map(|j| j.items.len()).sum();
     let result = copy_batch(pool, jobs).await;
     match &result {
         Ok(()) => {
@@ -199,16 +85,16 @@ async fn write_batch(pool: &PgPool, jobs: &[Job]) -> Result<(), WriteError> {
     result.map_err(|_| WriteError::Failed)
 }
 
-async fn copy_batch(pool: &PgPool, jobs: &[Job]) -> Result<(), sqlx::Error> {
+async fn copy_batch(pool: &PgPool, jobs: &[Job<LogBatch>]) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     let block: i64 = sqlx::query_scalar("select nextval('log_entry_log_id_seq')")
         .fetch_one(&mut *tx)
         .await?;
-    let mut buffer = String::with_capacity(jobs.iter().map(|j| j.records.len() * 320).sum());
+    let mut buffer = String::with_capacity(jobs.iter().map(|j| j.items.len() * 320).sum());
     let mut notices: BTreeMap<i64, BatchNotice> = BTreeMap::new();
     let mut id = block;
     for job in jobs {
-        for record in &job.records {
+        for record in &job.items {
             encode_row(&mut buffer, job.project_id, id, record);
             notices
                 .entry(job.project_id)
@@ -251,11 +137,11 @@ async fn copy_batch(pool: &PgPool, jobs: &[Job]) -> Result<(), sqlx::Error> {
 /// deadlocks).
 async fn upsert_counts(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    jobs: &[Job],
+    jobs: &[Job<LogBatch>],
 ) -> Result<(), sqlx::Error> {
     let mut counts: BTreeMap<(i64, i64, i16, &str), i64> = BTreeMap::new();
     for job in jobs {
-        for record in &job.records {
+        for record in &job.items {
             let minute = record.ts.timestamp().div_euclid(60) * 60;
             *counts
                 .entry((

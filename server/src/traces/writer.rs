@@ -1,160 +1,58 @@
-//! [`SpanWriter`]: the one path every span takes into PostgreSQL, shaped like
-//! [`crate::logs::writer::LogWriter`].
-//!
-//! Requests hand their spans to a bounded queue and wait; writer tasks take
-//! everything queued at that moment (many requests), write it with one `COPY` in
-//! one transaction (group commit), and only then answer every request in it. So a
-//! 2xx always means committed, and concurrent requests share commits.
-//!
-//! The queue is bounded by bytes: [`SpanWriter::write`] fails fast with
-//! [`WriteError::Overloaded`] when it is full, which each protocol answers the
-//! way its clients retry on (429 with `Retry-After`).
+//! [`SpanWriter`]: the one path every span takes into PostgreSQL. The queue and
+//! group commit are [`crate::ingest::queue`]'s; a batch is written here with one
+//! `COPY`, less the Sentry transactions an SDK sent again.
 
-use std::{collections::HashSet, fmt::Write as _, sync::Arc, time::Instant};
+use std::{collections::HashSet, fmt::Write as _, time::Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::{PgConnection, PgPool};
-use tokio::sync::{mpsc, oneshot, Mutex, OwnedSemaphorePermit, Semaphore};
-use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use super::span::SpanRecord;
-pub use crate::logs::writer::WriteError;
+pub use crate::ingest::queue::WriteError;
 use crate::{
     db::copy::{push_optional, push_text},
     errors::store::{self, EventKey},
+    ingest::queue::{Batch, Job, Queue},
 };
 
 /// Most spans written in one transaction.
 pub const MAX_BATCH_ROWS: usize = 50_000;
 /// Most spans one request may hand over.
 pub const MAX_SPANS_PER_JOB: usize = 100_000;
-/// Writer tasks (each with its own connection while it writes), as for logs.
-const WRITERS: usize = 2;
-/// Requests waiting in the queue at most (bytes are the real bound).
-const QUEUE_JOBS: usize = 4096;
-
-struct Job {
-    project_id: i64,
-    spans: Vec<SpanRecord>,
-    done: oneshot::Sender<Result<(), WriteError>>,
-    /// Released when the job is dropped, after it is answered.
-    _budget: OwnedSemaphorePermit,
-}
-
 /// Handle to the span batch writer; cheap to clone.
-#[derive(Clone)]
-pub struct SpanWriter {
-    queue: mpsc::Sender<Job>,
-    budget: Arc<Semaphore>,
-    budget_bytes: usize,
-}
+pub type SpanWriter = Queue<SpanBatch>;
 
-impl SpanWriter {
-    /// Starts the writer tasks on `tracker`. They stop when `cancel` fires, after
-    /// writing everything already queued.
-    pub fn start(
-        pool: PgPool,
-        budget_bytes: usize,
-        tracker: &TaskTracker,
-        cancel: CancellationToken,
-    ) -> Self {
-        let budget_bytes = budget_bytes.clamp(1024 * 1024, Semaphore::MAX_PERMITS);
-        let (queue, receiver) = mpsc::channel(QUEUE_JOBS);
-        let receiver = Arc::new(Mutex::new(receiver));
-        for _ in 0..WRITERS {
-            tracker.spawn(run(pool.clone(), receiver.clone(), cancel.clone()));
-        }
-        SpanWriter {
-            queue,
-            budget: Arc::new(Semaphore::new(budget_bytes)),
-            budget_bytes,
-        }
+/// How spans are written: [`Queue`]'s batches, with `COPY`.
+pub struct SpanBatch;
+
+impl Batch for SpanBatch {
+    type Item = SpanRecord;
+    type Answer = ();
+    const NAME: &'static str = "spans";
+    /// As for logs.
+    const WRITERS: usize = 2;
+    const MAX_ITEMS: usize = MAX_BATCH_ROWS;
+    const MAX_BYTES: usize = usize::MAX;
+
+    fn estimated_bytes(span: &SpanRecord) -> usize {
+        256 + span.transaction.len()
+            + span.name.len()
+            + span.op.len()
+            + span.service.len()
+            + span.environment.len()
+            + span.release.len()
+            + (span.tags.len() + span.data.len()) * 64
     }
 
-    /// Stores `spans` of one project; returns once they are committed.
-    pub async fn write(&self, project_id: i64, spans: Vec<SpanRecord>) -> Result<(), WriteError> {
-        if spans.is_empty() {
-            return Ok(());
-        }
-        let bytes = spans.iter().map(estimated_bytes).sum::<usize>();
-        let permits = u32::try_from(bytes.clamp(1, self.budget_bytes)).unwrap_or(u32::MAX);
-        let budget = self
-            .budget
-            .clone()
-            .try_acquire_many_owned(permits)
-            .map_err(|_| WriteError::Overloaded)?;
-        let (done, answer) = oneshot::channel();
-        let job = Job {
-            project_id,
-            spans,
-            done,
-            _budget: budget,
-        };
-        self.queue.try_send(job).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => WriteError::Overloaded,
-            mpsc::error::TrySendError::Closed(_) => WriteError::ShuttingDown,
-        })?;
-        metrics::gauge!("spans_queue_bytes")
-            .set((self.budget_bytes - self.budget.available_permits()) as f64);
-        answer.await.unwrap_or(Err(WriteError::Failed))
+    async fn write(pool: &PgPool, jobs: &[Job<Self>]) -> Result<Vec<()>, WriteError> {
+        write_batch(pool, jobs).await?;
+        Ok(vec![(); jobs.len()])
     }
 }
 
-/// Memory a span holds while queued, roughly.
-fn estimated_bytes(span: &SpanRecord) -> usize {
-    256 + span.transaction.len()
-        + span.name.len()
-        + span.op.len()
-        + span.service.len()
-        + span.environment.len()
-        + span.release.len()
-        + (span.tags.len() + span.data.len()) * 64
-}
-
-async fn run(pool: PgPool, receiver: Arc<Mutex<mpsc::Receiver<Job>>>, cancel: CancellationToken) {
-    loop {
-        let jobs = {
-            let mut receiver = receiver.lock().await;
-            let first = tokio::select! {
-                job = receiver.recv() => job,
-                () = cancel.cancelled() => {
-                    // Refuse new work, then drain what is queued.
-                    receiver.close();
-                    receiver.recv().await
-                }
-            };
-            let Some(first) = first else { break };
-            let mut rows = first.spans.len();
-            let mut jobs = vec![first];
-            while rows < MAX_BATCH_ROWS {
-                match receiver.try_recv() {
-                    Ok(job) => {
-                        rows += job.spans.len();
-                        jobs.push(job);
-                    }
-                    Err(_) => break,
-                }
-            }
-            jobs
-        };
-        let result = write_batch(&pool, &jobs).await;
-        if result.is_err() && jobs.len() > 1 {
-            // Do not let one request's failure fail the others: retry each alone.
-            for job in jobs {
-                let alone = write_batch(&pool, std::slice::from_ref(&job)).await;
-                let _ = job.done.send(alone);
-            }
-        } else {
-            for job in jobs {
-                let _ = job.done.send(result.clone());
-            }
-        }
-    }
-}
-
-async fn write_batch(pool: &PgPool, jobs: &[Job]) -> Result<(), WriteError> {
+async fn write_batch(pool: &PgPool, jobs: &[Job<SpanBatch>]) -> Result<(), WriteError> {
     let started = Instant::now();
-    let rows: usize = jobs.iter().map(|j| j.spans.len()).sum();
+    let rows: usize = jobs.iter().map(|j| j.items.len()).sum();
     let result = copy_batch(pool, jobs).await;
     match &result {
         Ok(()) => {
@@ -171,17 +69,17 @@ async fn write_batch(pool: &PgPool, jobs: &[Job]) -> Result<(), WriteError> {
     result.map_err(|_| WriteError::Failed)
 }
 
-async fn copy_batch(pool: &PgPool, jobs: &[Job]) -> Result<(), sqlx::Error> {
+async fn copy_batch(pool: &PgPool, jobs: &[Job<SpanBatch>]) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     let fresh = fresh_transactions(&mut tx, jobs).await?;
     let mut kept = HashSet::new();
     let mut repeated = 0u64;
-    let mut buffer = String::with_capacity(jobs.iter().map(|j| j.spans.len() * 400).sum());
+    let mut buffer = String::with_capacity(jobs.iter().map(|j| j.items.len() * 400).sum());
     for job in jobs {
         // A transaction's spans follow its segment; those of a repeated one are
         // skipped with it.
         let mut skipping: Option<(&str, &str)> = None;
-        for span in &job.spans {
+        for span in &job.items {
             if let Some(id) = span.event_id.as_deref() {
                 let first = fresh.contains(&(job.project_id, id.to_string()))
                     && kept.insert((job.project_id, id));
@@ -217,13 +115,13 @@ async fn copy_batch(pool: &PgPool, jobs: &[Job]) -> Result<(), sqlx::Error> {
 /// error events, in the batch's transaction, so a failed batch records nothing.
 async fn fresh_transactions(
     conn: &mut PgConnection,
-    jobs: &[Job],
+    jobs: &[Job<SpanBatch>],
 ) -> Result<HashSet<EventKey>, sqlx::Error> {
     let mut unique = HashSet::new();
     let seen: Vec<(i64, &str, DateTime<Utc>)> = jobs
         .iter()
         .flat_map(|job| {
-            job.spans
+            job.items
                 .iter()
                 .filter_map(move |span| Some((job.project_id, span.event_id.as_deref()?, span.ts)))
         })

@@ -1,0 +1,289 @@
+//! [`Queue`]: the bounded queue and group commit every batch writer (logs,
+//! error events, spans) shares; each supplies only how to write a batch
+//! ([`Batch`]).
+//!
+//! Requests hand their records to the queue and wait; writer tasks take
+//! everything queued at that moment (many requests), write it in one
+//! transaction, and only then answer every request in it. So a 2xx always means
+//! committed, and concurrent requests share commits instead of paying one each.
+//!
+//! The queue is bounded by bytes: [`Queue::write`] fails fast with
+//! [`WriteError::Overloaded`] when it is full, which each protocol answers the
+//! way its clients retry on (429 or 503 with `Retry-After`). Memory never grows
+//! with load.
+
+use std::{future::Future, sync::Arc};
+
+use sqlx::PgPool;
+use tokio::sync::{mpsc, oneshot, Mutex, OwnedSemaphorePermit, Semaphore};
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+/// Requests waiting in a queue at most (bytes are the real bound).
+const QUEUE_JOBS: usize = 4096;
+
+/// Why records could not be stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WriteError {
+    /// The queue is full: the client should retry shortly.
+    #[error("the ingest queue is full; retry in a moment")]
+    Overloaded,
+    /// The server is stopping and takes no more data.
+    #[error("the server is shutting down")]
+    ShuttingDown,
+    /// The database refused or failed the write (logged with details).
+    #[error("storing the records failed")]
+    Failed,
+}
+
+/// How one kind of record is written, a batch of requests at a time.
+pub trait Batch: Send + Sync + 'static {
+    /// One record (a log line, an error event, a span).
+    type Item: Send + Sync + 'static;
+    /// What a request is answered with once its records are committed.
+    type Answer: Send + Default + 'static;
+    /// Prefix of the queue's metrics (`<name>_queue_bytes`).
+    const NAME: &'static str;
+    /// Writer tasks, each with its own connection while it writes: while one
+    /// waits for its commit, the next batch is being written.
+    const WRITERS: usize;
+    /// Most records in one batch (a request is never split).
+    const MAX_ITEMS: usize;
+    /// Most queued bytes (estimated) in one batch.
+    const MAX_BYTES: usize;
+
+    /// Memory a record holds while queued, roughly.
+    fn estimated_bytes(item: &Self::Item) -> usize;
+
+    /// Writes the jobs in one transaction; one answer per job, in order.
+    fn write(
+        pool: &PgPool,
+        jobs: &[Job<Self>],
+    ) -> impl Future<Output = Result<Vec<Self::Answer>, WriteError>> + Send;
+}
+
+/// One request's records, waiting for their batch.
+pub struct Job<B: Batch + ?Sized> {
+    pub project_id: i64,
+    pub items: Vec<B::Item>,
+    bytes: usize,
+    done: oneshot::Sender<Result<B::Answer, WriteError>>,
+    /// Released when the job is dropped, after it is answered.
+    _budget: OwnedSemaphorePermit,
+}
+
+/// Handle to a batch writer; cheap to clone.
+pub struct Queue<B: Batch> {
+    sender: mpsc::Sender<Job<B>>,
+    budget: Arc<Semaphore>,
+    budget_bytes: usize,
+}
+
+impl<B: Batch> Clone for Queue<B> {
+    fn clone(&self) -> Self {
+        Queue {
+            sender: self.sender.clone(),
+            budget: self.budget.clone(),
+            budget_bytes: self.budget_bytes,
+        }
+    }
+}
+
+impl<B: Batch> Queue<B> {
+    /// Starts the writer tasks on `tracker`, with `budget_bytes` of queue. They
+    /// stop when `cancel` fires, after writing everything already queued.
+    pub fn start(
+        pool: PgPool,
+        budget_bytes: usize,
+        tracker: &TaskTracker,
+        cancel: CancellationToken,
+    ) -> Self {
+        let budget_bytes = budget_bytes.clamp(1024 * 1024, Semaphore::MAX_PERMITS);
+        let (sender, receiver) = mpsc::channel(QUEUE_JOBS);
+        let receiver = Arc::new(Mutex::new(receiver));
+        for _ in 0..B::WRITERS {
+            tracker.spawn(run::<B>(pool.clone(), receiver.clone(), cancel.clone()));
+        }
+        Queue {
+            sender,
+            budget: Arc::new(Semaphore::new(budget_bytes)),
+            budget_bytes,
+        }
+    }
+
+    /// Stores `items` of one project; returns once they are committed.
+    pub async fn write(
+        &self,
+        project_id: i64,
+        items: Vec<B::Item>,
+    ) -> Result<B::Answer, WriteError> {
+        if items.is_empty() {
+            return Ok(B::Answer::default());
+        }
+        let bytes = items.iter().map(B::estimated_bytes).sum::<usize>();
+        let permits = u32::try_from(bytes.clamp(1, self.budget_bytes)).unwrap_or(u32::MAX);
+        let budget = self
+            .budget
+            .clone()
+            .try_acquire_many_owned(permits)
+            .map_err(|_| WriteError::Overloaded)?;
+        let (done, answer) = oneshot::channel();
+        let job = Job {
+            project_id,
+            items,
+            bytes,
+            done,
+            _budget: budget,
+        };
+        self.sender.try_send(job).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => WriteError::Overloaded,
+            mpsc::error::TrySendError::Closed(_) => WriteError::ShuttingDown,
+        })?;
+        metrics::gauge!(format!("{}_queue_bytes", B::NAME))
+            .set((self.budget_bytes - self.budget.available_permits()) as f64);
+        answer.await.unwrap_or(Err(WriteError::Failed))
+    }
+}
+
+type Receiver<B> = Arc<Mutex<mpsc::Receiver<Job<B>>>>;
+
+async fn run<B: Batch>(pool: PgPool, receiver: Receiver<B>, cancel: CancellationToken) {
+    while let Some(jobs) = next_batch(&receiver, &cancel).await {
+        match B::write(&pool, &jobs).await {
+            Ok(answers) => {
+                for (job, answer) in jobs.into_iter().zip(answers) {
+                    let _ = job.done.send(Ok(answer));
+                }
+            }
+            Err(_) if jobs.len() > 1 => {
+                // Do not let one request's failure fail the others: retry each alone.
+                for job in jobs {
+                    let alone = B::write(&pool, std::slice::from_ref(&job)).await;
+                    let _ = job
+                        .done
+                        .send(alone.map(|mut answers| answers.pop().unwrap_or_default()));
+                }
+            }
+            Err(error) => {
+                for job in jobs {
+                    let _ = job.done.send(Err(error.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Everything queued now, up to the batch limits; waits for a first job.
+/// `None` once the queue is closed and drained.
+async fn next_batch<B: Batch>(
+    receiver: &Receiver<B>,
+    cancel: &CancellationToken,
+) -> Option<Vec<Job<B>>> {
+    // One writer takes a batch while the others write theirs.
+    let mut receiver = receiver.lock().await;
+    let first = tokio::select! {
+        job = receiver.recv() => job,
+        () = cancel.cancelled() => {
+            // Refuse new work, then drain what is queued.
+            receiver.close();
+            receiver.recv().await
+        }
+    }?;
+    let mut items = first.items.len();
+    let mut bytes = first.bytes;
+    let mut jobs = vec![first];
+    while items < B::MAX_ITEMS && bytes < B::MAX_BYTES {
+        match receiver.try_recv() {
+            Ok(job) => {
+                items += job.items.len();
+                bytes += job.bytes;
+                jobs.push(job);
+            }
+            Err(_) => break,
+        }
+    }
+    Some(jobs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Items are numbers; a batch holding a negative one fails as a whole.
+    struct Numbers;
+
+    impl Batch for Numbers {
+        type Item = i64;
+        type Answer = i64;
+        const NAME: &'static str = "test";
+        const WRITERS: usize = 1;
+        const MAX_ITEMS: usize = 1000;
+        const MAX_BYTES: usize = usize::MAX;
+
+        /// A number weighs its size in bytes.
+        fn estimated_bytes(n: &i64) -> usize {
+            n.unsigned_abs() as usize
+        }
+
+        async fn write(_: &PgPool, jobs: &[Job<Self>]) -> Result<Vec<i64>, WriteError> {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            if jobs.iter().flat_map(|j| &j.items).any(|n| *n < 0) {
+                return Err(WriteError::Failed);
+            }
+            Ok(jobs.iter().map(|j| j.items.iter().sum()).collect())
+        }
+    }
+
+    fn queue() -> (Queue<Numbers>, CancellationToken, TaskTracker) {
+        let pool = PgPool::connect_lazy("postgres://nobody@127.0.0.1:1/none").unwrap();
+        let (cancel, tracker) = (CancellationToken::new(), TaskTracker::new());
+        (
+            Queue::start(pool, 1024 * 1024, &tracker, cancel.clone()),
+            cancel,
+            tracker,
+        )
+    }
+
+    #[tokio::test]
+    async fn one_bad_request_does_not_fail_the_others_in_its_batch() {
+        let (queue, _cancel, _tracker) = queue();
+        // Keep the one writer busy, so that the next two share a batch.
+        let busy = queue.clone();
+        let first = tokio::spawn(async move { busy.write(1, vec![7]).await });
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let (a, b) = (queue.clone(), queue.clone());
+        let good = tokio::spawn(async move { a.write(1, vec![1, 2]).await });
+        let bad = tokio::spawn(async move { b.write(1, vec![-1]).await });
+        assert_eq!(good.await.unwrap(), Ok(3));
+        assert_eq!(bad.await.unwrap(), Err(WriteError::Failed));
+        assert_eq!(first.await.unwrap(), Ok(7));
+        assert_eq!(queue.write(1, vec![]).await, Ok(0));
+    }
+
+    #[tokio::test]
+    async fn a_full_budget_refuses_at_once_and_a_stopped_queue_drains() {
+        let (queue, cancel, tracker) = queue();
+        // 400 kB each against 1 MiB: the third does not wait, it is refused.
+        let writes: Vec<_> = (1..=2)
+            .map(|i| {
+                let q = queue.clone();
+                tokio::spawn(async move { q.write(1, vec![400_000 + i]).await })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        assert_eq!(
+            queue.write(1, vec![400_000]).await,
+            Err(WriteError::Overloaded)
+        );
+        cancel.cancel();
+        tracker.close();
+        for (i, write) in (1..=2).zip(writes) {
+            assert_eq!(
+                write.await.unwrap(),
+                Ok(400_000 + i),
+                "queued before the stop"
+            );
+        }
+        tracker.wait().await;
+        assert_eq!(queue.write(1, vec![1]).await, Err(WriteError::ShuttingDown));
+    }
+}
