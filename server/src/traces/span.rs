@@ -234,31 +234,16 @@ impl SpanRecord {
 /// nearest ancestor that is a segment among `spans`; a segment is its own.
 /// Spans whose ancestry leaves `spans` keep no segment.
 pub fn assign_segments(spans: &mut [SpanRecord]) {
-    let by_id: HashMap<(&str, &str), usize> = spans
+    let links: Vec<SpanLink<'_>> = spans
         .iter()
-        .enumerate()
-        .map(|(i, s)| ((s.trace_id.as_str(), s.span_id.as_str()), i))
+        .map(|s| SpanLink {
+            trace_id: &s.trace_id,
+            span_id: &s.span_id,
+            parent_span_id: s.parent_span_id.as_deref(),
+            is_segment: s.is_segment,
+        })
         .collect();
-    let mut found: Vec<Option<usize>> = vec![None; spans.len()];
-    for (i, slot) in found.iter_mut().enumerate() {
-        let mut at = i;
-        // A cycle of parents is malformed input: give up after as many steps as spans.
-        for _ in 0..=spans.len() {
-            let span = &spans[at];
-            if span.is_segment {
-                *slot = Some(at);
-                break;
-            }
-            let parent = span
-                .parent_span_id
-                .as_deref()
-                .and_then(|p| by_id.get(&(span.trace_id.as_str(), p)));
-            match parent {
-                Some(&p) => at = p,
-                None => break,
-            }
-        }
-    }
+    let found = nearest_segments(&links);
     let segments: Vec<Option<(String, String)>> = found
         .iter()
         .map(|s| s.map(|s| (spans[s].span_id.clone(), spans[s].transaction.clone())))
@@ -272,6 +257,44 @@ pub fn assign_segments(spans: &mut [SpanRecord]) {
             span.transaction = transaction;
         }
     }
+}
+
+/// How a span hangs in its trace, for [`nearest_segments`].
+pub struct SpanLink<'a> {
+    pub trace_id: &'a str,
+    pub span_id: &'a str,
+    pub parent_span_id: Option<&'a str>,
+    pub is_segment: bool,
+}
+
+/// For each span, the index of its nearest ancestor that is a segment (its own
+/// for a segment), when its ancestry stays among `spans`.
+pub fn nearest_segments(spans: &[SpanLink<'_>]) -> Vec<Option<usize>> {
+    let by_id: HashMap<(&str, &str), usize> = spans
+        .iter()
+        .enumerate()
+        .map(|(i, s)| ((s.trace_id, s.span_id), i))
+        .collect();
+    let mut found: Vec<Option<usize>> = vec![None; spans.len()];
+    for (i, slot) in found.iter_mut().enumerate() {
+        let mut at = i;
+        // A cycle of parents is malformed input: give up after as many steps as spans.
+        for _ in 0..=spans.len() {
+            let span = &spans[at];
+            if span.is_segment {
+                *slot = Some(at);
+                break;
+            }
+            let parent = span
+                .parent_span_id
+                .and_then(|p| by_id.get(&(span.trace_id, p)));
+            match parent {
+                Some(&p) => at = p,
+                None => break,
+            }
+        }
+    }
+    found
 }
 
 /// `len` lowercase hex digits, when `text` is that many hex digits (dashes and

@@ -314,3 +314,68 @@ async fn a_full_span_queue_answers_429_to_otlp_and_sentry(pool: PgPool) {
         "stored once the table is free"
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn spans_sent_before_their_root_join_its_transaction(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let (_, key) = app.project("shop").await;
+    let trace_id = "6c9f0e1d2b3a4c5d6e7f8091a2b3c4d5";
+    let start: u64 = (SystemTime::now() - Duration::from_secs(60))
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as u64
+        * 1_000_000;
+    let send = |spans: Value| {
+        let body = json!({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]});
+        app.send(post_traces(
+            &key,
+            "application/json",
+            body.to_string().into_bytes(),
+        ))
+    };
+    let span = |id: &str, parent: &str, name: &str, kind: &str, to_ms: u64| {
+        json!({"traceId": trace_id, "spanId": id, "parentSpanId": parent, "name": name,
+               "kind": kind, "startTimeUnixNano": start.to_string(),
+               "endTimeUnixNano": (start + to_ms * 1_000_000).to_string()})
+    };
+    // A batch exporter sends each span when it ends: the children first.
+    let r = send(json!([
+        span(
+            "1000000000000002",
+            "1000000000000001",
+            "render",
+            "SPAN_KIND_INTERNAL",
+            50
+        ),
+        span(
+            "1000000000000003",
+            "1000000000000002",
+            "SELECT 1",
+            "SPAN_KIND_CLIENT",
+            20
+        ),
+    ]))
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = send(json!([span(
+        "1000000000000001",
+        "",
+        "GET /late",
+        "SPAN_KIND_SERVER",
+        80
+    )]))
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+
+    let viewer = app.token(Role::Viewer).await;
+    let r = app
+        .get(&format!("/api/v1/projects/shop/traces/{trace_id}"), &viewer)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let spans = r.body["spans"].as_array().expect("spans");
+    for span in spans {
+        assert_eq!(span["transaction"], json!("GET /late"), "{span}");
+        assert_eq!(span["segment_id"], json!("1000000000000001"), "{span}");
+    }
+    assert_eq!(spans.len(), 3);
+}

@@ -16,7 +16,7 @@ use crate::{
     http::error::{ApiError, ApiResult, Json},
     logs::search::{fetch_lines, query_error},
     projects,
-    traces::span::{duration_ms, hex_id},
+    traces::span::{duration_ms, hex_id, nearest_segments, SpanLink},
     AppState,
 };
 
@@ -29,6 +29,31 @@ const MAX_LOGS: i64 = 200;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(trace))
+}
+
+/// A span's segment, when it was stored before its segment arrived (OTLP
+/// exporters send a span when it ends, so children often come in an earlier
+/// request than their root): found now through the trace's parent links.
+fn fill_segments(rows: &mut [SpanRow], trace_id: &str) {
+    let links: Vec<SpanLink<'_>> = rows
+        .iter()
+        .map(|r| SpanLink {
+            trace_id,
+            span_id: &r.span_id,
+            parent_span_id: r.parent_span_id.as_deref(),
+            is_segment: r.is_segment,
+        })
+        .collect();
+    let segments: Vec<Option<(String, String)>> = nearest_segments(&links)
+        .into_iter()
+        .map(|s| s.map(|s| (rows[s].span_id.clone(), rows[s].transaction.clone())))
+        .collect();
+    for (row, segment) in rows.iter_mut().zip(segments) {
+        if let (None, Some((segment_id, transaction))) = (&row.segment_id, segment) {
+            row.segment_id = Some(segment_id);
+            row.transaction = transaction;
+        }
+    }
 }
 
 #[derive(FromRow)]
@@ -91,6 +116,8 @@ async fn trace(
         .iter()
         .map(|r| r.ts + chrono::Duration::microseconds((r.duration_ms * 1000.0) as i64))
         .max();
+    let mut rows = rows;
+    fill_segments(&mut rows, &trace_id);
     let depths = depths(&rows);
     let spans = rows
         .into_iter()
