@@ -227,6 +227,21 @@ test('endpoints, a transaction and its trace with errors and logs', async () => 
     await urlHas(page, 'q', null);
     await rowNames(page, 2);
 
+    // The environment narrows it too: every transaction here is production's.
+    await page.fill('#transactions-environment', 'staging');
+    await page.click('#transactions-apply');
+    await urlHas(page, 'environment', 'staging');
+    await page.waitForSelector('.endpoint-list .empty', { timeout: 10_000 });
+    assert.match(await page.textContent('.endpoint-list .empty'), /No transactions in environment “staging”/);
+    await page.fill('#transactions-environment', 'production');
+    await page.click('#transactions-apply');
+    await urlHas(page, 'environment', 'production');
+    assert.deepEqual(await rowNames(page, 2), ['GET /cart', 'GET /checkout']);
+    await page.fill('#transactions-environment', '');
+    await page.click('#transactions-apply');
+    await urlHas(page, 'environment', null);
+    await rowNames(page, 2);
+
     // The Apdex threshold: a refused value is explained, a good one is saved.
     assert.equal((await page.textContent('#apdex-threshold-value')).trim(), '500 ms');
     await page.click('#apdex-edit');

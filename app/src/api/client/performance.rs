@@ -10,6 +10,8 @@ use crate::browser::percent_encode;
 pub struct TransactionScope {
     /// Words the transaction's name must contain; empty for all.
     pub q: String,
+    /// The one environment; empty for all.
+    pub environment: String,
     /// The column to sort by: `count`, `name`, `throughput_per_min`, `p50_ms`,
     /// `p95_ms`, `p99_ms`, `error_rate` or `apdex`.
     pub sort: &'static str,
@@ -47,6 +49,9 @@ pub async fn transactions(
     if !scope.q.is_empty() {
         pairs.push(("q", scope.q.clone()));
     }
+    if !scope.environment.is_empty() {
+        pairs.push(("environment", scope.environment.clone()));
+    }
     let path = format!(
         "{}{}",
         performance_path(project, "transactions"),
@@ -61,16 +66,20 @@ pub async fn transactions(
 pub async fn transaction_series(
     project: &str,
     name: &str,
+    environment: &str,
     from: chrono::DateTime<chrono::Utc>,
     to: chrono::DateTime<chrono::Utc>,
     buckets: u32,
 ) -> Result<TransactionSeries, ApiError> {
-    let pairs = [
+    let mut pairs = vec![
         ("name", name.to_owned()),
         ("from", query_time(from)),
         ("to", query_time(to)),
         ("buckets", buckets.to_string()),
     ];
+    if !environment.is_empty() {
+        pairs.push(("environment", environment.to_owned()));
+    }
     let path = format!(
         "{}{}",
         performance_path(project, "transactions/series"),

@@ -51,13 +51,20 @@ pub fn EndpointsExplorer(
     let on_sort = Callback::new(move |column: Column| write(state.get_untracked().clicked(column)));
     let on_saved = Callback::new(move |()| reloads.update(|r| *r += 1));
 
-    // The search box follows the URL (Back, links).
+    // The search box and the environment follow the URL (Back, links).
     let search = RwSignal::new(String::new());
-    Effect::new(move |_| search.set(state.with(|s| s.q.clone())));
+    let environment = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        state.with(|s| {
+            search.set(s.q.clone());
+            environment.set(s.environment.clone());
+        });
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let mut next = state.get_untracked();
         next.q = search.get_untracked().trim().to_owned();
+        next.environment = environment.get_untracked().trim().to_owned();
         write(next);
     };
 
@@ -78,6 +85,14 @@ pub fn EndpointsExplorer(
                     aria-label="Search transactions"
                     bind:value=search
                 />
+                <input
+                    id="transactions-environment"
+                    class="input perf-environment"
+                    placeholder="any environment"
+                    aria-label="Environment"
+                    title="Only transactions of this environment (e.g. production)"
+                    bind:value=environment
+                />
                 <button id="transactions-apply" class="button" type="submit">"Search"</button>
             </form>
             <ApdexSetting project on_saved/>
@@ -97,8 +112,17 @@ fn Listing(
 ) -> impl IntoView {
     let rows = list.transactions;
     if rows.is_empty() {
-        let searched = state.with_untracked(|s| s.q.clone());
-        let empty = if searched.is_empty() {
+        let (searched, environment) =
+            state.with_untracked(|s| (s.q.clone(), s.environment.clone()));
+        let empty = if !environment.is_empty() && searched.is_empty() {
+            view! {
+                <EmptyState
+                    title=format!("No transactions in environment “{environment}” in this range")
+                    detail="Environments are what the SDK reports (Sentry's environment option, OpenTelemetry's deployment.environment). Clear the field to see all."
+                />
+            }
+            .into_any()
+        } else if searched.is_empty() {
             view! { <EmptyState title="No transactions yet" detail=NO_TRANSACTIONS/> }.into_any()
         } else {
             view! {

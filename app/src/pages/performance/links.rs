@@ -16,6 +16,8 @@ use crate::url_state::{TimeRange, PROJECT_KEY};
 
 /// Query key of the transaction's name on its page.
 pub const NAME_KEY: &str = "name";
+/// Query key of the environment the performance pages are narrowed to.
+pub const ENVIRONMENT_KEY: &str = "environment";
 /// Query key of the event the issue page shows.
 const EVENT_KEY: &str = "event";
 
@@ -33,10 +35,11 @@ fn href(path: &str, query: &ParamsMap) -> String {
     }
 }
 
-/// The keys of `query` every performance link keeps: the project and the range.
+/// The keys of `query` every performance link keeps: the project, the range and
+/// the environment.
 fn kept(query: &ParamsMap) -> ParamsMap {
     let mut kept = ParamsMap::new();
-    for key in [PROJECT_KEY, "range", "from", "to"] {
+    for key in [PROJECT_KEY, "range", "from", "to", ENVIRONMENT_KEY] {
         if let Some(value) = query.get(key) {
             kept.replace(key, value);
         }

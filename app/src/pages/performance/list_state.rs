@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use leptos_router::params::ParamsMap;
 
+use super::links::ENVIRONMENT_KEY;
 use crate::api::client::TransactionScope;
 
 /// A column of the table, which is also an order the API can sort by.
@@ -143,6 +144,8 @@ impl Order {
 pub struct ListState {
     /// Words the name must contain; empty for all.
     pub q: String,
+    /// The one environment shown; empty for all.
+    pub environment: String,
     /// The column sorted by.
     pub sort: Column,
     /// Its order.
@@ -153,6 +156,7 @@ impl Default for ListState {
     fn default() -> Self {
         ListState {
             q: String::new(),
+            environment: String::new(),
             sort: Column::default(),
             order: Column::default().natural_order(),
         }
@@ -168,6 +172,11 @@ impl ListState {
             .unwrap_or_default();
         ListState {
             q: query.get_str("q").unwrap_or_default().trim().to_owned(),
+            environment: query
+                .get_str(ENVIRONMENT_KEY)
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
             sort,
             order: query
                 .get_str("order")
@@ -182,6 +191,11 @@ impl ListState {
             query.remove("q");
         } else {
             query.replace("q", self.q.clone());
+        }
+        if self.environment.is_empty() {
+            query.remove(ENVIRONMENT_KEY);
+        } else {
+            query.replace(ENVIRONMENT_KEY, self.environment.clone());
         }
         if self.sort == Column::default() {
             query.remove("sort");
@@ -205,6 +219,7 @@ impl ListState {
         };
         ListState {
             q: self.q.clone(),
+            environment: self.environment.clone(),
             sort: column,
             order,
         }
@@ -223,6 +238,7 @@ impl ListState {
     pub fn scope(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> TransactionScope {
         TransactionScope {
             q: self.q.clone(),
+            environment: self.environment.clone(),
             sort: self.sort.as_str(),
             order: self.order.as_str(),
             from,
@@ -263,6 +279,7 @@ mod tests {
     fn the_state_survives_the_url_and_leaves_defaults_out() {
         let state = ListState {
             q: "checkout".into(),
+            environment: "production".into(),
             sort: Column::P99,
             order: Order::Asc,
         };
@@ -270,16 +287,19 @@ mod tests {
         state.write_query(&mut q);
         assert_eq!(q.get_str("sort"), Some("p99_ms"));
         assert_eq!(q.get_str("order"), Some("asc"));
+        assert_eq!(q.get_str("environment"), Some("production"));
         assert_eq!(ListState::from_query(&q), state);
 
         let by_name = ListState {
             q: String::new(),
+            environment: String::new(),
             sort: Column::Name,
             order: Order::Asc,
         };
         by_name.write_query(&mut q);
         assert_eq!(q.get_str("order"), None, "ascending is the name's default");
         assert_eq!(q.get_str("q"), None);
+        assert_eq!(q.get_str("environment"), None);
         assert_eq!(ListState::from_query(&q), by_name);
 
         ListState::default().write_query(&mut q);

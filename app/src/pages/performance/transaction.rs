@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use super::figures::{format_rate, plural};
-use super::links::{performance_href, NAME_KEY};
+use super::links::{performance_href, ENVIRONMENT_KEY, NAME_KEY};
 use super::slowest::SlowestTraces;
 use super::transaction_charts::TransactionCharts;
 use super::ProjectScoped;
@@ -57,10 +57,12 @@ fn TransactionView(project: String, name: String) -> impl IntoView {
     let name = StoredValue::new(name);
     let query = use_query();
     let range = Memo::new(move |_| query.with(TimeRange::from_query));
+    let environment =
+        Memo::new(move |_| query.with(|q| q.get(ENVIRONMENT_KEY)).unwrap_or_default());
     let series = LocalResource::new(move || {
         let (from, to) = range.get().bounds(now());
-        let (slug, name) = (project.get_value(), name.get_value());
-        async move { client::transaction_series(&slug, &name, from, to, BUCKETS).await }
+        let (slug, name, environment) = (project.get_value(), name.get_value(), environment.get());
+        async move { client::transaction_series(&slug, &name, &environment, from, to, BUCKETS).await }
     });
     let body = move || {
         series.get().map(|answer| match answer {
