@@ -115,13 +115,11 @@ impl ErrorEvent {
     ) -> Result<ErrorEvent, EventError> {
         let value: Value =
             serde_json::from_slice(text).map_err(|e| EventError::InvalidJson(e.to_string()))?;
-        // An escaped NUL must go (jsonb refuses it): that takes the parsed event.
-        let has_nul = text.windows(6).any(|w| w == b"\\u0000");
         let body = std::str::from_utf8(text)
             .ok()
             .map(str::trim)
             .and_then(|t| t.strip_prefix('{')?.strip_suffix('}'));
-        let (Some(body), false) = (body, has_nul) else {
+        let (Some(body), false) = (body, needs_rewrite(text)) else {
             return Self::from_sentry(value, received);
         };
         if !value.is_object() {
@@ -437,6 +435,34 @@ fn sent_tags(tags: Option<&Value>) -> Vec<(&str, String)> {
             .collect(),
         _ => Vec::new(),
     }
+}
+
+/// Whether an event's text may hold what PostgreSQL's `jsonb` refuses although
+/// JSON allows it, so that it must be written out from the parsed event: an
+/// escaped NUL, a number with an exponent (jsonb takes exponents up to ±1000;
+/// parsed, `1e-2000` is 0) or a run of over 1000 digits. Strings that merely
+/// look so (`"\\u0000"`, `"v1e5"`) take that path too, which only costs time.
+fn needs_rewrite(text: &[u8]) -> bool {
+    let mut digits = 0usize;
+    let mut previous = 0u8;
+    for (i, &b) in text.iter().enumerate() {
+        if b.is_ascii_digit() {
+            digits += 1;
+            if digits > 1000 {
+                return true;
+            }
+        } else {
+            digits = 0;
+        }
+        if matches!(b, b'e' | b'E') && (previous.is_ascii_digit() || previous == b'.') {
+            return true;
+        }
+        if b == b'\\' && text[i..].starts_with(b"\\u0000") {
+            return true;
+        }
+        previous = b;
+    }
+    false
 }
 
 fn strip_nul(value: &mut Value) {

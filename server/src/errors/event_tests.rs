@@ -425,3 +425,23 @@ fn an_empty_object_escaped_nul_and_bad_json_are_handled_on_the_text_path() {
         Err(EventError::NotAnObject { .. })
     ));
 }
+
+#[test]
+fn numbers_jsonb_would_refuse_take_the_parsed_path() {
+    let received = Utc::now();
+    let tiny = ErrorEvent::from_sentry_json(br#"{"extra": {"x": 1e-2000}}"#, received).unwrap();
+    assert!(!tiny.payload.contains("1e-2000"), "{}", tiny.payload);
+    let long = format!(r#"{{"extra": {{"x": 0.{}}}}}"#, "9".repeat(1200));
+    let long = ErrorEvent::from_sentry_json(long.as_bytes(), received).unwrap();
+    assert!(!long.payload.contains(&"9".repeat(1200)));
+    // Plain numbers keep the fast path: the text is kept as sent.
+    let plain =
+        ErrorEvent::from_sentry_json(br#"{"extra": {"x": 12.5, "y": -3}}"#, received).unwrap();
+    assert!(
+        plain
+            .payload
+            .starts_with(r#"{"extra": {"x": 12.5, "y": -3},"event_id":"#),
+        "{}",
+        plain.payload
+    );
+}

@@ -268,33 +268,50 @@ pub struct SpanLink<'a> {
 }
 
 /// For each span, the index of its nearest ancestor that is a segment (its own
-/// for a segment), when its ancestry stays among `spans`.
+/// for a segment), when its ancestry stays among `spans`. Each span is walked
+/// through once: a chain's answer is kept for every span on it, and a cycle of
+/// parents (malformed input) answers none.
 pub fn nearest_segments(spans: &[SpanLink<'_>]) -> Vec<Option<usize>> {
     let by_id: HashMap<(&str, &str), usize> = spans
         .iter()
         .enumerate()
         .map(|(i, s)| ((s.trace_id, s.span_id), i))
         .collect();
-    let mut found: Vec<Option<usize>> = vec![None; spans.len()];
-    for (i, slot) in found.iter_mut().enumerate() {
-        let mut at = i;
-        // A cycle of parents is malformed input: give up after as many steps as spans.
-        for _ in 0..=spans.len() {
+    let mut found: Vec<Option<Option<usize>>> = vec![None; spans.len()];
+    let mut on_path = vec![false; spans.len()];
+    let mut path = Vec::new();
+    for start in 0..spans.len() {
+        let mut at = start;
+        let answer = loop {
+            if let Some(known) = found[at] {
+                break known;
+            }
+            if on_path[at] {
+                break None;
+            }
             let span = &spans[at];
             if span.is_segment {
-                *slot = Some(at);
-                break;
+                break Some(at);
             }
-            let parent = span
+            on_path[at] = true;
+            path.push(at);
+            match span
                 .parent_span_id
-                .and_then(|p| by_id.get(&(span.trace_id, p)));
-            match parent {
-                Some(&p) => at = p,
-                None => break,
+                .and_then(|p| by_id.get(&(span.trace_id, p)))
+            {
+                Some(&parent) => at = parent,
+                None => break None,
             }
+        };
+        if spans[at].is_segment && found[at].is_none() {
+            found[at] = Some(Some(at));
+        }
+        for i in path.drain(..) {
+            on_path[i] = false;
+            found[i] = Some(answer);
         }
     }
-    found
+    found.into_iter().map(Option::flatten).collect()
 }
 
 /// `len` lowercase hex digits, when `text` is that many hex digits (dashes and
@@ -481,5 +498,32 @@ mod tests {
         let mut bad = record("00000000000000a1", None, true);
         bad.duration_ms = -1.0;
         assert!(bad.sanitise().is_err());
+    }
+
+    #[test]
+    fn long_chains_are_walked_once_and_cycles_answer_none() {
+        let ids: Vec<String> = (0..20_000).map(|i| format!("{:016x}", i + 1)).collect();
+        let links: Vec<SpanLink<'_>> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| SpanLink {
+                trace_id: "t",
+                span_id: id,
+                parent_span_id: (i > 0).then(|| ids[i - 1].as_str()),
+                is_segment: i == 0,
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        let found = nearest_segments(&links);
+        assert!(found.iter().all(|s| *s == Some(0)));
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+
+        let cycle = [("a", "b"), ("b", "a")].map(|(id, parent)| SpanLink {
+            trace_id: "t",
+            span_id: id,
+            parent_span_id: Some(parent),
+            is_segment: false,
+        });
+        assert_eq!(nearest_segments(&cycle), vec![None, None]);
     }
 }

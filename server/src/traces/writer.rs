@@ -78,16 +78,14 @@ async fn copy_batch(pool: &PgPool, jobs: &[Job<SpanBatch>]) -> Result<(), sqlx::
     for job in jobs {
         // A transaction's spans follow its segment; those of a repeated one are
         // skipped with it.
-        let mut skipping: Option<(&str, &str)> = None;
+        let mut skipping: Option<&str> = None;
         for span in &job.items {
             if let Some(id) = span.event_id.as_deref() {
                 let first = fresh.contains(&(job.project_id, id.to_string()))
                     && kept.insert((job.project_id, id));
-                skipping = (!first).then_some((span.trace_id.as_str(), span.span_id.as_str()));
+                skipping = (!first).then_some(span.span_id.as_str());
                 repeated += u64::from(!first);
-            } else if skipping.is_some_and(|(trace, segment)| {
-                span.trace_id != trace || span.segment_id.as_deref() != Some(segment)
-            }) {
+            } else if skipping.is_some_and(|segment| span.segment_id.as_deref() != Some(segment)) {
                 skipping = None;
             }
             if skipping.is_none() {
