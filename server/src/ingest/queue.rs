@@ -76,6 +76,8 @@ pub struct Queue<B: Batch> {
     sender: mpsc::Sender<Job<B>>,
     budget: Arc<Semaphore>,
     budget_bytes: usize,
+    /// `<name>_queue_bytes`, looked up once rather than per request.
+    queued_bytes: metrics::Gauge,
 }
 
 impl<B: Batch> Clone for Queue<B> {
@@ -84,6 +86,7 @@ impl<B: Batch> Clone for Queue<B> {
             sender: self.sender.clone(),
             budget: self.budget.clone(),
             budget_bytes: self.budget_bytes,
+            queued_bytes: self.queued_bytes.clone(),
         }
     }
 }
@@ -107,6 +110,7 @@ impl<B: Batch> Queue<B> {
             sender,
             budget: Arc::new(Semaphore::new(budget_bytes)),
             budget_bytes,
+            queued_bytes: metrics::gauge!(format!("{}_queue_bytes", B::NAME)),
         }
     }
 
@@ -138,7 +142,7 @@ impl<B: Batch> Queue<B> {
             mpsc::error::TrySendError::Full(_) => WriteError::Overloaded,
             mpsc::error::TrySendError::Closed(_) => WriteError::ShuttingDown,
         })?;
-        metrics::gauge!(format!("{}_queue_bytes", B::NAME))
+        self.queued_bytes
             .set((self.budget_bytes - self.budget.available_permits()) as f64);
         answer.await.unwrap_or(Err(WriteError::Failed))
     }

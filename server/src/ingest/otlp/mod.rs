@@ -101,29 +101,30 @@ async fn accept(state: &AppState, request: Request) -> Result<Export, Response> 
 }
 
 async fn export_logs(State(state): State<AppState>, request: Request) -> Response {
+    serve(state, request, ingest).await
+}
+
+/// What every OTLP endpoint does around its own `ingest`: authenticate and
+/// read the request ([`accept`]), then answer a failure in the request's
+/// encoding.
+async fn serve<F, Fut>(state: AppState, request: Request, ingest: F) -> Response
+where
+    F: FnOnce(AppState, Export) -> Fut,
+    Fut: std::future::Future<Output = Result<Response, ApiError>>,
+{
     let export = match accept(&state, request).await {
         Ok(export) => export,
         Err(refusal) => return refusal,
     };
     let encoding = export.encoding;
-    ingest(
-        &state,
-        export.project_id,
-        encoding,
-        &export.headers,
-        export.body,
-    )
-    .await
-    .unwrap_or_else(|error| api_failure(encoding, error))
+    ingest(state, export)
+        .await
+        .unwrap_or_else(|error| api_failure(encoding, error))
 }
 
-async fn ingest(
-    state: &AppState,
-    project_id: i64,
-    encoding: Encoding,
-    headers: &axum::http::HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
+async fn ingest(state: AppState, export: Export) -> Result<Response, ApiError> {
+    let (state, headers) = (&state, &export.headers);
+    let (project_id, encoding, body) = (export.project_id, export.encoding, export.body);
     let bytes = body::read(headers, body, LIMITS).await?;
     let request = match encoding {
         Encoding::Protobuf => {

@@ -4,18 +4,17 @@
 //! `partialSuccess` and the rest are stored.
 
 use axum::{
-    body::Body,
     extract::{Request, State},
-    http::{header, HeaderMap, StatusCode},
+    http::{header, StatusCode},
     response::{IntoResponse, Response},
 };
 use chrono::Utc;
 use prost::Message;
 
 use super::{
-    accept, api_failure, json,
+    json,
     proto::{ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse},
-    Encoding, LIMITS,
+    serve, Encoding, Export, LIMITS,
 };
 use crate::{
     http::error::ApiError,
@@ -26,29 +25,12 @@ use crate::{
 
 /// `POST /v1/traces`.
 pub(super) async fn export_traces(State(state): State<AppState>, request: Request) -> Response {
-    let export = match accept(&state, request).await {
-        Ok(export) => export,
-        Err(refusal) => return refusal,
-    };
-    let encoding = export.encoding;
-    ingest(
-        &state,
-        export.project_id,
-        encoding,
-        &export.headers,
-        export.body,
-    )
-    .await
-    .unwrap_or_else(|error| api_failure(encoding, error))
+    serve(state, request, ingest).await
 }
 
-async fn ingest(
-    state: &AppState,
-    project_id: i64,
-    encoding: Encoding,
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
+async fn ingest(state: AppState, export: Export) -> Result<Response, ApiError> {
+    let (state, headers) = (&state, &export.headers);
+    let (project_id, encoding, body) = (export.project_id, export.encoding, export.body);
     let bytes = body::read(headers, body, LIMITS).await?;
     let request = match encoding {
         Encoding::Protobuf => ExportTraceServiceRequest::decode(bytes.as_ref()).map_err(|e| {
