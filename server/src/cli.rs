@@ -209,7 +209,7 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
     let database = db::open(&config, Opener::Cli).await?;
     let result = async {
         db::migrate(&database.pool).await?;
-        let state = AppState::new(database.pool.clone(), config);
+        let state = AppState::new(database.pool.clone(), config)?;
         execute(command, &state, password, cli.json).await
     }
     .await;

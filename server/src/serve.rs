@@ -37,7 +37,7 @@ async fn run(config: Config, pool: &sqlx::PgPool) -> anyhow::Result<()> {
     let listen = config.listen;
     let public_url = config.public_url.to_string();
     let partitioned = db::partitions::tables(&config);
-    let state = AppState::new(pool.clone(), config);
+    let state = AppState::new(pool.clone(), config)?;
     let workers = state.workers.clone();
     workers.tracker.spawn(db::partitions::run(
         pool.clone(),

@@ -14,7 +14,7 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use crate::{
     config::Config,
     errors::writer::ErrorWriter,
-    ingest::{auth::IngestKeyCache, rate_limit::KeyRateLimits},
+    ingest::{auth::IngestKeyCache, queue::WriterThread, rate_limit::KeyRateLimits},
     logs::{tail::TailHub, writer::LogWriter},
     telemetry::RequestRate,
     traces::writer::SpanWriter,
@@ -58,7 +58,7 @@ pub struct AppState {
 impl AppState {
     /// Builds the state from an open pool and the configuration, and starts the
     /// log, error and span writer tasks (they stop when `workers.cancel` fires).
-    pub fn new(pool: PgPool, config: Config) -> Self {
+    pub fn new(pool: PgPool, config: Config) -> std::io::Result<Self> {
         // Install the metrics recorder before the first request records anything.
         crate::telemetry::prometheus();
         let leptos = LeptosOptions::builder()
@@ -81,8 +81,10 @@ impl AppState {
             .acquire_timeout(std::time::Duration::from_secs(5))
             .connect_lazy_with(query_options);
         let workers = Workers::default();
+        // Six writers (two a queue) hold a connection each while they write.
+        let writer_thread = WriterThread::new(&pool, 8)?;
         let logs = LogWriter::start(
-            pool.clone(),
+            &writer_thread,
             config.ingest_queue_mb * 1024 * 1024,
             &workers.tracker,
             workers.cancel.clone(),
@@ -90,19 +92,20 @@ impl AppState {
         // Errors get a queue budget of their own, the same size: a burst of
         // errors must not stall logs, nor the other way round.
         let errors = ErrorWriter::start(
-            pool.clone(),
+            &writer_thread,
             config.ingest_queue_mb * 1024 * 1024,
             &workers.tracker,
             workers.cancel.clone(),
         );
         // Spans too: a flood of traces must not refuse errors or logs.
         let spans = SpanWriter::start(
-            pool.clone(),
+            &writer_thread,
             config.ingest_queue_mb * 1024 * 1024,
             &workers.tracker,
             workers.cancel.clone(),
         );
-        AppState {
+        writer_thread.run()?;
+        Ok(AppState {
             pool,
             queries,
             config: Arc::new(config),
@@ -115,7 +118,7 @@ impl AppState {
             ingest_keys: Arc::new(IngestKeyCache::default()),
             tail: Arc::new(TailHub::default()),
             workers,
-        }
+        })
     }
 }
 

@@ -100,7 +100,7 @@ async fn prepare(
     }
     db::partitions::run_once(&pool, &tables, Utc::now()).await?;
 
-    let state = AppState::new(pool.clone(), config.clone());
+    let state = AppState::new(pool.clone(), config.clone())?;
     let created = projects::insert_project(&state, "bench", "Benchmark")
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;

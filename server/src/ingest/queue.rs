@@ -11,10 +11,16 @@
 //! [`WriteError::Overloaded`] when it is full, which each protocol answers the
 //! way its clients retry on (429 or 503 with `Retry-After`). Memory never grows
 //! with load.
+//!
+//! The writers run on a thread of their own ([`WriterThread`]) with their own
+//! connections: a batch takes a dozen statements, and between two of them a
+//! writer sharing the request handlers' threads waited behind requests being
+//! parsed, while its connection sat idle in its transaction (measured: half of
+//! the writers' time under load).
 
 use std::{future::Future, sync::Arc};
 
-use sqlx::PgPool;
+use sqlx::{postgres::PgPoolOptions, PgPool};
 use tokio::sync::{mpsc, oneshot, Mutex, OwnedSemaphorePermit, Semaphore};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
@@ -91,11 +97,65 @@ impl<B: Batch> Clone for Queue<B> {
     }
 }
 
+/// The thread the batch writers of every queue run on, and their connections.
+///
+/// Queues are started on it with [`Queue::start`]; [`WriterThread::run`] then
+/// starts the thread, which ends once every writer has stopped (the queue was
+/// cancelled and drained, or every handle to it dropped), closing its pool.
+pub struct WriterThread {
+    runtime: tokio::runtime::Runtime,
+    pool: PgPool,
+    /// The writer tasks on this thread.
+    writers: TaskTracker,
+}
+
+impl WriterThread {
+    /// A writer thread whose connections are made like `pool`'s, at most
+    /// `connections` of them.
+    pub fn new(pool: &PgPool, connections: u32) -> std::io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        // The pool's upkeep task belongs on this thread's runtime.
+        let pool = {
+            let _entered = runtime.enter();
+            PgPoolOptions::new()
+                .max_connections(connections)
+                .connect_lazy_with((*pool.connect_options()).clone())
+        };
+        Ok(WriterThread {
+            runtime,
+            pool,
+            writers: TaskTracker::new(),
+        })
+    }
+
+    /// Runs the writers started so far on a thread of their own.
+    pub fn run(self) -> std::io::Result<()> {
+        let WriterThread {
+            runtime,
+            pool,
+            writers,
+        } = self;
+        writers.close();
+        std::thread::Builder::new()
+            .name("batch-writers".into())
+            .spawn(move || {
+                runtime.block_on(async {
+                    writers.wait().await;
+                    pool.close().await;
+                });
+            })?;
+        Ok(())
+    }
+}
+
 impl<B: Batch> Queue<B> {
-    /// Starts the writer tasks on `tracker`, with `budget_bytes` of queue. They
-    /// stop when `cancel` fires, after writing everything already queued.
+    /// Starts the writer tasks on `thread`, with `budget_bytes` of queue. They
+    /// stop when `cancel` fires, after writing everything already queued;
+    /// `tracker` tracks them too, so that shutdown can wait for them.
     pub fn start(
-        pool: PgPool,
+        thread: &WriterThread,
         budget_bytes: usize,
         tracker: &TaskTracker,
         cancel: CancellationToken,
@@ -104,7 +164,10 @@ impl<B: Batch> Queue<B> {
         let (sender, receiver) = mpsc::channel(QUEUE_JOBS);
         let receiver = Arc::new(Mutex::new(receiver));
         for _ in 0..B::WRITERS {
-            tracker.spawn(run::<B>(pool.clone(), receiver.clone(), cancel.clone()));
+            let writer = run::<B>(thread.pool.clone(), receiver.clone(), cancel.clone());
+            thread
+                .runtime
+                .spawn(tracker.track_future(thread.writers.track_future(writer)));
         }
         Queue {
             sender,
@@ -240,11 +303,10 @@ mod tests {
     fn queue() -> (Queue<Numbers>, CancellationToken, TaskTracker) {
         let pool = PgPool::connect_lazy("postgres://nobody@127.0.0.1:1/none").unwrap();
         let (cancel, tracker) = (CancellationToken::new(), TaskTracker::new());
-        (
-            Queue::start(pool, 1024 * 1024, &tracker, cancel.clone()),
-            cancel,
-            tracker,
-        )
+        let thread = WriterThread::new(&pool, 1).unwrap();
+        let queue = Queue::start(&thread, 1024 * 1024, &tracker, cancel.clone());
+        thread.run().unwrap();
+        (queue, cancel, tracker)
     }
 
     #[tokio::test]

@@ -113,7 +113,6 @@ async fn copy_batch(pool: &PgPool, jobs: &[Job<LogBatch>]) -> Result<(), sqlx::E
             id += 1;
         }
     }
-    upsert_counts(&mut tx, jobs).await?;
     let mut copy = tx
         .copy_in_raw(
             "copy log_entry (project_id, log_id, ts, level, service, host, message, trace_id, span_id, attributes) from stdin",
@@ -121,6 +120,10 @@ async fn copy_batch(pool: &PgPool, jobs: &[Job<LogBatch>]) -> Result<(), sqlx::E
         .await?;
     copy.send(buffer.into_bytes()).await?;
     copy.finish().await?;
+    // Last, so that the rows of `log_count_minute` another writer also adds to
+    // (lines arrive in time order: every batch counts the same minutes) are
+    // locked only until this commit, not for the whole COPY.
+    upsert_counts(&mut tx, jobs).await?;
     for notice in notices.values() {
         let payload = serde_json::to_string(notice).unwrap_or_default();
         sqlx::query("select pg_notify($1, $2)")

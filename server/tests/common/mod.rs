@@ -60,7 +60,7 @@ impl TestApp {
             vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
         })
         .expect("test config");
-        let state = AppState::new(pool.clone(), config);
+        let state = AppState::new(pool.clone(), config).expect("writer thread");
         TestApp {
             pool,
             router: http::router(state.clone()),
