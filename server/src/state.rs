@@ -81,7 +81,8 @@ impl AppState {
             .acquire_timeout(std::time::Duration::from_secs(5))
             .connect_lazy_with(query_options);
         let workers = Workers::default();
-        // Six writers (two a queue) hold a connection each while they write.
+        // Seven writers (logs 2, errors 3, spans 2) hold a connection each
+        // while they write.
         let writer_thread = WriterThread::new(&pool, 8)?;
         let logs = LogWriter::start(
             &writer_thread,
@@ -104,7 +105,6 @@ impl AppState {
             &workers.tracker,
             workers.cancel.clone(),
         );
-        writer_thread.run()?;
         Ok(AppState {
             pool,
             queries,

@@ -99,54 +99,68 @@ impl<B: Batch> Clone for Queue<B> {
 
 /// The thread the batch writers of every queue run on, and their connections.
 ///
-/// Queues are started on it with [`Queue::start`]; [`WriterThread::run`] then
-/// starts the thread, which ends once every writer has stopped (the queue was
-/// cancelled and drained, or every handle to it dropped), closing its pool.
+/// Queues start their writers on it with [`Queue::start`]. The thread ends, and
+/// closes its connections, once this handle is dropped and every writer started
+/// on it has stopped (its queue was cancelled and drained, or every handle to
+/// the queue dropped). The runtime never leaves the thread, so no error path
+/// drops it inside another runtime.
 pub struct WriterThread {
-    runtime: tokio::runtime::Runtime,
+    runtime: tokio::runtime::Handle,
     pool: PgPool,
     /// The writer tasks on this thread.
     writers: TaskTracker,
 }
 
 impl WriterThread {
-    /// A writer thread whose connections are made like `pool`'s, at most
-    /// `connections` of them.
+    /// Starts the thread, with at most `connections` connections, opened as
+    /// `pool` opens its own and given up as fast.
     pub fn new(pool: &PgPool, connections: u32) -> std::io::Result<Self> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        // The pool's upkeep task belongs on this thread's runtime.
-        let pool = {
-            let _entered = runtime.enter();
-            PgPoolOptions::new()
-                .max_connections(connections)
-                .connect_lazy_with((*pool.connect_options()).clone())
-        };
-        Ok(WriterThread {
-            runtime,
-            pool,
-            writers: TaskTracker::new(),
-        })
-    }
-
-    /// Runs the writers started so far on a thread of their own.
-    pub fn run(self) -> std::io::Result<()> {
-        let WriterThread {
-            runtime,
-            pool,
-            writers,
-        } = self;
-        writers.close();
+        let options = PgPoolOptions::new()
+            .max_connections(connections)
+            .acquire_timeout(pool.options().get_acquire_timeout());
+        let connect = (*pool.connect_options()).clone();
+        let writers = TaskTracker::new();
+        let stopped = writers.clone();
+        let (started, start) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("batch-writers".into())
             .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(error) => {
+                        let _ = started.send(Err(error));
+                        return;
+                    }
+                };
+                // The pool's upkeep task belongs on this thread's runtime.
+                let pool = {
+                    let _entered = runtime.enter();
+                    options.connect_lazy_with(connect)
+                };
+                let _ = started.send(Ok((runtime.handle().clone(), pool.clone())));
                 runtime.block_on(async {
-                    writers.wait().await;
+                    stopped.wait().await;
                     pool.close().await;
                 });
             })?;
-        Ok(())
+        let (runtime, pool) = start
+            .recv()
+            .map_err(|_| std::io::Error::other("the batch writer thread did not start"))??;
+        Ok(WriterThread {
+            runtime,
+            pool,
+            writers,
+        })
+    }
+}
+
+impl Drop for WriterThread {
+    fn drop(&mut self) {
+        // No more writers: the thread ends when those started have stopped.
+        self.writers.close();
     }
 }
 
@@ -305,7 +319,6 @@ mod tests {
         let (cancel, tracker) = (CancellationToken::new(), TaskTracker::new());
         let thread = WriterThread::new(&pool, 1).unwrap();
         let queue = Queue::start(&thread, 1024 * 1024, &tracker, cancel.clone());
-        thread.run().unwrap();
         (queue, cancel, tracker)
     }
 
