@@ -1,10 +1,11 @@
 //! Building blocks shared by the pages: the app layout and its parts, the chart, log
-//! level badges, and the loading, error and empty states.
+//! level badges, the loading, error and empty states, and the wait for a project.
 
 pub mod chart;
 pub mod copy_button;
 pub mod layout;
 pub mod level;
+pub mod project_scoped;
 pub mod project_selector;
 pub mod sidebar;
 pub mod status;

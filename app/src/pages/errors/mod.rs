@@ -35,9 +35,9 @@ use leptos::prelude::*;
 
 use crate::api::client::{self, ApiError};
 use crate::api::{BulkIssueUpdate, IssueStatus, IssueSummary, IssueUpdate};
+use crate::components::project_scoped::ProjectScoped;
 use crate::components::status::{EmptyState, ErrorBox, ErrorText, Loading};
 use crate::local_time::now;
-use crate::session::{use_selected_project, use_session};
 use crate::url_state::{use_query, use_set_query, TimeRange};
 use filters::{FilterBar, IssueFilters};
 use issue_table::IssueTable;
@@ -51,38 +51,16 @@ const PAGE: u32 = 25;
 /// `/errors`: waits for the project list, then lists the selected project's issues.
 #[component]
 pub fn ErrorsPage() -> impl IntoView {
-    let session = use_session();
-    let selected = use_selected_project();
-    // Re-create the list only when the selected project really changes.
-    let slug = Memo::new(move |_| selected.get().map(|p| p.slug));
-    let body = move || {
-        session.projects.get().map(|answer| match answer {
-            Err(e) => view! { <ErrorBox error=e/> }.into_any(),
-            Ok(projects) if projects.is_empty() => view! {
-                <div class="card">
-                    <EmptyState
-                        title="No projects yet"
-                        detail="Errors belong to a project: create one in Settings, then point a Sentry SDK at its DSN."
-                    />
-                </div>
-            }
-            .into_any(),
-            Ok(_) => match slug.get() {
-                Some(project) => view! { <IssuesExplorer project/> }.into_any(),
-                None => view! {
-                    <div class="card">
-                        <EmptyState title="Pick a project" detail="Choose a project in the top bar to see its issues."/>
-                    </div>
-                }
-                .into_any(),
-            },
-        })
-    };
+    let body = Callback::new(|project: String| view! { <IssuesExplorer project/> }.into_any());
     view! {
         <header class="page-header">
             <h1>"Errors"</h1>
         </header>
-        <Suspense fallback=|| view! { <Loading what="Loading projects…"/> }>{body}</Suspense>
+        <ProjectScoped
+            no_projects="Errors belong to a project: create one in Settings, then point a Sentry SDK at its DSN."
+            pick="Choose a project in the top bar to see its issues."
+            body
+        />
     }
     .into_any()
 }

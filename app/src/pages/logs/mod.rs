@@ -28,9 +28,9 @@ use leptos_router::params::ParamsMap;
 
 use crate::api::client::{self, ApiError, LogScope};
 use crate::api::LogLine;
+use crate::components::project_scoped::ProjectScoped;
 use crate::components::status::{EmptyState, ErrorBox, Loading};
 use crate::local_time::now;
-use crate::session::{use_selected_project, use_session};
 use crate::url_state::{use_query, use_set_query, TimeRange};
 use export::Format;
 use histogram::LogHistogramChart;
@@ -50,38 +50,16 @@ const HISTOGRAM_BUCKETS: u32 = 60;
 /// `/logs`: waits for the project list, then explores the selected project's logs.
 #[component]
 pub fn LogsPage() -> impl IntoView {
-    let session = use_session();
-    let selected = use_selected_project();
-    // Re-create the explorer only when the selected project really changes.
-    let slug = Memo::new(move |_| selected.get().map(|p| p.slug));
-    let body = move || {
-        session.projects.get().map(|answer| match answer {
-            Err(e) => view! { <ErrorBox error=e/> }.into_any(),
-            Ok(projects) if projects.is_empty() => view! {
-                <div class="card">
-                    <EmptyState
-                        title="No projects yet"
-                        detail="Logs belong to a project: create one in Settings, then send logs with its ingest key."
-                    />
-                </div>
-            }
-            .into_any(),
-            Ok(_) => match slug.get() {
-                Some(project) => view! { <LogsExplorer project/> }.into_any(),
-                None => view! {
-                    <div class="card">
-                        <EmptyState title="Pick a project" detail="Choose a project in the top bar to search its logs."/>
-                    </div>
-                }
-                .into_any(),
-            },
-        })
-    };
+    let body = Callback::new(|project: String| view! { <LogsExplorer project/> }.into_any());
     view! {
         <header class="page-header">
             <h1>"Logs"</h1>
         </header>
-        <Suspense fallback=|| view! { <Loading what="Loading projects…"/> }>{body}</Suspense>
+        <ProjectScoped
+            no_projects="Logs belong to a project: create one in Settings, then send logs with its ingest key."
+            pick="Choose a project in the top bar to search its logs."
+            body
+        />
     }
     .into_any()
 }

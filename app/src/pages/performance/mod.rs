@@ -33,8 +33,7 @@ mod waterfall;
 
 use leptos::prelude::*;
 
-use crate::components::status::{EmptyState, ErrorBox, Loading};
-use crate::session::{use_selected_project, use_session};
+use crate::components::project_scoped;
 use endpoints::EndpointsExplorer;
 
 pub use trace::TracePage;
@@ -54,46 +53,16 @@ pub fn PerformancePage() -> impl IntoView {
     .into_any()
 }
 
-/// Waits for the project list, then renders `body` for the selected project's
-/// slug (again when the selection changes), or says why there is nothing to
-/// show.
+/// The empty states of the Performance pages, which list `what`
+/// ("transactions", "traces").
 #[component]
-fn ProjectScoped(
-    /// What the page lists, for the empty states ("transactions").
-    what: &'static str,
-    /// The page for a project.
-    body: Callback<String, AnyView>,
-) -> impl IntoView {
-    let session = use_session();
-    let selected = use_selected_project();
-    // Re-create the page only when the selected project really changes.
-    let slug = Memo::new(move |_| selected.get().map(|p| p.slug));
-    let content = move || {
-        session.projects.get().map(|answer| match answer {
-            Err(e) => view! { <ErrorBox error=e/> }.into_any(),
-            Ok(projects) if projects.is_empty() => view! {
-                <div class="card">
-                    <EmptyState
-                        title="No projects yet"
-                        detail=format!("Traces belong to a project: create one in Settings, then send {what} with a Sentry SDK (traces_sample_rate) or OpenTelemetry.")
-                    />
-                </div>
-            }
-            .into_any(),
-            Ok(_) => match slug.get() {
-                Some(project) => body.run(project),
-                None => view! {
-                    <div class="card">
-                        <EmptyState
-                            title="Pick a project"
-                            detail=format!("Choose a project in the top bar to see its {what}.")
-                        />
-                    </div>
-                }
-                .into_any(),
-            },
-        })
+fn ProjectScoped(what: &'static str, body: Callback<String, AnyView>) -> impl IntoView {
+    let no_projects = format!(
+        "Traces belong to a project: create one in Settings, then send {what} with a Sentry SDK (traces_sample_rate) or OpenTelemetry."
+    );
+    let pick = match what {
+        "traces" => "Choose a project in the top bar to see its traces.",
+        _ => "Choose a project in the top bar to see its transactions.",
     };
-    view! { <Suspense fallback=|| view! { <Loading what="Loading projects…"/> }>{content}</Suspense> }
-        .into_any()
+    view! { <project_scoped::ProjectScoped no_projects pick body/> }
 }
