@@ -52,7 +52,8 @@ struct BenchArgs {
     /// Error events to send.
     #[arg(long, default_value_t = 30_000)]
     events: usize,
-    /// Concurrent HTTP clients (default 4 for logs, 16 for errors).
+    /// Concurrent HTTP clients (default 4 for logs; for errors 16, 64 and 256
+    /// in turn).
     #[arg(long)]
     clients: Option<usize>,
     /// Lines per request.
@@ -184,11 +185,11 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                     bench::logs::run(config, options).await
                 }
                 BenchKind::Errors => {
-                    let options = bench::errors::ErrorBenchOptions {
-                        events: args.events.max(1),
-                        clients: args.clients.unwrap_or(16).clamp(1, 256),
+                    let clients = match args.clients {
+                        Some(clients) => vec![clients.clamp(1, 256)],
+                        None => bench::errors::DEFAULT_CLIENTS.to_vec(),
                     };
-                    bench::errors::run(config, options).await
+                    bench::errors::run(config, args.events.max(1), &clients).await
                 }
             };
         }

@@ -27,17 +27,48 @@ pub struct ErrorBenchOptions {
     pub clients: usize,
 }
 
+/// The client counts run when none is given. Each client sends its next
+/// envelope only once the last is committed: few clients measure latency, many
+/// the capacity.
+pub const DEFAULT_CLIENTS: [usize; 3] = [16, 64, 256];
+
+/// What one run measured.
+struct Measured {
+    clients: usize,
+    events_per_second: f64,
+    /// p50, p95, p99.
+    latency: [Duration; 3],
+    cpu: String,
+}
+
 const REGIONS: [&str; 2] = ["eu-west-1", "us-east-1"];
 
 /// Issues the repeated events fall into.
 const EXISTING_ISSUES: u64 = 100;
 
-/// Runs the errors benchmark and prints the table.
-pub async fn run(config: Config, options: ErrorBenchOptions) -> anyhow::Result<()> {
-    super::with_bench(config, |bench| measure(bench, options)).await
+/// Runs the errors benchmark once for each client count, each on a fresh
+/// database, and prints each run, then a table of them all.
+pub async fn run(config: Config, events: usize, clients: &[usize]) -> anyhow::Result<()> {
+    let mut runs = Vec::with_capacity(clients.len());
+    for &clients in clients {
+        let options = ErrorBenchOptions { events, clients };
+        runs.push(super::with_bench(config.clone(), |bench| measure(bench, options)).await?);
+    }
+    if runs.len() > 1 {
+        println!();
+        println!("clients   events/s   latency p50 / p95 / p99   CPU per event");
+        for run in &runs {
+            let [p50, p95, p99] = run.latency.map(ms);
+            println!(
+                "{:>7} {:>10.0}   {p50:>6.1} / {p95:>5.1} / {p99:>5.1} ms   {}",
+                run.clients, run.events_per_second, run.cpu
+            );
+        }
+    }
+    Ok(())
 }
 
-async fn measure(bench: Bench, options: ErrorBenchOptions) -> anyhow::Result<()> {
+async fn measure(bench: Bench, options: ErrorBenchOptions) -> anyhow::Result<Measured> {
     let url = format!("{}/api/{}/envelope/", bench.base, bench.project_id);
     let auth = format!(
         "Sentry sentry_key={}, sentry_version=7, sentry_client=sightline-bench/1.0",
@@ -108,23 +139,26 @@ async fn measure(bench: Bench, options: ErrorBenchOptions) -> anyhow::Result<()>
     let issues: i64 = sqlx::query_scalar("select count(*) from issue")
         .fetch_one(&bench.pool)
         .await?;
+    let measured = Measured {
+        clients: options.clients,
+        events_per_second: options.events as f64 / elapsed.as_secs_f64(),
+        latency: [0.5, 0.95, 0.99].map(|p| percentile(&mut times, p)),
+        cpu: used.per(options.events),
+    };
+    let [p50, p95, p99] = measured.latency.map(ms);
     println!(
         "events over HTTP, ack after commit:   {:>9.0} events/s ({} issues)",
-        options.events as f64 / elapsed.as_secs_f64(),
-        issues
+        measured.events_per_second, issues
     );
     println!(
-        "latency per envelope:                 p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms",
-        ms(percentile(&mut times, 0.5)),
-        ms(percentile(&mut times, 0.95)),
-        ms(percentile(&mut times, 0.99))
+        "latency per envelope:                 p50 {p50:.1} ms, p95 {p95:.1} ms, p99 {p99:.1} ms"
     );
     println!(
         "CPU per event:                        {} (of {} cores)",
-        used.per(options.events),
+        measured.cpu,
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
-    Ok(())
+    Ok(measured)
 }
 
 async fn send(client: &reqwest::Client, url: &str, auth: &str, body: &[u8]) -> anyhow::Result<()> {

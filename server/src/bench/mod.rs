@@ -44,10 +44,10 @@ pub struct Bench {
 
 /// Opens the database (starting the embedded cluster when none is configured),
 /// runs `measure` on a fresh benchmark database, and stops what it started.
-pub async fn with_bench<F, Fut>(config: Config, measure: F) -> anyhow::Result<()>
+pub async fn with_bench<T, F, Fut>(config: Config, measure: F) -> anyhow::Result<T>
 where
     F: FnOnce(Bench) -> Fut,
-    Fut: Future<Output = anyhow::Result<()>>,
+    Fut: Future<Output = anyhow::Result<T>>,
 {
     let database = db::open(&config, db::Opener::Cli).await?;
     let admin = database.pool.connect_options();
