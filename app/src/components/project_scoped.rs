@@ -16,7 +16,8 @@ pub fn ProjectScoped(
     #[prop(into)]
     no_projects: String,
     /// Shown when no project is selected: "Choose a project in the top bar to …".
-    pick: &'static str,
+    #[prop(into)]
+    pick: String,
     /// The page for a project.
     body: Callback<String, AnyView>,
 ) -> impl IntoView {
@@ -36,7 +37,7 @@ pub fn ProjectScoped(
                 Some(project) => body.run(project),
                 None => view! {
                     <div class="card">
-                        <EmptyState title="Pick a project" detail=pick/>
+                        <EmptyState title="Pick a project" detail=pick.clone()/>
                     </div>
                 }
                 .into_any(),

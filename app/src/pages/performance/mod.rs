@@ -33,7 +33,7 @@ mod waterfall;
 
 use leptos::prelude::*;
 
-use crate::components::project_scoped;
+use crate::components::project_scoped::ProjectScoped;
 use endpoints::EndpointsExplorer;
 
 pub use trace::TracePage;
@@ -48,7 +48,7 @@ pub fn PerformancePage() -> impl IntoView {
         <header class="page-header">
             <h1>"Performance"</h1>
         </header>
-        <ProjectScoped what="transactions" body/>
+        <PerformanceScoped what="transactions" body/>
     }
     .into_any()
 }
@@ -56,13 +56,10 @@ pub fn PerformancePage() -> impl IntoView {
 /// The empty states of the Performance pages, which list `what`
 /// ("transactions", "traces").
 #[component]
-fn ProjectScoped(what: &'static str, body: Callback<String, AnyView>) -> impl IntoView {
+fn PerformanceScoped(what: &'static str, body: Callback<String, AnyView>) -> impl IntoView {
     let no_projects = format!(
         "Traces belong to a project: create one in Settings, then send {what} with a Sentry SDK (traces_sample_rate) or OpenTelemetry."
     );
-    let pick = match what {
-        "traces" => "Choose a project in the top bar to see its traces.",
-        _ => "Choose a project in the top bar to see its transactions.",
-    };
-    view! { <project_scoped::ProjectScoped no_projects pick body/> }
+    let pick = format!("Choose a project in the top bar to see its {what}.");
+    view! { <ProjectScoped no_projects pick body/> }
 }

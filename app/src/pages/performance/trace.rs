@@ -14,7 +14,7 @@ use super::links::{performance_href, trace_logs_href, transaction_href, NAME_KEY
 use super::trace_errors::TraceErrors;
 use super::trace_logs::TraceLogs;
 use super::waterfall::{tree_order, Waterfall};
-use super::ProjectScoped;
+use super::PerformanceScoped;
 use crate::api::{client, TraceDetail};
 use crate::components::status::{EmptyState, ErrorBox, Loading};
 use crate::local_time::absolute_time;
@@ -45,7 +45,7 @@ pub fn TracePage() -> impl IntoView {
                 <code class="trace-id" id="trace-id">{trace_id}</code>
             </h1>
         </header>
-        <ProjectScoped what="traces" body/>
+        <PerformanceScoped what="traces" body/>
     }
     .into_any()
 }

@@ -8,7 +8,7 @@ use super::figures::{format_rate, plural};
 use super::links::{performance_href, ENVIRONMENT_KEY, NAME_KEY};
 use super::slowest::SlowestTraces;
 use super::transaction_charts::TransactionCharts;
-use super::ProjectScoped;
+use super::PerformanceScoped;
 use crate::api::{client, TransactionSeries};
 use crate::components::status::{EmptyState, ErrorBox, Loading};
 use crate::local_time::now;
@@ -45,7 +45,7 @@ pub fn TransactionPage() -> impl IntoView {
         <header class="page-header perf-header">
             <h1 class="transaction-title">{title}</h1>
         </header>
-        <ProjectScoped what="transactions" body/>
+        <PerformanceScoped what="transactions" body/>
     }
     .into_any()
 }
