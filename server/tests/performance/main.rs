@@ -64,6 +64,16 @@ async fn with_rust_sdk(dsn: &str, report: impl FnOnce() + Send + 'static) {
     .expect("sdk thread");
 }
 
+/// Nanoseconds since 1970 at `ago` before now, on a whole millisecond: the
+/// times OTLP spans carry.
+fn unix_nanos(ago: Duration) -> u64 {
+    (SystemTime::now() - ago)
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as u64
+        * 1_000_000
+}
+
 /// Ten minutes ago, on a whole millisecond.
 fn ten_minutes_ago() -> SystemTime {
     let now = SystemTime::now()

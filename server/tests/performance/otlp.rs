@@ -8,11 +8,7 @@ async fn a_trace_shows_its_spans_errors_and_logs(pool: PgPool) {
     let app = TestApp::new(pool);
     let (project_id, key) = app.project("shop").await;
     let trace_id = "5b8efff798038103d269b633813fc60c";
-    let start: u64 = (SystemTime::now() - Duration::from_secs(60))
-        .duration_since(UNIX_EPOCH)
-        .expect("after 1970")
-        .as_millis() as u64
-        * 1_000_000;
+    let start = unix_nanos(Duration::from_secs(60));
     let ms = 1_000_000u64;
     let span = |id: &str, parent: &str, name: &str, kind: Value, from: u64, to: u64| {
         json!({"traceId": trace_id, "spanId": id, "parentSpanId": parent, "name": name,
@@ -154,10 +150,7 @@ async fn bad_otlp_traces_get_4xx_and_bad_spans_partial_success(pool: PgPool) {
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(stored().await, 0);
 
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("after 1970")
-        .as_nanos() as u64;
+    let now = unix_nanos(Duration::ZERO);
     let good = Span {
         trace_id: vec![0xab; 16],
         span_id: vec![0xcd; 8],
@@ -224,10 +217,7 @@ async fn a_full_span_queue_answers_429_to_otlp_and_sentry(pool: PgPool) {
         .execute(&mut *blocker)
         .await
         .expect("lock");
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("after 1970")
-        .as_nanos() as u64;
+    let now = unix_nanos(Duration::ZERO);
     let big = ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
             resource: None,
@@ -320,11 +310,7 @@ async fn spans_sent_before_their_root_join_its_transaction(pool: PgPool) {
     let app = TestApp::new(pool);
     let (_, key) = app.project("shop").await;
     let trace_id = "6c9f0e1d2b3a4c5d6e7f8091a2b3c4d5";
-    let start: u64 = (SystemTime::now() - Duration::from_secs(60))
-        .duration_since(UNIX_EPOCH)
-        .expect("after 1970")
-        .as_millis() as u64
-        * 1_000_000;
+    let start = unix_nanos(Duration::from_secs(60));
     let send = |spans: Value| {
         let body = json!({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]});
         app.send(post_traces(
