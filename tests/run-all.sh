@@ -14,7 +14,9 @@ echo "== Rust: unit tests, API integration (each test its own database), CLI, em
 cargo test -p server -p app --no-fail-fast
 
 echo "== Browser: headless Chromium against a running server"
-cargo build -p server
+# The integration tests had cargo build target/debug/sightline; a separate
+# `cargo build -p server` would build the server a second time, with other features.
+test -x target/debug/sightline
 (cd tests/browser && SIGHTLINE_BIN="$PWD/../../target/debug/sightline" \
   SIGHTLINE_SITE_ROOT="$PWD/../../target/site" node --test --test-concurrency=1)
 

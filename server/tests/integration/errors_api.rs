@@ -6,7 +6,7 @@
 
 #![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 
-mod common;
+use crate::common;
 
 use app::api::Role;
 use axum::{

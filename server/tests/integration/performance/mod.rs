@@ -7,8 +7,7 @@
 
 #![expect(clippy::expect_used, reason = "test setup fails loudly")]
 
-#[path = "../common/mod.rs"]
-mod common;
+use crate::common;
 mod otlp;
 mod sdks;
 

@@ -3,7 +3,7 @@
 
 #![expect(clippy::expect_used, reason = "test setup fails loudly")]
 
-mod common;
+use crate::common;
 
 use axum::{
     body::Body,

@@ -1,7 +1,7 @@
 //! Projects, keys, the role matrix, health, metrics, request ids and the OpenAPI
 //! document, through the HTTP API against a real PostgreSQL.
 
-mod common;
+use crate::common;
 
 use app::api::Role;
 use axum::{

@@ -106,7 +106,7 @@ async fn the_rust_sdk_reports_errors_messages_and_panics(pool: PgPool) {
     assert!(
         quantity
             .culprit
-            .ends_with("in sentry_ingest::sdks::report_bad_quantity"),
+            .ends_with("in integration::sentry_ingest::sdks::report_bad_quantity"),
         "{quantity:?}"
     );
     assert_eq!(quantity.last_release.as_deref(), Some("shop@1.4.2"));
@@ -114,7 +114,7 @@ async fn the_rust_sdk_reports_errors_messages_and_panics(pool: PgPool) {
     assert_eq!(price.event_count, 1, "another error type is another issue");
     assert!(price
         .culprit
-        .ends_with("in sentry_ingest::sdks::report_bad_price"));
+        .ends_with("in integration::sentry_ingest::sdks::report_bad_price"));
     assert_eq!(issue(&issues, "disk almost full").level, "warning");
     // Both messages share the custom fingerprint; the title is the newest's.
     let gateway = issue(&issues, "gateway refused the connection");

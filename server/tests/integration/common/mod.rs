@@ -3,7 +3,7 @@
 //! sessions and tokens.
 
 #![expect(clippy::expect_used, reason = "test setup fails loudly")]
-#![allow(dead_code)] // each test binary uses a different part of the harness
+
 
 use app::api::Role;
 use axum::{

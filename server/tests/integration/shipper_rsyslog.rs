@@ -12,7 +12,7 @@
 
 #![expect(clippy::expect_used, reason = "test setup fails loudly")]
 
-mod common;
+use crate::common;
 
 use std::{
     fs,

@@ -1,7 +1,7 @@
 //! Setup, login, logout, sessions, CSRF, rate limiting and tokens, through the HTTP API
 //! against a real PostgreSQL.
 
-mod common;
+use crate::common;
 
 use app::api::Role;
 use axum::http::{header, Method, StatusCode};
