@@ -7,7 +7,9 @@
 //!    after its lines are committed — Sightline's ingest rate;
 //! 2. `COPY`s the same lines into an unindexed, unpartitioned table from two
 //!    connections — the storage's physical limit on this machine;
-//! 3. times searches over the 24 h window through the HTTP API.
+//! 3. times searches over the 24 h window through the HTTP API;
+//! 4. times Sightline's own work on a line alone (parse, normalise, encode the
+//!    COPY row), on one core, without HTTP or PostgreSQL.
 
 use std::time::{Duration, Instant};
 
@@ -22,6 +24,7 @@ use super::{
 use crate::{
     config::Config,
     db,
+    ingest::native,
     logs::{record::LogRecord, writer::encode_row},
 };
 
@@ -267,6 +270,13 @@ async fn measure(bench: Bench, options: BenchOptions) -> anyhow::Result<()> {
         "CPU per line, raw COPY:           {}",
         copy_cpu.per(options.lines)
     );
+    let own = own_work_per_line(now_ms)?;
+    println!(
+        "Sightline's own work per line, one core (parse, normalise, COPY row): {:.2} µs \
+         (through a serde_json::Value instead: {:.2} µs)",
+        own.as_text.as_secs_f64() * 1e6,
+        own.through_value.as_secs_f64() * 1e6,
+    );
     println!(
         "then the search index of the {} closed hours (background):   {:>9.0} lines/s ({:.0} s)",
         indexed.len(),
@@ -395,6 +405,59 @@ async fn ingest_over_http(
     }
     let rate = options.lines as f64 / started.elapsed().as_secs_f64();
     Ok((rate, cpu.used()))
+}
+
+/// CPU time of [`own_work_per_line`]'s two ways, per line.
+struct OwnWork {
+    /// As the native endpoint does it ([`native::decode`]).
+    as_text: Duration,
+    /// Each line parsed into a `serde_json::Value` first, as before the JSON
+    /// line path existed (and as adapters that rework a document still do).
+    through_value: Duration,
+}
+
+/// Sightline's own work on 100 000 generated lines, in 1 000-line bodies: the
+/// best of five passes each way, so that a busy neighbour on the machine
+/// inflates it as little as possible.
+fn own_work_per_line(now_ms: i64) -> anyhow::Result<OwnWork> {
+    const LINES: usize = 100_000;
+    let mut generator = Lines(0x0dd_ba11);
+    let mut clock = Clock::new(0, 1, LINES, now_ms);
+    let bodies: Vec<String> = (0..LINES / 1000)
+        .map(|_| generator.ndjson(1000, &mut clock))
+        .collect();
+    let received = Utc::now();
+    let best_of_five = |decode: &dyn Fn(&str) -> anyhow::Result<Vec<LogRecord>>| {
+        let mut best = Duration::MAX;
+        let mut out = String::new();
+        for _ in 0..5 {
+            let started = Instant::now();
+            for body in &bodies {
+                out.clear();
+                for (id, record) in decode(body)?.iter().enumerate() {
+                    encode_row(&mut out, 1, id as i64, record);
+                }
+                std::hint::black_box(&out);
+            }
+            best = best.min(started.elapsed());
+        }
+        Ok::<_, anyhow::Error>(best / LINES as u32)
+    };
+    Ok(OwnWork {
+        as_text: best_of_five(&|body| {
+            native::decode(body.as_bytes(), true, received)
+                .map(|(records, _)| records)
+                .map_err(|e| anyhow::anyhow!("{e}"))
+        })?,
+        through_value: best_of_five(&|body| {
+            body.lines()
+                .map(|line| {
+                    let value: Value = serde_json::from_str(line)?;
+                    Ok(LogRecord::from_json(value, received)?)
+                })
+                .collect()
+        })?,
+    })
 }
 
 async fn raw_copy(

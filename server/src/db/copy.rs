@@ -4,22 +4,27 @@
 
 /// Appends `value` as one field, escaped.
 pub fn push_text(out: &mut String, value: &str) {
-    if !value
-        .bytes()
-        .any(|b| matches!(b, b'\\' | b'\n' | b'\r' | b'\t'))
-    {
-        out.push_str(value);
-        return;
+    let mut rest = value;
+    while let Some(i) = next_special(rest.as_bytes()) {
+        out.push_str(&rest[..i]);
+        out.push_str(match rest.as_bytes()[i] {
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            _ => "\\t",
+        });
+        rest = &rest[i + 1..];
     }
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
+    out.push_str(rest);
+}
+
+/// The first backslash, newline, carriage return or tab: the bytes the text
+/// format gives meaning to. memchr's vectorised search, because every message
+/// and attribute of every log line passes here.
+fn next_special(bytes: &[u8]) -> Option<usize> {
+    let first = memchr::memchr3(b'\\', b'\n', b'\t', bytes);
+    let before = &bytes[..first.unwrap_or(bytes.len())];
+    memchr::memchr(b'\r', before).or(first)
 }
 
 /// Appends `value` as one field, or null.
@@ -41,5 +46,8 @@ mod tests {
         out.push('\t');
         push_optional(&mut out, None);
         assert_eq!(out, "a\\tb\\\\c\\nd\\re\t\\N");
+        out.clear();
+        push_text(&mut out, "é\r\nü\\\\ plain 🌍\t");
+        assert_eq!(out, "é\\r\\nü\\\\\\\\ plain 🌍\\t");
     }
 }

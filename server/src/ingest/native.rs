@@ -11,7 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+use serde_json::value::RawValue;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
@@ -109,48 +109,49 @@ pub fn decode(
 ) -> Result<(Vec<LogRecord>, IngestSummary), ApiError> {
     let mut summary = IngestSummary::default();
     let mut records = Vec::new();
-    let mut accept =
-        |index: usize, item: Result<Value, String>, summary: &mut IngestSummary| match item
-            .and_then(|v| LogRecord::from_json(v, received).map_err(|e| e.0))
-        {
-            Ok(record) => {
-                summary.accepted += 1;
-                records.push(record);
+    let mut accept = |index: usize, item: Result<LogRecord, String>| match item {
+        Ok(record) => {
+            summary.accepted += 1;
+            records.push(record);
+        }
+        Err(reason) => {
+            summary.rejected += 1;
+            if summary.errors.len() < ERRORS_SHOWN {
+                summary.errors.push(RecordRejection { index, reason });
             }
-            Err(reason) => {
-                summary.rejected += 1;
-                if summary.errors.len() < ERRORS_SHOWN {
-                    summary.errors.push(RecordRejection { index, reason });
-                }
-            }
-        };
+        }
+    };
+    let record = |json: &[u8]| LogRecord::from_json_line(json, received).map_err(|e| e.0);
 
     let trimmed = bytes.trim_ascii_start();
+    // The whole body as one JSON value, borrowed: an object, or an array of them.
     let whole = if ndjson || trimmed.is_empty() {
         None
     } else {
-        serde_json::from_slice::<Value>(bytes).ok()
+        serde_json::from_slice::<&RawValue>(bytes).ok()
     };
-    match whole {
-        Some(Value::Array(items)) => {
+    match (whole, trimmed.first()) {
+        (Some(array), Some(b'[')) => {
+            let items: Vec<&RawValue> = serde_json::from_str(array.get())
+                .map_err(|e| ApiError::BadRequest(format!("invalid JSON array: {e}")))?;
             check_count(items.len())?;
             for (index, item) in items.into_iter().enumerate() {
-                accept(index, Ok(item), &mut summary);
+                accept(index, record(item.get().as_bytes()));
             }
         }
-        Some(object @ Value::Object(_)) => accept(0, Ok(object), &mut summary),
-        Some(other) => {
+        (Some(object), Some(b'{')) => accept(0, record(object.get().as_bytes())),
+        (Some(_), first) => {
             return Err(ApiError::BadRequest(format!(
                 "expected a JSON object, an array of objects or NDJSON; found {}",
-                match other {
-                    Value::String(_) => "a string",
-                    Value::Number(_) => "a number",
-                    Value::Bool(_) => "a boolean",
-                    _ => "null",
+                match first {
+                    Some(b'"') => "a string",
+                    Some(b't' | b'f') => "a boolean",
+                    Some(b'n') => "null",
+                    _ => "a number",
                 }
             )))
         }
-        None => {
+        (None, _) => {
             let lines: Vec<&[u8]> = bytes
                 .split(|b| *b == b'\n')
                 .map(<[u8]>::trim_ascii)
@@ -164,9 +165,9 @@ pub fn decode(
                 let item = if line.len() > MAX_LINE_BYTES {
                     Err(format!("line longer than {} KiB", MAX_LINE_BYTES / 1024))
                 } else {
-                    serde_json::from_slice(line).map_err(|e| format!("invalid JSON: {e}"))
+                    record(line)
                 };
-                accept(index, item, &mut summary);
+                accept(index, item);
             }
         }
     }

@@ -1,9 +1,17 @@
 //! [`LogRecord`]: one log line as every protocol adapter hands it to the batch
 //! writer, and [`LogRecord::from_json`], the normalisation of a JSON log object
 //! (field aliases, timestamps in any common form, level names and numbers).
+//!
+//! [`LogRecord::from_json_line`] is the same normalisation for a line's JSON text,
+//! with a fast path for the common line: its attributes are kept as the JSON text
+//! they came in ([`Attributes::Json`]) instead of being parsed into a map and
+//! written out again, which measured a third of the CPU Sightline spends on a line.
+
+use std::{borrow::Cow, fmt};
 
 use chrono::{DateTime, TimeZone, Utc};
-use serde_json::{Map, Value};
+use serde::{de, Deserialize, Deserializer};
+use serde_json::{value::RawValue, Map, Value};
 
 use super::level::Level;
 
@@ -27,7 +35,71 @@ pub struct LogRecord {
     pub trace_id: Option<String>,
     pub span_id: Option<String>,
     /// Every other field, nested objects kept as they came.
-    pub attributes: Map<String, Value>,
+    pub attributes: Attributes,
+}
+
+/// A record's attributes: a map, as adapters build them, or the JSON text of a
+/// line's other fields as it came ([`LogRecord::from_json_line`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Attributes {
+    Map(Map<String, Value>),
+    Json(StorableJson),
+}
+
+/// A JSON object's text that PostgreSQL's `jsonb` accepts and that is within the
+/// attribute limits; made only by [`StorableJson::from_fields`], which checks both.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StorableJson(String);
+
+impl Default for Attributes {
+    fn default() -> Self {
+        Attributes::Map(Map::new())
+    }
+}
+
+impl From<Map<String, Value>> for Attributes {
+    fn from(map: Map<String, Value>) -> Self {
+        Attributes::Map(map)
+    }
+}
+
+impl Attributes {
+    /// The attributes as a map to add to or change (parses the JSON form once).
+    pub fn map_mut(&mut self) -> &mut Map<String, Value> {
+        if let Attributes::Json(json) = self {
+            *self = Attributes::Map(serde_json::from_str(&json.0).unwrap_or_default());
+        }
+        match self {
+            Attributes::Map(map) => map,
+            Attributes::Json(_) => unreachable!("replaced by a map just above"),
+        }
+    }
+
+    /// The attributes as one JSON object.
+    pub fn to_value(&self) -> Value {
+        match self {
+            Attributes::Map(map) => Value::Object(map.clone()),
+            Attributes::Json(json) => serde_json::from_str(&json.0).unwrap_or_default(),
+        }
+    }
+
+    /// The attributes as JSON text, for the `attributes` column.
+    pub fn as_json(&self) -> Cow<'_, str> {
+        match self {
+            Attributes::Map(map) => {
+                Cow::Owned(serde_json::to_string(map).unwrap_or_else(|_| "{}".into()))
+            }
+            Attributes::Json(json) => Cow::Borrowed(&json.0),
+        }
+    }
+
+    /// Roughly the memory they take, for the queue's accounting.
+    pub fn estimated_bytes(&self) -> usize {
+        match self {
+            Attributes::Map(map) => map.len() * 48,
+            Attributes::Json(json) => json.0.len(),
+        }
+    }
 }
 
 /// Why one record was refused (the rest of its batch is still stored).
@@ -46,7 +118,7 @@ impl LogRecord {
             message: message.into(),
             trace_id: None,
             span_id: None,
-            attributes: Map::new(),
+            attributes: Attributes::default(),
         }
     }
 
@@ -63,31 +135,44 @@ impl LogRecord {
                 json_kind(&value)
             )));
         };
-        let ts = match take_first(&mut object, &["ts", "timestamp", "time", "@timestamp"]) {
-            Some((name, v)) => parse_timestamp(&v)
-                .ok_or_else(|| RecordError(format!("{name}: not a timestamp: {}", preview(&v))))?,
-            None => received,
-        };
-        let level = match take_first(&mut object, &["level", "severity", "lvl"]) {
-            Some((name, v)) => parse_level(&v)
-                .ok_or_else(|| RecordError(format!("{name}: not a log level: {}", preview(&v))))?,
-            None => Level::Info,
-        };
-        let message = take_first(&mut object, &["message", "msg"])
-            .map(|(_, v)| text_of(v))
-            .unwrap_or_default();
-        let mut record = LogRecord {
-            ts,
-            level,
-            service: take_text(&mut object, "service").unwrap_or_default(),
-            host: take_text(&mut object, "host").unwrap_or_default(),
-            message,
-            trace_id: take_text(&mut object, "trace_id"),
-            span_id: take_text(&mut object, "span_id"),
-            attributes: object,
-        };
-        record.sanitise()?;
-        Ok(record)
+        let known = Known::take(|names| take_first(&mut object, names));
+        known.into_record(Attributes::Map(object), received)
+    }
+
+    /// [`LogRecord::from_json`] of a line's JSON text, with the same result. Lines
+    /// whose other fields can be stored as they are (no `\u` escapes or exponents,
+    /// comfortably within the limits: the common case) keep them as text.
+    pub fn from_json_line(line: &[u8], received: DateTime<Utc>) -> Result<Self, RecordError> {
+        if let Some(record) = Self::from_plain_json(line, received) {
+            return record;
+        }
+        let value = serde_json::from_slice(line)
+            .map_err(|error| RecordError(format!("invalid JSON: {error}")))?;
+        Self::from_json(value, received)
+    }
+
+    /// The fast path of [`LogRecord::from_json_line`]; `None` means "take the
+    /// careful path", never that the line is bad.
+    fn from_plain_json(line: &[u8], received: DateTime<Utc>) -> Option<Result<Self, RecordError>> {
+        // UTF-8 checked once for the line, not again for every string in it.
+        let text = std::str::from_utf8(line).ok()?;
+        let Fields(mut fields) = serde_json::from_str(text).ok()?;
+        let mut unreadable = false;
+        let known = Known::take(|names| {
+            let (name, raw) = take_raw(&mut fields, names)?;
+            match serde_json::from_str(raw.get()) {
+                Ok(value) => Some((name, value)),
+                Err(_) => {
+                    unreadable = true; // a number out of range: the careful path says so
+                    None
+                }
+            }
+        });
+        if unreadable {
+            return None;
+        }
+        let attributes = StorableJson::from_fields(&fields)?;
+        Some(known.into_record(Attributes::Json(attributes), received))
     }
 
     /// Enforces the limits and removes what PostgreSQL cannot store (NUL
@@ -125,10 +210,14 @@ impl LogRecord {
                 }
             }
         }
+        // The JSON form was checked when it was made.
+        let Attributes::Map(attributes) = &mut self.attributes else {
+            return Ok(());
+        };
         let mut leaves = 0;
         // Keys with NUL are rare: rebuild the map only when there is one.
-        if self.attributes.keys().any(|k| k.contains('\0')) {
-            self.attributes = std::mem::take(&mut self.attributes)
+        if attributes.keys().any(|k| k.contains('\0')) {
+            *attributes = std::mem::take(attributes)
                 .into_iter()
                 .map(|(mut key, value)| {
                     strip_nul(&mut key);
@@ -136,11 +225,205 @@ impl LogRecord {
                 })
                 .collect();
         }
-        for value in self.attributes.values_mut() {
+        for value in attributes.values_mut() {
             sanitise_value(value, 1, &mut leaves)?;
         }
         Ok(())
     }
+}
+
+const TIMESTAMP_FIELDS: &[&str] = &["ts", "timestamp", "time", "@timestamp"];
+const LEVEL_FIELDS: &[&str] = &["level", "severity", "lvl"];
+const MESSAGE_FIELDS: &[&str] = &["message", "msg"];
+
+/// The recognised fields of a log object, taken out of it (the rest are its
+/// attributes), each with the name it had.
+struct Known {
+    ts: Option<(&'static str, Value)>,
+    level: Option<(&'static str, Value)>,
+    message: Option<Value>,
+    service: Option<Value>,
+    host: Option<Value>,
+    trace_id: Option<Value>,
+    span_id: Option<Value>,
+}
+
+impl Known {
+    /// `take(aliases)` removes the first of `aliases` the object has and returns
+    /// its name and value.
+    fn take(mut take: impl FnMut(&[&'static str]) -> Option<(&'static str, Value)>) -> Known {
+        let ts = take(TIMESTAMP_FIELDS);
+        let level = take(LEVEL_FIELDS);
+        let mut value = |names: &[&'static str]| take(names).map(|(_, value)| value);
+        Known {
+            ts,
+            level,
+            message: value(MESSAGE_FIELDS),
+            service: value(&["service"]),
+            host: value(&["host"]),
+            trace_id: value(&["trace_id"]),
+            span_id: value(&["span_id"]),
+        }
+    }
+
+    fn into_record(
+        self,
+        attributes: Attributes,
+        received: DateTime<Utc>,
+    ) -> Result<LogRecord, RecordError> {
+        let ts = match self.ts {
+            Some((name, v)) => parse_timestamp(&v)
+                .ok_or_else(|| RecordError(format!("{name}: not a timestamp: {}", preview(&v))))?,
+            None => received,
+        };
+        let level = match self.level {
+            Some((name, v)) => parse_level(&v)
+                .ok_or_else(|| RecordError(format!("{name}: not a log level: {}", preview(&v))))?,
+            None => Level::Info,
+        };
+        let mut record = LogRecord {
+            ts,
+            level,
+            service: self.service.and_then(non_null_text).unwrap_or_default(),
+            host: self.host.and_then(non_null_text).unwrap_or_default(),
+            message: self.message.map(text_of).unwrap_or_default(),
+            trace_id: self.trace_id.and_then(non_null_text),
+            span_id: self.span_id.and_then(non_null_text),
+            attributes,
+        };
+        record.sanitise()?;
+        Ok(record)
+    }
+}
+
+/// The top-level fields of a JSON object in order, borrowed from its text. Keys
+/// with escapes cannot be borrowed and fail (the careful path takes those).
+struct Fields<'a>(Vec<(&'a str, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for Fields<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> de::Visitor<'de> for FieldsVisitor {
+            type Value = Fields<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Fields<'de>, A::Error> {
+                let mut fields = Vec::with_capacity(16);
+                while let Some(field) = map.next_entry()? {
+                    fields.push(field);
+                }
+                Ok(Fields(fields))
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+/// Removes the first of `names` present, and returns its last value (as a map
+/// would keep it) with the name.
+fn take_raw<'a>(
+    fields: &mut Vec<(&'a str, &'a RawValue)>,
+    names: &[&'static str],
+) -> Option<(&'static str, &'a RawValue)> {
+    names.iter().find_map(|name| {
+        let last = fields.iter().rposition(|(key, _)| key == name)?;
+        let value = fields[last].1;
+        fields.retain(|(key, _)| key != name);
+        Some((*name, value))
+    })
+}
+
+/// Deepest bracket nesting kept as text: values inside it are at most
+/// [`MAX_ATTRIBUTE_DEPTH`] deep as [`LogRecord::sanitise`] counts.
+const MAX_NESTING_AS_TEXT: usize = MAX_ATTRIBUTE_DEPTH - 1;
+
+impl StorableJson {
+    /// The object of `fields`, if every value can be stored as it is; `None`
+    /// sends the line down the careful path, which decides exactly.
+    fn from_fields(fields: &[(&str, &RawValue)]) -> Option<StorableJson> {
+        let size: usize = fields
+            .iter()
+            .map(|(k, v)| k.len() + v.get().len() + 4)
+            .sum();
+        let mut text = String::with_capacity(size + 2);
+        let mut scalars = 0;
+        text.push('{');
+        for (i, (key, value)) in fields.iter().enumerate() {
+            if !storable_as_is(value.get(), &mut scalars) {
+                return None;
+            }
+            if i > 0 {
+                text.push(',');
+            }
+            // A borrowed key has no escapes, so it needs none here.
+            text.push('"');
+            text.push_str(key);
+            text.push_str("\":");
+            text.push_str(value.get());
+        }
+        text.push('}');
+        Some(StorableJson(text))
+    }
+}
+
+/// Whether a JSON value's text (valid JSON: serde_json checked it) can be stored
+/// as it is. It may not contain `\u` escapes (NUL and lone surrogates, which
+/// `jsonb` refuses, can only come that way), exponents or numbers of more than
+/// 1000 digits (`numeric` may overflow), nesting deeper than
+/// [`MAX_NESTING_AS_TEXT`], or, with the values before it, more than
+/// [`MAX_ATTRIBUTES`] strings and scalars (keys count too: an overestimate).
+fn storable_as_is(text: &str, scalars: &mut usize) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut digits = 0usize;
+    let mut previous = b' ';
+    for &b in text.as_bytes() {
+        if in_string {
+            if escaped {
+                if b == b'u' {
+                    return false;
+                }
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => {
+                in_string = true;
+                *scalars += 1;
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_NESTING_AS_TEXT {
+                    return false;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b'e' | b'E' if previous.is_ascii_digit() || previous == b'.' => return false,
+            // The first character of a number, `true`, `false` or `null`.
+            b'-' | b't' | b'f' | b'n' => *scalars += 1,
+            b'0'..=b'9' if !(previous.is_ascii_digit() || matches!(previous, b'.' | b'-')) => {
+                *scalars += 1
+            }
+            _ => {}
+        }
+        if b.is_ascii_digit() {
+            digits += 1;
+            if digits > 1000 {
+                return false;
+            }
+        } else {
+            digits = 0;
+        }
+        previous = b;
+    }
+    *scalars <= MAX_ATTRIBUTES
 }
 
 fn sanitise_value(value: &mut Value, depth: usize, leaves: &mut usize) -> Result<(), RecordError> {
@@ -208,8 +491,8 @@ fn take_first(
         .find_map(|name| object.remove(*name).map(|v| (*name, v)))
 }
 
-fn take_text(object: &mut Map<String, Value>, name: &str) -> Option<String> {
-    match object.remove(name)? {
+fn non_null_text(value: Value) -> Option<String> {
+    match value {
         Value::Null => None,
         other => Some(text_of(other)),
     }
@@ -320,13 +603,7 @@ mod tests {
         assert_eq!(r.message, "disk full");
         assert_eq!((r.service.as_str(), r.host.as_str()), ("api", "web-1"));
         assert_eq!(r.trace_id.as_deref(), Some("abc"));
-        assert_eq!(
-            r.attributes,
-            json!({"http": {"status": 507}})
-                .as_object()
-                .cloned()
-                .unwrap()
-        );
+        assert_eq!(r.attributes.to_value(), json!({"http": {"status": 507}}));
     }
 
     #[test]
@@ -371,6 +648,90 @@ mod tests {
         let r =
             LogRecord::from_json(json!({"message": long, "a\u{0}b": "c\u{0}d"}), now()).unwrap();
         assert!(r.message.len() <= MAX_MESSAGE_BYTES);
-        assert_eq!(r.attributes.get("ab"), Some(&json!("cd")));
+        assert_eq!(r.attributes.to_value()["ab"], json!("cd"));
+    }
+
+    /// `from_json_line` gives what `from_json` of the parsed line gives, and
+    /// whether it kept the attributes as text.
+    fn line(text: &str) -> (Result<LogRecord, RecordError>, bool) {
+        let fast = LogRecord::from_json_line(text.as_bytes(), now());
+        let careful = serde_json::from_str::<Value>(text)
+            .map_err(|e| RecordError(format!("invalid JSON: {e}")))
+            .and_then(|v| LogRecord::from_json(v, now()));
+        let as_text = matches!(&fast, Ok(r) if matches!(r.attributes, Attributes::Json(_)));
+        let normalise = |r: Result<LogRecord, RecordError>| {
+            r.map(|mut r| {
+                r.attributes = Attributes::Map(match r.attributes.to_value() {
+                    Value::Object(map) => map,
+                    _ => Map::new(),
+                });
+                r
+            })
+        };
+        let fast = normalise(fast);
+        assert_eq!(fast, normalise(careful), "{text}");
+        (fast, as_text)
+    }
+
+    #[test]
+    fn lines_as_text_read_the_same_as_parsed_lines() {
+        for text in [
+            r#"{"ts":1764151200123,"level":"warn","service":"api","host":"web-1","message":"slow","http.status":503,"user":{"id":42,"tags":["a","b"]},"ok":true,"none":null,"ratio":-0.25}"#,
+            // Aliases: the first name present wins, the others stay attributes.
+            r#"{"time":"2026-11-26T10:00:00Z","ts":1764151200,"msg":"m","message":"wins","lvl":3,"severity":"error"}"#,
+            // A repeated key: the last one counts, as in a map.
+            r#"{"service":"a","service":"b","k":1,"k":2}"#,
+            r#"{"service":null,"host":7,"trace_id":"","span_id":"s1","message":{"b":1,"a":[2]}}"#,
+            r#"{ "message" : "spaced" , "n" : [ 1 , 2 ] }"#,
+            r#"{}"#,
+            // Taken by the careful path, and still the same.
+            r#"{"message":"x","note":"caf\u00e9"}"#,
+            r#"{"message":"x","big":1e400}"#,
+            r#"{"message":"x","small":2.5E-3}"#,
+            r#"{"message":"x","bad":"a\u0000b","ke\u0000y":1}"#,
+            r#"{"message":"x","lone":"\ud800"}"#,
+            r#"{"ts":1e400}"#,
+            r#"{"m\u0065ssage":"escaped key"}"#,
+            r#"{"a":{"b":{"c":{"d":{"e":{"f":{"g":1}}}}}}}"#,
+            r#"{"a":[[[[[[[[1]]]]]]]]}"#,
+            r#"{"a":[[[[[[[[[1]]]]]]]]]}"#,
+            // Bad lines: the same refusal.
+            r#"{"ts":"yesterday"}"#,
+            r#"{"level":"loud"}"#,
+            r#"[1,2]"#,
+            r#"42"#,
+            r#"{"message": "#,
+            "{\"message\":\"raw\ncontrol\"}",
+        ] {
+            let _ = line(text); // asserts that both paths agree
+        }
+        assert!(line(r#"{"message":"m","a":{"b":[1,"x",null]},"c":-1.5}"#).1);
+        assert!(
+            line(r#"{"a":[[[[[[[1]]]]]]]}"#).1,
+            "7 brackets deep is kept as text"
+        );
+        assert!(!line(r#"{"a":[[[[[[[[1]]]]]]]]}"#).1);
+        assert!(!line(r#"{"note":"caf\u00e9"}"#).1);
+        assert!(!line(r#"{"x":12e3}"#).1);
+        let not_utf8 = b"{\"message\":\"\xff\"}";
+        let error = LogRecord::from_json_line(not_utf8, now()).unwrap_err().0;
+        assert!(
+            error.starts_with("invalid JSON: invalid unicode"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn many_attribute_values_are_counted_either_way() {
+        for n in [100, 255, 256, 257, 300] {
+            let values: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+            let text = format!(r#"{{"message":"m","list":[{}]}}"#, values.join(","));
+            let (record, as_text) = line(&text);
+            assert_eq!(record.is_ok(), n <= MAX_ATTRIBUTES, "{n}");
+            assert_eq!(as_text, n <= MAX_ATTRIBUTES, "{n}");
+            let object: Vec<String> = (0..n).map(|i| format!(r#""k{i}":{i}"#)).collect();
+            let (record, _) = line(&format!("{{{}}}", object.join(",")));
+            assert_eq!(record.is_ok(), n <= MAX_ATTRIBUTES, "{n}");
+        }
     }
 }

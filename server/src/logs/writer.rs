@@ -57,7 +57,7 @@ impl Batch for LogBatch {
         96 + record.message.len()
             + record.service.len()
             + record.host.len()
-            + record.attributes.len() * 48
+            + record.attributes.estimated_bytes()
     }
 
     async fn write(pool: &PgPool, jobs: &[Job<Self>]) -> Result<Vec<()>, WriteError> {
@@ -202,10 +202,7 @@ pub fn encode_row(out: &mut String, project_id: i64, log_id: i64, r: &LogRecord)
     out.push('\t');
     push_optional(out, r.span_id.as_deref());
     out.push('\t');
-    push_text(
-        out,
-        &serde_json::to_string(&r.attributes).unwrap_or_else(|_| "{}".into()),
-    );
+    push_text(out, &r.attributes.as_json());
     out.push('\n');
 }
 
@@ -223,7 +220,9 @@ mod tests {
         );
         r.level = Level::Error;
         r.trace_id = Some("t1".into());
-        r.attributes.insert("k".into(), serde_json::json!("a\nb"));
+        r.attributes
+            .map_mut()
+            .insert("k".into(), serde_json::json!("a\nb"));
         let mut out = String::new();
         encode_row(&mut out, 7, 42, &r);
         assert_eq!(

@@ -677,3 +677,46 @@ async fn counts_from_the_minute_rollup_equal_counting_every_line(pool: PgPool) {
     assert_eq!(total(&a), total(&b));
     assert!(total(&a) > 0);
 }
+
+/// Attributes kept as the text they came in (the fast path) must be what
+/// `jsonb` stores from them: escapes, raw non-ASCII, numbers of every form,
+/// nesting, and a line that needs the careful path in the same batch.
+#[sqlx::test(migrations = "../migrations")]
+async fn attributes_kept_as_text_are_stored_as_json(pool: PgPool) {
+    let app = TestApp::new(pool.clone());
+    let (project_id, key) = app.project("shop").await;
+    let lines = [
+        r#"{"message":"a","quote":"say \"hi\"","path":"C:\\tmp\/x","tab":"a\tb\nc","emoji":"héllo 🌍","n":[0,-0,1.50,-7,123456789012345678901234567890],"deep":{"a":{"b":[true,false,null,{}]}},"empty":[]}"#,
+        r#"{"message":"b","nul":"x\u0000y","e":1.5e3,"cafe":"caf\u00e9"}"#,
+    ];
+    let r = app
+        .send(ingest(
+            &key,
+            lines.join("\n"),
+            &[("content-type", "application/x-ndjson")],
+        ))
+        .await;
+    assert_eq!(r.body["accepted"], 2, "{}", r.text);
+    let stored: Vec<Value> = sqlx::query_scalar(
+        "select attributes from log_entry where project_id = $1 order by message",
+    )
+    .bind(project_id)
+    .fetch_all(&pool)
+    .await
+    .expect("attributes");
+    assert_eq!(
+        stored[0],
+        json!({"quote": "say \"hi\"", "path": "C:\\tmp/x", "tab": "a\tb\nc", "emoji": "héllo 🌍",
+               "n": [0, 0, 1.5, -7, 123456789012345678901234567890_f64],
+               "deep": {"a": {"b": [true, false, null, {}]}}, "empty": []})
+    );
+    assert_eq!(stored[1], json!({"nul": "xy", "e": 1500.0, "cafe": "café"}));
+    let big: String = sqlx::query_scalar(
+        "select attributes->'n'->>4 from log_entry where project_id = $1 and message = 'a'",
+    )
+    .bind(project_id)
+    .fetch_one(&pool)
+    .await
+    .expect("number");
+    assert_eq!(big, "123456789012345678901234567890", "kept exactly");
+}

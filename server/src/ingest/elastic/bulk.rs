@@ -355,7 +355,7 @@ mod tests {
         let indexes: Vec<_> = batch
             .records
             .iter()
-            .map(|r| r.attributes["index"].clone())
+            .map(|r| r.attributes.to_value()["index"].clone())
             .collect();
         assert_eq!(indexes, [json!("a"), json!("dflt"), json!("b")]);
         assert_eq!(batch.items[2].outcome.id.as_deref(), Some("x-7"));

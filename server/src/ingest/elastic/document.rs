@@ -54,6 +54,7 @@ pub fn to_record(
         if let Some(rest) = rest.filter(|rest| !rest.is_empty()) {
             record
                 .attributes
+                .map_mut()
                 .entry(group)
                 .or_insert(Value::Object(rest));
             regrouped = true;
@@ -166,7 +167,7 @@ mod tests {
             (Some("t-1"), Some("s-1"))
         );
         assert_eq!(
-            Value::Object(r.attributes),
+            r.attributes.to_value(),
             json!({
                 "index": "logs-app",
                 "log": {"file": {"path": "/var/log/app.log"}},
@@ -191,7 +192,7 @@ mod tests {
             (Some("t"), Some("s"))
         );
         assert_eq!(
-            Value::Object(r.attributes),
+            r.attributes.to_value(),
             json!({"index": "logs-app", "user.id": 7})
         );
     }
@@ -204,7 +205,7 @@ mod tests {
         );
         assert_eq!((r.level, r.service.as_str()), (Level::Debug, "native"));
         assert_eq!(
-            Value::Object(r.attributes),
+            r.attributes.to_value(),
             json!({"log": {"level": "error"}, "service.name": "ecs", "index": 3})
         );
     }
@@ -215,8 +216,11 @@ mod tests {
             json!({"host": {"name": "a", "hostname": "b"}, "service": {"environment": "prod"}}),
         );
         assert_eq!((r.host.as_str(), r.service.as_str()), ("a", ""));
-        assert_eq!(r.attributes["host"], json!({"hostname": "b"}));
-        assert_eq!(r.attributes["service"], json!({"environment": "prod"}));
+        assert_eq!(r.attributes.to_value()["host"], json!({"hostname": "b"}));
+        assert_eq!(
+            r.attributes.to_value()["service"],
+            json!({"environment": "prod"})
+        );
     }
 
     #[test]

@@ -87,7 +87,7 @@ impl StreamFields {
         let mut record = LogRecord::new(ts, line);
         record.service.clone_from(&self.service);
         record.host.clone_from(&self.host);
-        record.attributes = self.labels.clone();
+        record.attributes = self.labels.clone().into();
         let mut metadata_level = None;
         for (name, value) in metadata {
             if TRACE_ID_KEYS.contains(&name.as_str()) && record.trace_id.is_none() {
@@ -98,7 +98,7 @@ impl StreamFields {
                 if metadata_level.is_none() && LEVEL_LABELS.contains(&name.as_str()) {
                     metadata_level = value.as_str().and_then(|v| level_of([v]));
                 }
-                record.attributes.insert(name, value);
+                record.attributes.map_mut().insert(name, value);
             }
         }
         record.level = self.level.or(metadata_level).unwrap_or(Level::Info);
@@ -192,8 +192,8 @@ mod tests {
         assert_eq!(r.host, "web-1");
         assert_eq!(r.level, Level::Warn);
         assert_eq!(r.message, "{\"msg\":\"json stays text\"}");
-        assert_eq!(r.attributes.len(), 7);
-        assert_eq!(r.attributes["level"], json!("loud"));
+        assert_eq!(r.attributes.to_value().as_object().map(Map::len), Some(7));
+        assert_eq!(r.attributes.to_value()["level"], json!("loud"));
     }
 
     #[test]
@@ -218,7 +218,7 @@ mod tests {
         assert_eq!(r.level, Level::Error);
         assert_eq!(r.ts, at(5));
         assert_eq!(
-            Value::Object(r.attributes),
+            r.attributes.to_value(),
             json!({"env": "prod", "user": "metadata", "detected_level": "error"})
         );
     }

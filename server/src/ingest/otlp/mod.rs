@@ -250,7 +250,7 @@ fn record_of(
         message,
         trace_id: id(log.trace_id),
         span_id: id(log.span_id),
-        attributes,
+        attributes: attributes.into(),
     }
 }
 

@@ -4,7 +4,6 @@
 
 #![expect(clippy::expect_used, reason = "test setup fails loudly")]
 
-
 use app::api::Role;
 use axum::{
     body::Body,

@@ -94,7 +94,7 @@ fn log_record(item: Value, received: DateTime<Utc>) -> Result<LogRecord, RecordE
             .map(text)
             .or(parent_span)
             .filter(|id| !is_nil(id)),
-        attributes,
+        attributes: attributes.into(),
     };
     record.sanitise()?;
     Ok(record)
@@ -184,7 +184,7 @@ mod tests {
         assert_eq!(record.trace_id, None);
         assert_eq!(record.span_id.as_deref(), Some("b0e6f15b45c36b12"));
         assert_eq!(
-            Value::Object(record.attributes.clone()),
+            record.attributes.to_value(),
             json!({"sentry.environment": "production", "sentry.release": "shop@2.1.0",
                    "disk.percent": 91, "ratio": 0.91, "alert": true})
         );
@@ -223,8 +223,8 @@ mod tests {
             record.trace_id.as_deref(),
             Some("4bf92f3577b34da6a3ce929d0e0e4736")
         );
-        assert_eq!(record.attributes.get("count"), Some(&json!(3)));
-        assert!(!record.attributes.contains_key("service.name"));
+        assert_eq!(record.attributes.to_value()["count"], json!(3));
+        assert!(record.attributes.to_value().get("service.name").is_none());
     }
 
     #[test]
