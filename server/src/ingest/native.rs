@@ -147,9 +147,10 @@ pub fn decode(
                     Some(b'"') => "a string",
                     Some(b't' | b'f') => "a boolean",
                     Some(b'n') => "null",
+                    // What else a valid JSON value can start with.
                     _ => "a number",
                 }
-            )))
+            )));
         }
         (None, _) => {
             let lines: Vec<&[u8]> = bytes
@@ -204,6 +205,16 @@ mod tests {
         assert_eq!((r.len(), s.rejected), (2, 1));
         assert_eq!(s.errors[0].index, 1);
         assert!(s.errors[0].reason.contains("invalid JSON"));
+        // One bad item of an array is refused alone, the rest kept.
+        let (r, s) = decode(
+            br#"[{"message":"a"},{"message":"b","n":1e400}]"#,
+            false,
+            now,
+        )
+        .unwrap();
+        assert_eq!((r.len(), s.rejected), (1, 1));
+        assert_eq!(s.errors[0].index, 1);
+        assert!(s.errors[0].reason.contains("number out of range"));
         assert!(decode(b"42", false, now).is_err());
         assert!(decode(b"   ", false, now).is_err());
     }

@@ -46,8 +46,9 @@ pub enum Attributes {
     Json(StorableJson),
 }
 
-/// A JSON object's text that PostgreSQL's `jsonb` accepts and that is within the
-/// attribute limits; made only by [`StorableJson::from_fields`], which checks both.
+/// A JSON object's text that PostgreSQL's `jsonb` accepts, that `serde_json`
+/// parses, and that is within the attribute limits; made only by
+/// [`StorableJson::from_fields`], which checks all three.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StorableJson(String);
 
@@ -64,7 +65,8 @@ impl From<Map<String, Value>> for Attributes {
 }
 
 impl Attributes {
-    /// The attributes as a map to add to or change (parses the JSON form once).
+    /// The attributes as a map to add to or change (parses the JSON form once;
+    /// [`StorableJson`] always parses, so nothing is lost).
     pub fn map_mut(&mut self) -> &mut Map<String, Value> {
         if let Attributes::Json(json) = self {
             *self = Attributes::Map(serde_json::from_str(&json.0).unwrap_or_default());
@@ -337,6 +339,9 @@ fn take_raw<'a>(
 /// Deepest bracket nesting kept as text: values inside it are at most
 /// [`MAX_ATTRIBUTE_DEPTH`] deep as [`LogRecord::sanitise`] counts.
 const MAX_NESTING_AS_TEXT: usize = MAX_ATTRIBUTE_DEPTH - 1;
+/// Longest run of digits kept as text: an `f64` ends near 10^308, and numbers
+/// beyond it are refused by `serde_json`, so the careful path decides those.
+const MAX_DIGITS_AS_TEXT: usize = 300;
 
 impl StorableJson {
     /// The object of `fields`, if every value can be stored as it is; `None`
@@ -347,10 +352,10 @@ impl StorableJson {
             .map(|(k, v)| k.len() + v.get().len() + 4)
             .sum();
         let mut text = String::with_capacity(size + 2);
-        let mut scalars = 0;
+        let mut leaves = 0;
         text.push('{');
         for (i, (key, value)) in fields.iter().enumerate() {
-            if !storable_as_is(value.get(), &mut scalars) {
+            if !storable_as_is(value.get(), &mut leaves) {
                 return None;
             }
             if i > 0 {
@@ -368,12 +373,13 @@ impl StorableJson {
 }
 
 /// Whether a JSON value's text (valid JSON: serde_json checked it) can be stored
-/// as it is. It may not contain `\u` escapes (NUL and lone surrogates, which
-/// `jsonb` refuses, can only come that way), exponents or numbers of more than
-/// 1000 digits (`numeric` may overflow), nesting deeper than
+/// as it is, and reads the same as through a `serde_json::Value`. It may not
+/// contain `\u` escapes (NUL and lone surrogates, which `jsonb` refuses, can only
+/// come that way), exponents or runs of more than [`MAX_DIGITS_AS_TEXT`] digits
+/// (which `serde_json` may refuse as out of range), nesting deeper than
 /// [`MAX_NESTING_AS_TEXT`], or, with the values before it, more than
-/// [`MAX_ATTRIBUTES`] strings and scalars (keys count too: an overestimate).
-fn storable_as_is(text: &str, scalars: &mut usize) -> bool {
+/// [`MAX_ATTRIBUTES`] leaf values (keys are counted too: an overestimate).
+fn storable_as_is(text: &str, leaves: &mut usize) -> bool {
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;
@@ -396,7 +402,7 @@ fn storable_as_is(text: &str, scalars: &mut usize) -> bool {
         match b {
             b'"' => {
                 in_string = true;
-                *scalars += 1;
+                *leaves += 1;
             }
             b'{' | b'[' => {
                 depth += 1;
@@ -407,15 +413,15 @@ fn storable_as_is(text: &str, scalars: &mut usize) -> bool {
             b'}' | b']' => depth = depth.saturating_sub(1),
             b'e' | b'E' if previous.is_ascii_digit() || previous == b'.' => return false,
             // The first character of a number, `true`, `false` or `null`.
-            b'-' | b't' | b'f' | b'n' => *scalars += 1,
+            b'-' | b't' | b'f' | b'n' => *leaves += 1,
             b'0'..=b'9' if !(previous.is_ascii_digit() || matches!(previous, b'.' | b'-')) => {
-                *scalars += 1
+                *leaves += 1
             }
             _ => {}
         }
         if b.is_ascii_digit() {
             digits += 1;
-            if digits > 1000 {
+            if digits > MAX_DIGITS_AS_TEXT {
                 return false;
             }
         } else {
@@ -423,7 +429,7 @@ fn storable_as_is(text: &str, scalars: &mut usize) -> bool {
         }
         previous = b;
     }
-    *scalars <= MAX_ATTRIBUTES
+    *leaves <= MAX_ATTRIBUTES
 }
 
 fn sanitise_value(value: &mut Value, depth: usize, leaves: &mut usize) -> Result<(), RecordError> {
@@ -713,6 +719,10 @@ mod tests {
         assert!(!line(r#"{"a":[[[[[[[[1]]]]]]]]}"#).1);
         assert!(!line(r#"{"note":"caf\u00e9"}"#).1);
         assert!(!line(r#"{"x":12e3}"#).1);
+        // Beyond an f64 serde_json refuses the number, so both paths refuse it.
+        let big = |digits: usize| format!(r#"{{"message":"m","big":1{}}}"#, "0".repeat(digits));
+        assert!(line(&big(299)).1);
+        assert!(line(&big(309)).0.is_err());
         let not_utf8 = b"{\"message\":\"\xff\"}";
         let error = LogRecord::from_json_line(not_utf8, now()).unwrap_err().0;
         assert!(
