@@ -11,22 +11,9 @@ use std::{
 };
 
 use axum::http::StatusCode;
-use common::{Auth, TestApp};
+use common::{database_url, Auth, TestApp};
 use serde_json::{json, Value};
 use sqlx::PgPool;
-
-/// The URL of the test's own database (its name comes from `#[sqlx::test]`).
-fn database_url(pool: &PgPool) -> String {
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let mut url = url::Url::parse(&base).expect("DATABASE_URL is a URL");
-    let name = pool
-        .connect_options()
-        .get_database()
-        .unwrap_or("postgres")
-        .to_string();
-    url.set_path(&name);
-    url.to_string()
-}
 
 fn sightline(pool: &PgPool, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sightline"))

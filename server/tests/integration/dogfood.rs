@@ -13,18 +13,7 @@ use std::{
 use serde_json::Value;
 use sqlx::PgPool;
 
-/// The URL of the test's own database (its name comes from `#[sqlx::test]`).
-fn database_url(pool: &PgPool) -> String {
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let mut url = url::Url::parse(&base).expect("DATABASE_URL is a URL");
-    let name = pool
-        .connect_options()
-        .get_database()
-        .unwrap_or("postgres")
-        .to_string();
-    url.set_path(&name);
-    url.to_string()
-}
+use crate::common::database_url;
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

@@ -307,3 +307,41 @@ pub fn error_code(response: &TestResponse) -> String {
     );
     code.unwrap_or_default().to_string()
 }
+
+/// The URL of the test's own database (its name comes from `#[sqlx::test]`),
+/// for a `sightline` process the test starts.
+pub fn database_url(pool: &PgPool) -> String {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let mut url = url::Url::parse(&base).expect("DATABASE_URL is a URL");
+    let name = pool
+        .connect_options()
+        .get_database()
+        .unwrap_or("postgres")
+        .to_string();
+    url.set_path(&name);
+    url.to_string()
+}
+
+/// Runs `report` with a Sentry client of its own, made from `options` as an
+/// application would, on a blocking thread (the client blocks while the test's
+/// runtime serves its requests); then flushes.
+pub async fn with_sentry_client(
+    options: sentry::ClientOptions,
+    report: impl FnOnce() + Send + 'static,
+) {
+    let client = std::sync::Arc::new(sentry::Client::from(sentry::apply_defaults(options)));
+    tokio::task::spawn_blocking(move || {
+        let hub = std::sync::Arc::new(sentry::Hub::new(
+            Some(client.clone()),
+            std::sync::Arc::new(sentry::Scope::default()),
+        ));
+        sentry::Hub::run(hub, report);
+        assert!(
+            client.flush(Some(std::time::Duration::from_secs(10))),
+            "flushed"
+        );
+        client.close(Some(std::time::Duration::from_secs(5)));
+    })
+    .await
+    .expect("sdk thread");
+}

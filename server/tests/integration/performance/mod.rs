@@ -11,10 +11,7 @@ use crate::common;
 mod otlp;
 mod sdks;
 
-use std::{
-    sync::Arc,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use app::api::Role;
 use axum::{
@@ -49,18 +46,7 @@ async fn with_rust_sdk(dsn: &str, report: impl FnOnce() + Send + 'static) {
     options.dsn = Some(dsn.parse().expect("dsn"));
     options.release = Some("shop@2.0".into());
     options.environment = Some("production".into());
-    let client = Arc::new(sentry::Client::from(sentry::apply_defaults(options)));
-    tokio::task::spawn_blocking(move || {
-        let hub = Arc::new(sentry::Hub::new(
-            Some(client.clone()),
-            Arc::new(sentry::Scope::default()),
-        ));
-        sentry::Hub::run(hub, report);
-        assert!(client.flush(Some(Duration::from_secs(10))), "flushed");
-        client.close(Some(Duration::from_secs(5)));
-    })
-    .await
-    .expect("sdk thread");
+    common::with_sentry_client(options, report).await;
 }
 
 /// Nanoseconds since 1970 at `ago` before now, on a whole millisecond: the

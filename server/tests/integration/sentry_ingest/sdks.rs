@@ -1,7 +1,5 @@
 //! Real SDKs: the Rust `sentry` crate and Python's sentry-sdk (gzip and brotli).
 
-use std::{sync::Arc, time::Duration};
-
 use serde_json::Value;
 use sqlx::PgPool;
 
@@ -18,18 +16,7 @@ async fn with_rust_sdk(dsn: &str, report: impl FnOnce() + Send + 'static) {
     options.release = Some("shop@1.4.2".into());
     options.environment = Some("test".into());
     options.attach_stacktrace = true;
-    let client = Arc::new(sentry::Client::from(sentry::apply_defaults(options)));
-    tokio::task::spawn_blocking(move || {
-        let hub = Arc::new(sentry::Hub::new(
-            Some(client.clone()),
-            Arc::new(sentry::Scope::default()),
-        ));
-        sentry::Hub::run(hub, report);
-        assert!(client.flush(Some(Duration::from_secs(10))), "flushed");
-        client.close(Some(Duration::from_secs(5)));
-    })
-    .await
-    .expect("sdk thread");
+    common::with_sentry_client(options, report).await;
 }
 
 /// Parses a quantity and reports the error; reached from two call sites.
