@@ -345,3 +345,27 @@ pub async fn with_sentry_client(
     .await
     .expect("sdk thread");
 }
+
+/// Waits (30 s at most) until some session runs a statement that starts with
+/// `statement` and waits for a lock: the moment a test has made a writer block.
+pub async fn wait_until_blocked(pool: &PgPool, statement: &str) {
+    let started = std::time::Instant::now();
+    loop {
+        let waiting: bool = sqlx::query_scalar(
+            "select exists(select 1 from pg_stat_activity
+             where query like $1 || '%' and wait_event_type = 'Lock')",
+        )
+        .bind(statement)
+        .fetch_one(pool)
+        .await
+        .expect("pg_stat_activity");
+        if waiting {
+            return;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "no `{statement}` ever waited for a lock"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -241,24 +241,7 @@ async fn a_full_span_queue_answers_429_to_otlp_and_sentry(pool: PgPool) {
         let router = app.clone_router();
         tokio::spawn(async move { tower::ServiceExt::oneshot(router, request).await })
     };
-    let started = std::time::Instant::now();
-    loop {
-        let waiting: bool = sqlx::query_scalar(
-            "select exists(select 1 from pg_stat_activity
-             where query like 'copy span%' and wait_event_type = 'Lock')",
-        )
-        .fetch_one(&pool)
-        .await
-        .expect("pg_stat_activity");
-        if waiting {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "no COPY waiting"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    common::wait_until_blocked(&pool, "copy span").await;
 
     let otlp = common::answered_at_once(app.send(post_traces(
         &key,

@@ -85,24 +85,7 @@ async fn a_full_queue_is_a_429_for_the_organization(pool: PgPool) {
         let router = app.clone_router();
         tokio::spawn(async move { tower::ServiceExt::oneshot(router, request).await })
     };
-    let started = std::time::Instant::now();
-    loop {
-        let waiting: bool = sqlx::query_scalar(
-            "select exists(select 1 from pg_stat_activity
-             where query like 'insert into error_event_seen%' and wait_event_type = 'Lock')",
-        )
-        .fetch_one(&pool)
-        .await
-        .expect("pg_stat_activity");
-        if waiting {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the first batch never blocked"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    common::wait_until_blocked(&pool, "insert into error_event_seen").await;
     let second = common::answered_at_once(app.send(big("second"))).await;
     assert_refused(&second, StatusCode::TOO_MANY_REQUESTS, "retry");
     assert_eq!(second.headers[header::RETRY_AFTER], "1");
