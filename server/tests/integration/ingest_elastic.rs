@@ -558,7 +558,7 @@ async fn a_full_queue_rejects_the_bulk_with_429(pool: PgPool) {
         let router = app.clone_router();
         tokio::spawn(async move { tower::ServiceExt::oneshot(router, request).await })
     };
-    common::wait_for_blocked_copy(&pool).await;
+    common::wait_until_blocked(&pool, "copy log_entry").await;
     let second = common::answered_at_once(app.send(bulk(
         "/_bulk",
         &key,

@@ -559,7 +559,7 @@ async fn a_full_queue_answers_429_with_retry_after(pool: PgPool) {
         let router = app.clone_router();
         tokio::spawn(async move { tower::ServiceExt::oneshot(router, request).await })
     };
-    common::wait_for_blocked_copy(&pool).await;
+    common::wait_until_blocked(&pool, "copy log_entry").await;
     let one = json!({"streams": [{"stream": {"a": "b"}, "values": [[t, "one more"]]}]});
     let second = common::answered_at_once(app.send(push_json(&key, &one))).await;
     assert_plain_error(&second, StatusCode::TOO_MANY_REQUESTS, "retry");

@@ -257,7 +257,7 @@ async fn a_full_queue_answers_429_with_retry_after(pool: PgPool) {
         let router = app.clone_router();
         tokio::spawn(async move { tower::ServiceExt::oneshot(router, app_request).await })
     };
-    common::wait_for_blocked_copy(&pool).await;
+    common::wait_until_blocked(&pool, "copy log_entry").await;
     let second = common::answered_at_once(app.send(ingest(
         &key,
         json!({"message": "one more"}).to_string(),

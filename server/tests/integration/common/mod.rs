@@ -241,16 +241,19 @@ pub async fn lock_log_entry(pool: &PgPool) -> sqlx::Transaction<'static, sqlx::P
     blocker
 }
 
-/// Overload tests hold `log_entry` locked so that a first big request sits in its
-/// COPY holding the whole ingest budget; this waits until it does (so that a
-/// second request finds the queue full), instead of guessing with a sleep.
-pub async fn wait_for_blocked_copy(pool: &PgPool) {
+/// Waits (30 s at most) until some session runs a statement that starts with
+/// `statement` and waits for a lock. Overload tests hold a table locked so that
+/// a first big request sits in its write holding the ingest budget; this waits
+/// until it does (so that a second request finds the queue full), instead of
+/// guessing with a sleep.
+pub async fn wait_until_blocked(pool: &PgPool, statement: &str) {
     let started = std::time::Instant::now();
     loop {
         let waiting: bool = sqlx::query_scalar(
             "select exists(select 1 from pg_stat_activity
-             where query like 'copy log_entry%' and wait_event_type = 'Lock')",
+             where query like $1 || '%' and wait_event_type = 'Lock')",
         )
+        .bind(statement)
         .fetch_one(pool)
         .await
         .expect("pg_stat_activity");
@@ -259,7 +262,7 @@ pub async fn wait_for_blocked_copy(pool: &PgPool) {
         }
         assert!(
             started.elapsed() < std::time::Duration::from_secs(30),
-            "the first batch never reached its COPY"
+            "no `{statement}` ever waited for a lock"
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
@@ -344,28 +347,4 @@ pub async fn with_sentry_client(
     })
     .await
     .expect("sdk thread");
-}
-
-/// Waits (30 s at most) until some session runs a statement that starts with
-/// `statement` and waits for a lock: the moment a test has made a writer block.
-pub async fn wait_until_blocked(pool: &PgPool, statement: &str) {
-    let started = std::time::Instant::now();
-    loop {
-        let waiting: bool = sqlx::query_scalar(
-            "select exists(select 1 from pg_stat_activity
-             where query like $1 || '%' and wait_event_type = 'Lock')",
-        )
-        .bind(statement)
-        .fetch_one(pool)
-        .await
-        .expect("pg_stat_activity");
-        if waiting {
-            return;
-        }
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(30),
-            "no `{statement}` ever waited for a lock"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
 }
