@@ -14,6 +14,7 @@ mod cli;
 mod dogfood;
 mod embedded;
 mod errors_api;
+mod indexes;
 mod ingest_elastic;
 mod ingest_loki;
 mod ingest_otlp;
