@@ -142,6 +142,18 @@ impl TestApp {
         format!("http://{address}")
     }
 
+    /// The project's DSN as Sightline prints it (`sightline project create`),
+    /// pointed at the test server listening on `base_url` (from [`Self::listen`]).
+    pub fn dsn(&self, base_url: &str, key: &str, project_id: i64) -> String {
+        let port = url::Url::parse(base_url)
+            .expect("base url")
+            .port()
+            .expect("port");
+        let mut dsn = url::Url::parse(&self.state.config.dsn(key, project_id)).expect("dsn");
+        dsn.set_port(Some(port)).expect("port");
+        dsn.to_string()
+    }
+
     /// The router itself, for requests whose body is read as a stream.
     pub fn clone_router(&self) -> Router {
         self.router.clone()

@@ -26,17 +26,6 @@ use server::ingest::otlp::proto::{
 };
 use sqlx::PgPool;
 
-/// The DSN of `key` pointing at the test server listening on `base_url`.
-fn dsn(app: &TestApp, base_url: &str, key: &str, project_id: i64) -> String {
-    let port = url::Url::parse(base_url)
-        .expect("base url")
-        .port()
-        .expect("port");
-    let mut dsn = url::Url::parse(&app.state.config.dsn(key, project_id)).expect("dsn");
-    dsn.set_port(Some(port)).expect("port");
-    dsn.to_string()
-}
-
 /// Runs `report` with a Sentry client of its own that samples every
 /// transaction, on a blocking thread (the client blocks while the test's
 /// runtime serves its requests); then flushes.

@@ -9,7 +9,7 @@ async fn the_rust_sdk_reports_transactions_with_child_spans(pool: PgPool) {
     let (project_id, key) = app.project("shop").await;
     set_apdex_threshold(&app, 300).await;
     let base = app.listen().await;
-    with_rust_sdk(&dsn(&app, &base, &key, project_id), || {
+    with_rust_sdk(&app.dsn(&base, &key, project_id), || {
         let base = ten_minutes_ago();
         for i in 1..=10u64 {
             let start = base + Duration::from_secs(i);

@@ -21,7 +21,7 @@ use axum::{
     http::{Request, StatusCode},
 };
 use chrono::{DateTime, Utc};
-use common::{TestApp, TestResponse};
+use common::TestResponse;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
@@ -95,17 +95,6 @@ async fn assert_counts_agree(pool: &PgPool, project_id: i64) {
     .await
     .expect("counts");
     assert_eq!(disagreeing, 0, "issue counts disagree with events");
-}
-
-/// The project's DSN as Sightline prints it, pointed at the test server.
-fn dsn(app: &TestApp, base_url: &str, key: &str, project_id: i64) -> String {
-    let port = url::Url::parse(base_url)
-        .expect("base url")
-        .port()
-        .expect("port");
-    let mut dsn = url::Url::parse(&app.state.config.dsn(key, project_id)).expect("dsn");
-    dsn.set_port(Some(port)).expect("port");
-    dsn.to_string()
 }
 
 fn new_id() -> String {

@@ -56,7 +56,7 @@ async fn the_rust_sdk_reports_errors_messages_and_panics(pool: PgPool) {
     let app = TestApp::new(pool.clone());
     let (project_id, key) = app.project("rust-shop").await;
     let base = app.listen().await;
-    with_rust_sdk(&dsn(&app, &base, &key, project_id), || {
+    with_rust_sdk(&app.dsn(&base, &key, project_id), || {
         sentry::configure_scope(|scope| {
             scope.set_user(Some(sentry::User {
                 id: Some("user-7".into()),
@@ -144,7 +144,7 @@ async fn python_sdk_reports(pool: PgPool, compression: &str) {
     let app = TestApp::new(pool.clone());
     let (project_id, key) = app.project("py-shop").await;
     let base = app.listen().await;
-    let dsn = dsn(&app, &base, &key, project_id);
+    let dsn = app.dsn(&base, &key, project_id);
     let out = run_python("sentry_client.py", &[&dsn, compression, "py-shop@2.0.0"]).await;
     let out: Value = serde_json::from_str(out.trim()).expect("client output");
     assert_eq!(
