@@ -12,7 +12,7 @@
 use std::{
     path::{Path, PathBuf},
     process::Stdio,
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use anyhow::{anyhow, bail, Context};
@@ -22,6 +22,8 @@ use tokio::process::Command;
 
 /// Name of the database Sightline keeps its data in, inside the cluster.
 const DATABASE: &str = "sightline";
+/// How long a start waits for a previous postmaster to come up or go away.
+const LAUNCH_TIMEOUT: Duration = Duration::from_secs(30);
 /// Longest Unix socket path the kernel accepts, less room for `.s.PGSQL.5432`.
 const MAX_SOCKET_DIR_LEN: usize = 100;
 
@@ -150,28 +152,94 @@ impl EmbeddedPostgres {
         Ok(())
     }
 
+    /// Starts the cluster, after whatever state a crash left it in: a live
+    /// postmaster still starting up or shutting down is waited for (and used if
+    /// it comes up); a dead one's `postmaster.pid` is removed; and while the dead
+    /// one's children still hold its shared memory, starting is retried.
     async fn launch(&self) -> anyhow::Result<()> {
-        // A crash (kill -9, power loss) leaves postmaster.pid behind; its PID may
-        // since belong to another process, which makes PostgreSQL refuse to start.
-        // Nothing answers on the socket, so the file is stale.
-        let pid_file = self.cluster_dir.join("postmaster.pid");
-        if let Ok(contents) = std::fs::read_to_string(&pid_file) {
-            if postmaster_alive(&contents) {
-                // Still starting up or shutting down: give it time to answer.
-                for _ in 0..60 {
+        let deadline = Instant::now() + LAUNCH_TIMEOUT;
+        loop {
+            if self.wait_for_previous_postmaster(deadline).await? {
+                return Ok(());
+            }
+            match self.pg_ctl_start().await {
+                Ok(()) => return Ok(()),
+                // After a kill -9 of the postmaster, its backends take a moment
+                // to notice and exit; until then PostgreSQL refuses to start
+                // ("pre-existing shared memory block is still in use").
+                Err(error) if Instant::now() < deadline => {
+                    tracing::warn!(error = %format!("{error:#}"), "embedded PostgreSQL did not start; retrying");
                     tokio::time::sleep(Duration::from_millis(500)).await;
-                    if self.accepts_connections().await {
-                        return Ok(());
-                    }
                 }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Deals with a `postmaster.pid` left behind: `true` when its postmaster
+    /// turned out to be alive and now accepts connections; `false` when there
+    /// is none (any more) and the cluster may be started.
+    async fn wait_for_previous_postmaster(&self, deadline: Instant) -> anyhow::Result<bool> {
+        let pid_file = self.cluster_dir.join("postmaster.pid");
+        loop {
+            let Ok(contents) = std::fs::read_to_string(&pid_file) else {
+                return Ok(false);
+            };
+            if !postmaster_alive(&contents) {
+                // A crash (kill -9, power loss) leaves postmaster.pid behind; its
+                // PID may since belong to another process, which makes PostgreSQL
+                // refuse to start.
+                tracing::warn!("removing stale postmaster.pid left by an unclean stop");
+                self.remove_stale_socket_locks();
+                match std::fs::remove_file(&pid_file) {
+                    Ok(()) => return Ok(false),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+                    Err(e) => return Err(e).context("removing stale postmaster.pid"),
+                }
+            }
+            // Still starting up or shutting down: give it time to answer, and
+            // look again whether it is still there.
+            if self.accepts_connections().await {
+                return Ok(true);
+            }
+            if Instant::now() >= deadline {
                 bail!(
                     "a PostgreSQL process owns {} but does not accept connections",
                     self.cluster_dir.display()
                 );
             }
-            tracing::warn!("removing stale postmaster.pid left by an unclean stop");
-            std::fs::remove_file(&pid_file).context("removing stale postmaster.pid")?;
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+
+    /// The socket's lock file (`.s.PGSQL.<port>.lock`) names the postmaster
+    /// too, and PostgreSQL tests that PID with `kill(pid, 0)`, which a zombie
+    /// passes: left behind by a killed postmaster not yet reaped, it makes every
+    /// start fail with "lock file already exists". Removed once its PID is
+    /// known not to be a live PostgreSQL.
+    fn remove_stale_socket_locks(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.socket_dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if !(name.starts_with(".s.PGSQL.") && name.ends_with(".lock")) {
+                continue;
+            }
+            let stale = std::fs::read_to_string(entry.path())
+                .map(|contents| !postmaster_alive(&contents))
+                .unwrap_or(false);
+            if stale {
+                tracing::warn!(file = %entry.path().display(), "removing a stale socket lock file");
+                if let Err(error) = std::fs::remove_file(entry.path()) {
+                    tracing::warn!(%error, "could not remove a stale socket lock file");
+                }
+            }
+        }
+    }
+
+    async fn pg_ctl_start(&self) -> anyhow::Result<()> {
         std::fs::create_dir_all(&self.socket_dir)
             .with_context(|| format!("cannot create {}", self.socket_dir.display()))?;
         self.hand_to_postgres(&self.socket_dir)?;
@@ -266,7 +334,8 @@ impl EmbeddedPostgres {
 }
 
 /// Whether the PID on the first line of a `postmaster.pid` is a live PostgreSQL
-/// process (and not an unrelated process that reused the PID after a crash).
+/// process: not an unrelated process that reused the PID after a crash, and not
+/// a killed postmaster that nobody has reaped yet (a zombie keeps its name).
 fn postmaster_alive(pid_file: &str) -> bool {
     let Some(pid) = pid_file
         .lines()
@@ -275,9 +344,25 @@ fn postmaster_alive(pid_file: &str) -> bool {
     else {
         return false;
     };
-    std::fs::read_to_string(format!("/proc/{pid}/comm"))
-        .map(|comm| matches!(comm.trim(), "postgres" | "postmaster"))
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| process_is_live_postgres(&stat))
         .unwrap_or(false)
+}
+
+/// Reads `/proc/<pid>/stat`: `pid (comm) state ...`. The name may itself hold
+/// spaces and parentheses, so the state is what follows the last `)`.
+fn process_is_live_postgres(stat: &str) -> bool {
+    let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+        return false;
+    };
+    let name = stat.get(open + 1..close).unwrap_or_default();
+    let state = stat
+        .get(close + 1..)
+        .unwrap_or_default()
+        .trim_start()
+        .chars()
+        .next();
+    matches!(name, "postgres" | "postmaster") && !matches!(state, Some('Z' | 'X' | 'x') | None)
 }
 
 fn postgres_user() -> anyhow::Result<nix::unistd::User> {
@@ -382,7 +467,19 @@ fn socket_dir(cluster_dir: &Path) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
-    use super::tuning;
+    use super::{process_is_live_postgres, tuning};
+
+    #[test]
+    fn a_zombie_postmaster_is_dead() {
+        assert!(process_is_live_postgres(
+            "4242 (postgres) S 1 4242 4242 0 -1"
+        ));
+        assert!(!process_is_live_postgres(
+            "4242 (postgres) Z 1 4242 4242 0 -1"
+        ));
+        assert!(!process_is_live_postgres("4242 (bash) S 1 4242 4242 0 -1"));
+        assert!(!process_is_live_postgres("4242 (a) b) S 1"));
+    }
 
     #[test]
     fn buffers_take_an_eighth_of_memory_within_bounds() {
