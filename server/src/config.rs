@@ -74,6 +74,17 @@ pub struct Config {
     /// spans) may hold before ingestion answers 429/503 with Retry-After.
     /// Default 64.
     pub ingest_queue_mb: usize,
+    /// `SIGHTLINE_INGEST_DECODE_MB`: decompressed request bodies all ingestion
+    /// requests together may hold; beyond it a request waits up to 5 s for
+    /// room, then gets 429 with Retry-After. At least 129 (room for the
+    /// largest body an endpoint accepts, 128 MiB for `_bulk`). Default 256.
+    pub ingest_decode_mb: usize,
+    /// `SIGHTLINE_TRUSTED_PROXIES`: comma-separated addresses or CIDR ranges of
+    /// the reverse proxies in front of Sightline. From those peers the client's
+    /// address is read from `Forwarded`/`X-Forwarded-For` (for per-address
+    /// login limits); from any other peer those headers are ignored. Default:
+    /// none.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `LEPTOS_SITE_ROOT`: the directory holding `pkg/` (the WASM bundle and CSS).
     /// Default `target/site`.
     pub site_root: PathBuf,
@@ -145,6 +156,10 @@ impl Config {
         if !(1..=4096).contains(&ingest_queue_mb) {
             return Err(anyhow!("SIGHTLINE_INGEST_QUEUE_MB: use 1 to 4096"));
         }
+        let ingest_decode_mb: usize = parse(&get, "SIGHTLINE_INGEST_DECODE_MB", "256")?;
+        if !(129..=65536).contains(&ingest_decode_mb) {
+            return Err(anyhow!("SIGHTLINE_INGEST_DECODE_MB: use 129 to 65536"));
+        }
         let database_url = get("SIGHTLINE_DATABASE_URL");
         if let Some(url) = &database_url {
             if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
@@ -160,6 +175,11 @@ impl Config {
                 "SIGHTLINE_SENTRY_TRACES_SAMPLE_RATE: use a share from 0 to 1"
             ));
         }
+        let trusted_proxies = get("SIGHTLINE_TRUSTED_PROXIES")
+            .map(|raw| parse_networks(&raw))
+            .transpose()
+            .context("SIGHTLINE_TRUSTED_PROXIES")?
+            .unwrap_or_default();
         let sentry_dsn = get("SIGHTLINE_SENTRY_DSN");
         if let Some(dsn) = &sentry_dsn {
             sentry::types::Dsn::from_str(dsn)
@@ -183,6 +203,8 @@ impl Config {
             errors_retention_days,
             spans_retention_days,
             ingest_queue_mb,
+            ingest_decode_mb,
+            trusted_proxies,
             site_root: PathBuf::from(
                 get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             ),
@@ -216,6 +238,19 @@ where
     raw.trim()
         .parse()
         .map_err(|e| anyhow!("{name}: `{raw}` is not valid: {e}"))
+}
+
+/// `10.0.0.0/8, 192.168.1.7, ::1`: networks, a bare address being a network of one.
+fn parse_networks(raw: &str) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| anyhow!("`{item}` is not an IP address or CIDR range"))
+        })
+        .collect()
 }
 
 fn parse_public_url(raw: &str) -> anyhow::Result<Url> {
@@ -263,6 +298,8 @@ mod tests {
             ("SIGHTLINE_LOGS_RETENTION_DAYS", "0"),
             ("SIGHTLINE_SPANS_RETENTION_DAYS", "0"),
             ("SIGHTLINE_INGEST_QUEUE_MB", "lots"),
+            ("SIGHTLINE_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local"),
+            ("SIGHTLINE_INGEST_DECODE_MB", "64"),
         ] {
             let err = config(&[(name, value)]).err().map(|e| format!("{e:#}"));
             assert!(
@@ -270,6 +307,15 @@ mod tests {
                 "{name}={value}: {err:?}"
             );
         }
+    }
+
+    #[test]
+    fn trusted_proxies_are_networks_or_addresses() -> anyhow::Result<()> {
+        assert!(config(&[])?.trusted_proxies.is_empty());
+        let c = config(&[("SIGHTLINE_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7,::1")])?;
+        let shown: Vec<String> = c.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "192.168.1.7/32", "::1/128"]);
+        Ok(())
     }
 
     #[test]

@@ -14,7 +14,9 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use crate::{
     config::Config,
     errors::writer::ErrorWriter,
-    ingest::{auth::IngestKeyCache, queue::WriterThread, rate_limit::KeyRateLimits},
+    ingest::{
+        auth::IngestKeyCache, body::DecodeBudget, queue::WriterThread, rate_limit::KeyRateLimits,
+    },
     logs::{tail::TailHub, writer::LogWriter},
     telemetry::RequestRate,
     traces::writer::SpanWriter,
@@ -45,6 +47,8 @@ pub struct AppState {
     pub errors: ErrorWriter,
     /// The span batch writer (Sentry transactions, OTLP traces).
     pub spans: SpanWriter,
+    /// Decompressed ingest bodies in flight, across all requests.
+    pub decode: Arc<DecodeBudget>,
     /// Per-key ingest rate limits, counted by this instance.
     pub key_limits: Arc<KeyRateLimits>,
     /// Ingest keys resolved in the last few seconds.
@@ -105,6 +109,7 @@ impl AppState {
             &workers.tracker,
             workers.cancel.clone(),
         );
+        let decode = Arc::new(DecodeBudget::new(config.ingest_decode_mb * 1024 * 1024));
         Ok(AppState {
             pool,
             queries,
@@ -114,6 +119,7 @@ impl AppState {
             logs,
             errors,
             spans,
+            decode,
             key_limits: Arc::new(KeyRateLimits::default()),
             ingest_keys: Arc::new(IngestKeyCache::default()),
             tail: Arc::new(TailHub::default()),

@@ -5,13 +5,10 @@
 //! the UI repeats in `X-CSRF-Token` on every state-changing request. Login itself
 //! only accepts `application/json`, which a cross-site form cannot send.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 use app::api::{LoginRequest, Me, Role, SetupStatus, User};
-use axum::{
-    extract::{ConnectInfo, FromRequestParts, State},
-    http::{request::Parts, StatusCode},
-};
+use axum::{extract::State, http::StatusCode};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgExecutor;
@@ -23,7 +20,10 @@ use super::{
     Caller, CSRF_COOKIE, SESSION_COOKIE,
 };
 use crate::{
-    http::error::{ApiError, ApiResult, Json},
+    http::{
+        client_ip::ClientIp,
+        error::{ApiError, ApiResult, Json},
+    },
     AppState,
 };
 
@@ -40,21 +40,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(logout))
         .routes(routes!(me))
         .routes(routes!(setup_status, setup))
-}
-
-/// The client's IP address when the server knows it (not behind `oneshot` tests).
-pub struct ClientIp(pub Option<IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
-    }
 }
 
 /// Logs in with e-mail and password; sets the session and CSRF cookies.

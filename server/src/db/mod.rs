@@ -81,3 +81,32 @@ fn describe(options: &PgConnectOptions) -> String {
         None => format!("{}:{}", options.get_host(), options.get_port()),
     }
 }
+
+/// Whether `error` means the database cannot be reached right now (down,
+/// restarting, refusing connections, out of connections), as opposed to a
+/// query it refused. Such failures are answered 503 with `Retry-After`: the
+/// request was fine and will succeed once PostgreSQL is back.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        // SQLSTATE class 08 (connection exception), 57P01..57P03 (admin or crash
+        // shutdown, cannot connect now) and 53300 (too many connections).
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
+    }
+}
+
+/// [`is_unavailable`] for an error anywhere in an `anyhow` chain.
+pub fn is_unavailable_chain(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<sqlx::Error>()
+            .is_some_and(is_unavailable)
+    })
+}

@@ -87,6 +87,19 @@ pub struct ErrorEvent {
     /// removed (PostgreSQL's `jsonb` refuses them). Kept as JSON text, which
     /// may repeat those three keys: the last is the one that counts.
     pub payload: String,
+    /// Set when the event's own `timestamp` could not be used (see
+    /// [`ErrorEvent::correct_clock`]).
+    pub clock_drift: Option<ClockDrift>,
+}
+
+/// Why an event's own time was replaced by its arrival time, as Sentry's Relay
+/// says it in the event's `errors`: the type and the value as sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClockDrift {
+    /// `past_timestamp` or `future_timestamp`.
+    pub kind: &'static str,
+    /// The `timestamp` as the SDK sent it.
+    pub original: Value,
 }
 
 /// Why an event was refused.
@@ -193,9 +206,10 @@ impl ErrorEvent {
                 .and_then(|id| hex_id(id, len))
         };
         let fingerprint = fingerprint::components(event);
+        let (ts, clock_drift) = timestamp(event.get("timestamp"), received);
         ErrorEvent {
             event_id: event_id(event.get("event_id")),
-            ts: timestamp(event.get("timestamp"), received),
+            ts,
             level: level.to_owned(),
             platform: name(event, "platform").unwrap_or_else(|| "other".to_owned()),
             title: title(innermost, message.as_ref()),
@@ -223,6 +237,7 @@ impl ErrorEvent {
             grouping_hash: fingerprint::hash(&fingerprint),
             fingerprint,
             payload: String::new(),
+            clock_drift,
         }
     }
 
@@ -255,24 +270,91 @@ fn hex_id(text: &str, len: usize) -> Option<String> {
     (id.len() == len && id.bytes().all(|b| b.is_ascii_hexdigit())).then_some(id)
 }
 
-fn timestamp(value: Option<&Value>, received: DateTime<Utc>) -> DateTime<Utc> {
-    let latest = received.checked_add_signed(MAX_FUTURE).unwrap_or(received);
+/// The event's time: `timestamp` as the protocol defines it (a number is
+/// seconds since the epoch, whatever its size; a string is RFC 3339 or such
+/// a number), else the arrival time. A time that cannot be right (before 1970,
+/// or more than [`MAX_FUTURE`] ahead) is replaced by the arrival time and
+/// reported as a [`ClockDrift`].
+fn timestamp(
+    value: Option<&Value>,
+    received: DateTime<Utc>,
+) -> (DateTime<Utc>, Option<ClockDrift>) {
+    let Some(value) = value else {
+        return (received, None);
+    };
     let epoch_seconds = match value {
-        Some(Value::Number(n)) => n.as_f64(),
-        Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
         _ => None,
     };
     let parsed = match epoch_seconds {
         // SDKs send seconds with a fraction, which an f64 holds to a fraction of a
         // microsecond: rounding keeps `.123` from becoming `.122999`.
-        Some(seconds) if seconds.is_finite() && (0.0..1e11).contains(&seconds) => {
+        Some(seconds) if seconds.is_finite() && seconds.abs() < 1e11 => {
             DateTime::from_timestamp_micros((seconds * 1e6).round() as i64)
         }
-        _ => value.and_then(parse_timestamp),
+        Some(seconds) if seconds.is_finite() => {
+            // Representable by no calendar we store: far past or far future.
+            let kind = if seconds < 0.0 { PAST } else { FUTURE };
+            return (received, Some(drift(kind, value)));
+        }
+        Some(_) => None,
+        None => parse_timestamp(value),
     };
+    let latest = received.checked_add_signed(MAX_FUTURE).unwrap_or(received);
     match parsed {
-        Some(ts) if ts <= latest && ts.year() >= 1970 => ts,
-        _ => received,
+        None => (received, None),
+        Some(ts) if ts.year() < 1970 => (received, Some(drift(PAST, value))),
+        Some(ts) if ts > latest => (received, Some(drift(FUTURE, value))),
+        Some(ts) => (ts, None),
+    }
+}
+
+const PAST: &str = "past_timestamp";
+const FUTURE: &str = "future_timestamp";
+
+fn drift(kind: &'static str, original: &Value) -> ClockDrift {
+    ClockDrift {
+        kind,
+        original: original.clone(),
+    }
+}
+
+impl ErrorEvent {
+    /// Applies the clock-drift rule of Sentry's Relay: an event older than
+    /// `retention` before its arrival (it would be deleted at once, and would
+    /// move its issue's first-seen back to then) takes its arrival time too.
+    /// When the event's own time was replaced, for that reason or one found
+    /// while reading it, the payload says so the way Relay does: the
+    /// normalised `timestamp`, and an entry in `errors` holding the original.
+    pub fn correct_clock(&mut self, received: DateTime<Utc>, retention: TimeDelta) {
+        if self.clock_drift.is_none() && received - self.ts > retention {
+            let original = Value::String(self.ts.to_rfc3339_opts(SecondsFormat::Micros, true));
+            self.clock_drift = Some(drift(PAST, &original));
+            self.ts = received;
+        }
+        let Some(drift) = &self.clock_drift else {
+            return;
+        };
+        let ts = self.ts.to_rfc3339_opts(SecondsFormat::Micros, true);
+        let note = serde_json::json!({
+            "timestamp": ts,
+            "errors": [{"type": drift.kind, "name": "timestamp", "value": drift.original}],
+        });
+        // Repeated keys: JSON readers keep the last, as for the other normalised fields.
+        let note = note.to_string();
+        let fields = note.trim_start_matches('{');
+        let Some(body) = self.payload.trim_end().strip_suffix('}') else {
+            return;
+        };
+        let body = body.trim_end();
+        let mut payload = String::with_capacity(body.len() + fields.len() + 1);
+        payload.push_str(body);
+        if !body.ends_with('{') {
+            payload.push(',');
+        }
+        payload.push_str(fields);
+        self.payload = payload;
     }
 }
 

@@ -178,6 +178,35 @@ fn timestamps_are_read_and_implausible_ones_replaced() {
 }
 
 #[test]
+fn a_number_is_seconds_and_drift_is_recorded_as_relay_does() {
+    // 1e15 is seconds by the protocol (year ~31 million), not microseconds of 2001.
+    let mut far = read(json!({"timestamp": 1e15, "message": "m"}));
+    assert_eq!(far.ts, received());
+    far.correct_clock(received(), TimeDelta::days(30));
+    let payload = far.payload_value();
+    assert_eq!(payload["errors"][0]["type"], "future_timestamp");
+    assert_eq!(payload["errors"][0]["value"], json!(1e15));
+    assert_eq!(payload["timestamp"], "2026-11-26T12:00:00.000000Z");
+
+    // Beyond retention in the past: the arrival time, the original kept.
+    let old = received() - TimeDelta::days(45);
+    let mut stale = read(json!({"timestamp": old.timestamp(), "extra": {"a": {"b": 1}}}));
+    assert_eq!(stale.ts, old, "read as sent");
+    stale.correct_clock(received(), TimeDelta::days(30));
+    assert_eq!(stale.ts, received());
+    let payload = stale.payload_value();
+    assert_eq!(payload["errors"][0]["type"], "past_timestamp");
+    assert_eq!(payload["extra"]["a"]["b"], 1, "the payload stays whole");
+
+    // Within the window nothing changes.
+    let mut fine = read(json!({"timestamp": (received() - TimeDelta::days(2)).timestamp()}));
+    let before = fine.payload.clone();
+    fine.correct_clock(received(), TimeDelta::days(30));
+    assert_eq!(fine.payload, before);
+    assert!(fine.clock_drift.is_none());
+}
+
+#[test]
 fn levels_are_normalised() {
     let level = |v: Value| read(json!({"level": v})).level;
     for (sent, expected) in [

@@ -108,7 +108,7 @@ async fn write_batch(
         Err(error) => {
             metrics::counter!("errors_batch_failures_total").increment(1);
             tracing::error!(batch.rows = events, batch.requests = jobs.len(), error = %format!("{error:#}"), "writing an error batch failed");
-            Err(WriteError::Failed)
+            Err(WriteError::from_failure(&error))
         }
     }
 }

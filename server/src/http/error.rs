@@ -6,6 +6,7 @@
 
 use app::api::{ErrorBody, ErrorDetail};
 use axum::{
+    extract::FromRequest,
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
 };
@@ -40,14 +41,21 @@ pub enum ApiError {
         message: String,
         retry_after_secs: u64,
     },
+    /// 503: PostgreSQL cannot be reached (down, restarting, out of
+    /// connections); the request was fine and can be retried as it is.
+    #[error("the database is unavailable; retry in a few seconds")]
+    DatabaseUnavailable,
     /// A request body or parameter axum's extractors refused, with their status
     /// (400 syntax, 413 too large, 415 wrong content type, 422 wrong shape).
     #[error("{1}")]
     Rejected(StatusCode, String),
-    /// 500: a bug or an outage; logged, never described to the client.
+    /// 500: a bug; logged, never described to the client.
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
 }
+
+/// Seconds a client is asked to wait before retrying while the database is away.
+pub const DATABASE_RETRY_AFTER_SECS: u64 = 5;
 
 impl ApiError {
     fn status(&self) -> StatusCode {
@@ -58,9 +66,25 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable { .. } | ApiError::DatabaseUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Rejected(status, _) => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Seconds the client should wait before retrying, for `Retry-After`.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            ApiError::TooManyRequests {
+                retry_after_secs, ..
+            }
+            | ApiError::Unavailable {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            ApiError::DatabaseUnavailable => Some(DATABASE_RETRY_AFTER_SECS),
+            _ => None,
         }
     }
 
@@ -73,6 +97,7 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Unavailable { .. } => "unavailable",
+            ApiError::DatabaseUnavailable => "database_unavailable",
             ApiError::Rejected(status, _) => match status.as_u16() {
                 413 => "payload_too_large",
                 415 => "unsupported_media_type",
@@ -102,7 +127,19 @@ impl From<sqlx::Error> for ApiError {
                 });
             }
         }
+        if crate::db::is_unavailable(&e) {
+            return ApiError::DatabaseUnavailable;
+        }
         ApiError::Internal(e.into())
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        if crate::db::is_unavailable_chain(&e) {
+            return ApiError::DatabaseUnavailable;
+        }
+        ApiError::Internal(e)
     }
 }
 
@@ -124,16 +161,10 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (status, axum::Json(body)).into_response();
-        if let ApiError::TooManyRequests {
-            retry_after_secs, ..
-        }
-        | ApiError::Unavailable {
-            retry_after_secs, ..
-        } = &self
-        {
+        if let Some(secs) = self.retry_after_secs() {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         if let ApiError::Internal(error) = &self {
             response
@@ -165,10 +196,54 @@ impl From<axum::extract::rejection::QueryRejection> for ApiError {
     }
 }
 
-/// `axum::Json` whose rejections use the API's error shape.
-#[derive(Debug, axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// `axum::Json` whose rejections use the API's error shape, and which refuses
+/// a NUL character in any string with a 400 naming the field (see
+/// [`super::nul`]).
+#[derive(Debug)]
 pub struct Json<T>(pub T);
+
+impl<T, S> FromRequest<S> for Json<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        if !json_content_type(request.headers()) {
+            return Err(ApiError::Rejected(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Expected request with `Content-Type: application/json`".into(),
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|r| ApiError::Rejected(r.status(), r.body_text()))?;
+        if let Some(field) = super::nul::in_json(&bytes) {
+            return Err(super::nul::refusal(&field));
+        }
+        let axum::Json(value) = axum::Json::from_bytes(&bytes)?;
+        Ok(Json(value))
+    }
+}
+
+/// `application/json` or any `application/*+json`, as `axum::Json` accepts.
+fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
 
 impl<T: serde::Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {

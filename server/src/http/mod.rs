@@ -1,8 +1,10 @@
 //! The HTTP edge: the router every domain contributes to, health and metrics
 //! endpoints, the OpenAPI document, and the per-request middleware.
 
+pub mod client_ip;
 pub mod error;
 mod health;
+pub mod nul;
 mod observe;
 
 use std::{sync::Arc, time::Duration};
@@ -110,6 +112,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .route("/api/v1/{*rest}", any(api_not_found))
+        .layer(middleware::from_fn(nul::refuse_in_uri))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         .layer(axum::Extension(Arc::new(doc)))
         .merge(health::router())

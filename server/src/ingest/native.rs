@@ -58,7 +58,7 @@ async fn ingest_logs(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let bytes = body::read(&headers, body, LIMITS).await?;
+    let bytes = body::read(&state.decode, &headers, body, LIMITS).await?;
     let ndjson = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -97,6 +97,7 @@ pub fn write_error(error: WriteError) -> ApiError {
             message: error.to_string(),
             retry_after_secs: 5,
         },
+        WriteError::Unavailable => ApiError::DatabaseUnavailable,
         WriteError::Failed => ApiError::Internal(anyhow::anyhow!("log batch write failed")),
     }
 }

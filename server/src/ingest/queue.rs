@@ -36,9 +36,33 @@ pub enum WriteError {
     /// The server is stopping and takes no more data.
     #[error("the server is shutting down")]
     ShuttingDown,
+    /// The database cannot be reached: the client should retry later.
+    #[error("the database is unavailable; retry in a few seconds")]
+    Unavailable,
     /// The database refused or failed the write (logged with details).
     #[error("storing the records failed")]
     Failed,
+}
+
+impl WriteError {
+    /// [`WriteError::Unavailable`] when `error` says the database is away, else
+    /// [`WriteError::Failed`].
+    pub fn from_failure(error: &anyhow::Error) -> Self {
+        if crate::db::is_unavailable_chain(error) {
+            WriteError::Unavailable
+        } else {
+            WriteError::Failed
+        }
+    }
+
+    /// [`WriteError::from_failure`] for a database error.
+    pub fn from_database(error: &sqlx::Error) -> Self {
+        if crate::db::is_unavailable(error) {
+            WriteError::Unavailable
+        } else {
+            WriteError::Failed
+        }
+    }
 }
 
 /// How one kind of record is written, a batch of requests at a time.
@@ -235,7 +259,9 @@ async fn run<B: Batch>(pool: PgPool, receiver: Receiver<B>, cancel: Cancellation
                     let _ = job.done.send(Ok(answer));
                 }
             }
-            Err(_) if jobs.len() > 1 => {
+            // While the database is away, retrying each request alone would only
+            // make every one of them wait for it again.
+            Err(error) if jobs.len() > 1 && error != WriteError::Unavailable => {
                 // Do not let one request's failure fail the others: retry each alone.
                 for job in jobs {
                     let alone = B::write(&pool, std::slice::from_ref(&job)).await;

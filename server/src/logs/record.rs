@@ -187,7 +187,16 @@ impl LogRecord {
             )));
         }
         strip_nul(&mut self.message);
-        truncate_utf8(&mut self.message, MAX_MESSAGE_BYTES);
+        // One rule for every protocol: a record over a limit is refused, and
+        // each protocol reports it in its own way (native `errors`, `_bulk`
+        // item errors, OTLP `partialSuccess`); it is never cut silently.
+        if self.message.len() > MAX_MESSAGE_BYTES {
+            return Err(RecordError(format!(
+                "message: longer than {} KiB ({} bytes)",
+                MAX_MESSAGE_BYTES / 1024,
+                self.message.len()
+            )));
+        }
         for (name, field) in [("service", &mut self.service), ("host", &mut self.host)] {
             strip_nul(field);
             if field.len() > MAX_NAME_BYTES {
@@ -649,12 +658,18 @@ mod tests {
     }
 
     #[test]
-    fn nul_characters_and_huge_messages_are_made_storable() {
-        let long = "é".repeat(MAX_MESSAGE_BYTES);
-        let r =
-            LogRecord::from_json(json!({"message": long, "a\u{0}b": "c\u{0}d"}), now()).unwrap();
-        assert!(r.message.len() <= MAX_MESSAGE_BYTES);
+    fn nul_characters_are_removed_and_huge_messages_refused() {
+        let r = LogRecord::from_json(json!({"message": "x\u{0}y", "a\u{0}b": "c\u{0}d"}), now())
+            .unwrap();
+        assert_eq!(r.message, "xy");
         assert_eq!(r.attributes.to_value()["ab"], json!("cd"));
+        let long = "é".repeat(MAX_MESSAGE_BYTES / 2 + 1);
+        let refused = LogRecord::from_json(json!({ "message": long }), now()).unwrap_err();
+        assert!(
+            refused.0.contains("message: longer than 64 KiB"),
+            "{}",
+            refused.0
+        );
     }
 
     /// `from_json_line` gives what `from_json` of the parsed line gives, and

@@ -82,7 +82,7 @@ async fn write_batch(pool: &PgPool, jobs: &[Job<LogBatch>]) -> Result<(), WriteE
             tracing::error!(batch.rows = rows, batch.requests = jobs.len(), error = %error, "writing a log batch failed");
         }
     }
-    result.map_err(|_| WriteError::Failed)
+    result.map_err(|error| WriteError::from_database(&error))
 }
 
 async fn copy_batch(pool: &PgPool, jobs: &[Job<LogBatch>]) -> Result<(), sqlx::Error> {

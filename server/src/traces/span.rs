@@ -214,6 +214,17 @@ impl SpanRecord {
         if !self.duration_ms.is_finite() || self.duration_ms < 0.0 {
             return Err(SpanError("the span ends before it starts".into()));
         }
+        // Names are what a span is found by: one over the limit is refused
+        // (reported in each protocol's own way), never cut silently.
+        for (label, field) in [("transaction", &self.transaction), ("name", &self.name)] {
+            // NUL characters are removed below, so they do not count.
+            let len = field.len() - field.matches('\0').count();
+            if len > MAX_NAME_BYTES {
+                return Err(SpanError(format!(
+                    "{label}: longer than {MAX_NAME_BYTES} bytes ({len} bytes)"
+                )));
+            }
+        }
         for (field, max) in [
             (&mut self.transaction, MAX_NAME_BYTES),
             (&mut self.name, MAX_NAME_BYTES),
@@ -479,9 +490,12 @@ mod tests {
     }
 
     #[test]
-    fn bad_ids_and_times_are_refused_and_long_text_is_cut() {
+    fn bad_ids_times_and_long_names_are_refused() {
+        let mut long = record("00000000000000a1", None, true);
+        long.name = "x".repeat(MAX_NAME_BYTES + 1);
+        assert!(long.sanitise().is_err(), "never cut silently");
         let mut ok = record("00000000000000a1", None, true);
-        ok.name = format!("{}\0", "x".repeat(MAX_NAME_BYTES + 10));
+        ok.name = format!("{}\0", "x".repeat(MAX_NAME_BYTES));
         ok.data
             .insert("deep".into(), json!([[[[[[[["bottom"]]]]]]]]));
         ok.data.insert("nul\0key".into(), json!("a\0b"));

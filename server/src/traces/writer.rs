@@ -66,7 +66,7 @@ async fn write_batch(pool: &PgPool, jobs: &[Job<SpanBatch>]) -> Result<(), Write
             tracing::error!(batch.rows = rows, batch.requests = jobs.len(), error = %error, "writing a span batch failed");
         }
     }
-    result.map_err(|_| WriteError::Failed)
+    result.map_err(|error| WriteError::from_database(&error))
 }
 
 async fn copy_batch(pool: &PgPool, jobs: &[Job<SpanBatch>]) -> Result<(), sqlx::Error> {

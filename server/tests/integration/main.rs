@@ -21,6 +21,7 @@ mod ingest_otlp;
 mod logs_ingest;
 mod logs_query;
 mod performance;
+mod robustness;
 mod self_monitoring;
 mod sentry_ingest;
 mod shipper_rsyslog;

@@ -76,7 +76,7 @@ async fn ingest(
 ) -> Result<Response, EsError> {
     let started = Instant::now();
     check_content_type(&headers)?;
-    let bytes = body::read(&headers, body, LIMITS).await?;
+    let bytes = body::read(&state.decode, &headers, body, LIMITS).await?;
     let received = Utc::now();
     // Parsing up to 128 MiB of JSON would hold a runtime thread for a while.
     let batch = tokio::task::spawn_blocking(move || parse(&bytes, index.as_deref(), received))

@@ -103,6 +103,14 @@ impl From<ApiError> for EsError {
                     message,
                 )
             },
+            ApiError::DatabaseUnavailable => EsError {
+                retry_after_secs: Some(crate::http::error::DATABASE_RETRY_AFTER_SECS),
+                ..Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable_shards_exception",
+                    ApiError::DatabaseUnavailable.to_string(),
+                )
+            },
             ApiError::Rejected(status, reason) => {
                 Self::new(status, "illegal_argument_exception", reason)
             }

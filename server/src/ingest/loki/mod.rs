@@ -83,7 +83,7 @@ async fn store(state: &AppState, request: Request) -> Result<(), ApiError> {
         )
     })?;
     let project = auth::resolve(state, &key).await?;
-    let outcome = decode(parts.headers, body).await?;
+    let outcome = decode(state, parts.headers, body).await?;
     let refusal = outcome.refusal_message();
     if !outcome.records.is_empty() {
         state
@@ -100,7 +100,11 @@ async fn store(state: &AppState, request: Request) -> Result<(), ApiError> {
 
 /// Reads the body in the encoding its headers (or, without a content type,
 /// its first byte) say.
-async fn decode(mut headers: HeaderMap, body: Body) -> Result<PushOutcome, ApiError> {
+async fn decode(
+    state: &AppState,
+    mut headers: HeaderMap,
+    body: Body,
+) -> Result<PushOutcome, ApiError> {
     let media = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -120,7 +124,7 @@ async fn decode(mut headers: HeaderMap, body: Body) -> Result<PushOutcome, ApiEr
     if snappy_header {
         headers.remove(header::CONTENT_ENCODING);
     }
-    let bytes = body::read(&headers, body, LIMITS).await?;
+    let bytes = body::read(&state.decode, &headers, body, LIMITS).await?;
     let is_json = if media.ends_with("json") {
         true
     } else if media.contains("protobuf") {

@@ -125,7 +125,7 @@ where
 async fn ingest(state: AppState, export: Export) -> Result<Response, ApiError> {
     let (state, headers) = (&state, &export.headers);
     let (project_id, encoding, body) = (export.project_id, export.encoding, export.body);
-    let bytes = body::read(headers, body, LIMITS).await?;
+    let bytes = body::read(&state.decode, headers, body, LIMITS).await?;
     let request = match encoding {
         Encoding::Protobuf => {
             proto::ExportLogsServiceRequest::decode(bytes.as_ref()).map_err(|e| {

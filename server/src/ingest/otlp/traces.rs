@@ -31,7 +31,7 @@ pub(super) async fn export_traces(State(state): State<AppState>, request: Reques
 async fn ingest(state: AppState, export: Export) -> Result<Response, ApiError> {
     let (state, headers) = (&state, &export.headers);
     let (project_id, encoding, body) = (export.project_id, export.encoding, export.body);
-    let bytes = body::read(headers, body, LIMITS).await?;
+    let bytes = body::read(&state.decode, headers, body, LIMITS).await?;
     let request = match encoding {
         Encoding::Protobuf => ExportTraceServiceRequest::decode(bytes.as_ref()).map_err(|e| {
             ApiError::BadRequest(format!("not an OTLP ExportTraceServiceRequest: {e}"))

@@ -113,9 +113,9 @@ async fn receive_envelope(
     if let Some(key) = &sent_key {
         authenticate(state, key, project_id).await?;
     }
-    let bytes = body::read(&parts.headers, body, ENVELOPE_LIMITS).await?;
+    let bytes = body::read(&state.decode, &parts.headers, body, ENVELOPE_LIMITS).await?;
     let received = Utc::now();
-    let contents = if bytes.len() <= INLINE_DECODE_BYTES {
+    let mut contents = if bytes.len() <= INLINE_DECODE_BYTES {
         decode_envelope(&bytes, received)?
     } else {
         // Decoding megabytes of JSON would stall other requests on this thread.
@@ -125,6 +125,10 @@ async fn receive_envelope(
                 ApiError::Internal(anyhow::Error::new(e).context("decoding a Sentry envelope"))
             })??
     };
+    let retention = errors_retention(state);
+    for event in &mut contents.events {
+        event.correct_clock(received, retention);
+    }
     let key = match sent_key {
         Some(key) => key,
         None => {
@@ -148,7 +152,7 @@ async fn receive_store(
     let (parts, body) = request.into_parts();
     let key = sentry_auth::sentry_key(&parts.headers, query).ok_or_else(missing_key)?;
     authenticate(state, &key, project_id).await?;
-    let bytes = body::read(&parts.headers, body, STORE_LIMITS).await?;
+    let bytes = body::read(&state.decode, &parts.headers, body, STORE_LIMITS).await?;
     let json = decode_store_body(&bytes, MAX_ITEM_BYTES).map_err(|e| {
         if e.is_too_large() {
             Refusal::too_large(e.to_string())
@@ -156,7 +160,9 @@ async fn receive_store(
             Refusal::bad_request(e.to_string())
         }
     })?;
-    let event = read_event(&json, Utc::now()).map_err(Refusal::bad_request)?;
+    let received = Utc::now();
+    let mut event = read_event(&json, received).map_err(Refusal::bad_request)?;
+    event.correct_clock(received, errors_retention(state));
     rate_limit(state, &key, 1).await?;
     let stored = state
         .errors
@@ -306,7 +312,7 @@ async fn store_contents(
         sessions::store(&state.pool, project_id, &contents.sessions)
             .await
             .map_err(|e| {
-                ApiError::Internal(anyhow::Error::new(e).context("storing session updates"))
+                ApiError::from(anyhow::Error::new(e).context("storing session updates"))
             })?;
     }
     for discarded in contents.discarded {
@@ -324,6 +330,12 @@ async fn store_contents(
         metrics::counter!("sentry_items_invalid_total", "type" => label).increment(1);
     }
     Ok(id)
+}
+
+/// How far back an event's own time may lie: the retention of error events.
+fn errors_retention(state: &AppState) -> chrono::TimeDelta {
+    let days = i64::try_from(state.config.errors_retention_days).unwrap_or(i64::MAX);
+    chrono::TimeDelta::try_days(days).unwrap_or(chrono::TimeDelta::MAX)
 }
 
 /// An event payload, normalised.
@@ -404,6 +416,7 @@ fn write_refusal(error: WriteError) -> Refusal {
             message: error.to_string(),
             retry_after_secs: 5,
         }),
+        WriteError::Unavailable => Refusal::from(ApiError::DatabaseUnavailable),
         WriteError::Failed => Refusal::from(ApiError::Internal(anyhow::anyhow!(
             "storing Sentry items failed"
         ))),
@@ -488,11 +501,16 @@ impl Refusal {
 }
 
 impl From<ApiError> for Refusal {
+    /// While the database is away, SDKs are asked to hold everything back for
+    /// as long as `Retry-After` says, rather than send into a wall of 503s.
     fn from(error: ApiError) -> Self {
-        Refusal {
-            error,
-            rate_limits: None,
-        }
+        let rate_limits = match &error {
+            ApiError::DatabaseUnavailable => error
+                .retry_after_secs()
+                .map(|secs| format!("{secs}::organization")),
+            _ => None,
+        };
+        Refusal { error, rate_limits }
     }
 }
 
