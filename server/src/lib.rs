@@ -32,6 +32,7 @@ pub mod http;
 pub mod ingest;
 pub mod logs;
 pub mod overview;
+pub mod pipeline;
 pub mod projects;
 pub mod serve;
 pub mod state;

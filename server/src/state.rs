@@ -18,6 +18,7 @@ use crate::{
         auth::IngestKeyCache, body::DecodeBudget, queue::WriterThread, rate_limit::KeyRateLimits,
     },
     logs::{tail::TailHub, writer::LogWriter},
+    pipeline::clock::retention,
     telemetry::RequestRate,
     traces::writer::SpanWriter,
 };
@@ -91,6 +92,7 @@ impl AppState {
         let logs = LogWriter::start(
             &writer_thread,
             config.ingest_queue_mb * 1024 * 1024,
+            retention(config.logs_retention_days),
             &workers.tracker,
             workers.cancel.clone(),
         );
@@ -99,6 +101,7 @@ impl AppState {
         let errors = ErrorWriter::start(
             &writer_thread,
             config.ingest_queue_mb * 1024 * 1024,
+            retention(config.errors_retention_days),
             &workers.tracker,
             workers.cancel.clone(),
         );
@@ -106,6 +109,7 @@ impl AppState {
         let spans = SpanWriter::start(
             &writer_thread,
             config.ingest_queue_mb * 1024 * 1024,
+            retention(config.spans_retention_days),
             &workers.tracker,
             workers.cancel.clone(),
         );

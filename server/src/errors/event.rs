@@ -6,14 +6,17 @@
 //! a field of the wrong type is skipped as if it were missing; only a payload that
 //! is not a JSON object is refused.
 
-use chrono::{DateTime, Datelike, SecondsFormat, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, Utc};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::exception::{self, text, Exception, Frame};
 use super::fingerprint;
 use super::message::{truncate, EventMessage};
-use crate::logs::record::parse_timestamp;
+use crate::{
+    logs::record::parse_timestamp,
+    pipeline::clock::{self, Drift, ReceiveWindow, MAX_FUTURE},
+};
 
 /// Most tags one event keeps; the derived tags come first, so they are never the
 /// ones dropped.
@@ -31,9 +34,6 @@ pub const MAX_MESSAGE_BYTES: usize = 8 * 1024;
 /// Longest platform, release, environment, transaction, culprit, exception type
 /// and user key, in bytes.
 pub const MAX_NAME_BYTES: usize = 512;
-/// How far ahead of its arrival an event's own timestamp may be before it counts
-/// as a wrong clock and the arrival time is used instead.
-pub const MAX_FUTURE: TimeDelta = TimeDelta::hours(1);
 
 /// An error event, normalised: the fields the error list, the group view and
 /// the filters read; the event as sent stays in `payload`.
@@ -295,8 +295,12 @@ fn timestamp(
         }
         Some(seconds) if seconds.is_finite() => {
             // Representable by no calendar we store: far past or far future.
-            let kind = if seconds < 0.0 { PAST } else { FUTURE };
-            return (received, Some(drift(kind, value)));
+            let side = if seconds < 0.0 {
+                Drift::Past
+            } else {
+                Drift::Future
+            };
+            return (received, Some(drift(side, value)));
         }
         Some(_) => None,
         None => parse_timestamp(value),
@@ -304,34 +308,33 @@ fn timestamp(
     let latest = received.checked_add_signed(MAX_FUTURE).unwrap_or(received);
     match parsed {
         None => (received, None),
-        Some(ts) if ts.year() < 1970 => (received, Some(drift(PAST, value))),
-        Some(ts) if ts > latest => (received, Some(drift(FUTURE, value))),
+        Some(ts) if ts.year() < 1970 => (received, Some(drift(Drift::Past, value))),
+        Some(ts) if ts > latest => (received, Some(drift(Drift::Future, value))),
         Some(ts) => (ts, None),
     }
 }
 
-const PAST: &str = "past_timestamp";
-const FUTURE: &str = "future_timestamp";
-
-fn drift(kind: &'static str, original: &Value) -> ClockDrift {
+fn drift(side: Drift, original: &Value) -> ClockDrift {
     ClockDrift {
-        kind,
+        kind: side.kind(),
         original: original.clone(),
     }
 }
 
 impl ErrorEvent {
-    /// Applies the clock-drift rule of Sentry's Relay: an event older than
-    /// `retention` before its arrival (it would be deleted at once, and would
+    /// Applies the clock-drift rule ([`crate::pipeline::clock`]): an event
+    /// outside `window` (older than retention, it would be deleted at once and
     /// move its issue's first-seen back to then) takes its arrival time too.
     /// When the event's own time was replaced, for that reason or one found
-    /// while reading it, the payload says so the way Relay does: the
+    /// while reading it, the payload says so the way Sentry's Relay does: the
     /// normalised `timestamp`, and an entry in `errors` holding the original.
-    pub fn correct_clock(&mut self, received: DateTime<Utc>, retention: TimeDelta) {
-        if self.clock_drift.is_none() && received - self.ts > retention {
-            let original = Value::String(self.ts.to_rfc3339_opts(SecondsFormat::Micros, true));
-            self.clock_drift = Some(drift(PAST, &original));
-            self.ts = received;
+    pub fn correct_clock(&mut self, window: &ReceiveWindow) {
+        if self.clock_drift.is_none() {
+            if let Some(side) = window.drift(self.ts) {
+                let original = Value::String(clock::rfc3339(self.ts));
+                self.clock_drift = Some(drift(side, &original));
+                self.ts = window.received;
+            }
         }
         let Some(drift) = &self.clock_drift else {
             return;

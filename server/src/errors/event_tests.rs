@@ -1,7 +1,7 @@
 //! Normalisation of events as the Rust, Python and JavaScript SDKs send them, and
 //! of the odd shapes SDKs and hand-written clients produce.
 
-use chrono::{TimeZone, Utc};
+use chrono::{TimeDelta, TimeZone, Utc};
 use serde_json::{json, Value};
 
 use super::*;
@@ -182,7 +182,7 @@ fn a_number_is_seconds_and_drift_is_recorded_as_relay_does() {
     // 1e15 is seconds by the protocol (year ~31 million), not microseconds of 2001.
     let mut far = read(json!({"timestamp": 1e15, "message": "m"}));
     assert_eq!(far.ts, received());
-    far.correct_clock(received(), TimeDelta::days(30));
+    far.correct_clock(&ReceiveWindow::new(received(), TimeDelta::days(30)));
     let payload = far.payload_value();
     assert_eq!(payload["errors"][0]["type"], "future_timestamp");
     assert_eq!(payload["errors"][0]["value"], json!(1e15));
@@ -192,7 +192,7 @@ fn a_number_is_seconds_and_drift_is_recorded_as_relay_does() {
     let old = received() - TimeDelta::days(45);
     let mut stale = read(json!({"timestamp": old.timestamp(), "extra": {"a": {"b": 1}}}));
     assert_eq!(stale.ts, old, "read as sent");
-    stale.correct_clock(received(), TimeDelta::days(30));
+    stale.correct_clock(&ReceiveWindow::new(received(), TimeDelta::days(30)));
     assert_eq!(stale.ts, received());
     let payload = stale.payload_value();
     assert_eq!(payload["errors"][0]["type"], "past_timestamp");
@@ -201,7 +201,7 @@ fn a_number_is_seconds_and_drift_is_recorded_as_relay_does() {
     // Within the window nothing changes.
     let mut fine = read(json!({"timestamp": (received() - TimeDelta::days(2)).timestamp()}));
     let before = fine.payload.clone();
-    fine.correct_clock(received(), TimeDelta::days(30));
+    fine.correct_clock(&ReceiveWindow::new(received(), TimeDelta::days(30)));
     assert_eq!(fine.payload, before);
     assert!(fine.clock_drift.is_none());
 }

@@ -24,7 +24,10 @@ use super::{
     workflow::{self, Arrivals, Transition},
 };
 pub use crate::ingest::queue::WriteError;
-use crate::ingest::queue::{Batch, Job, Queue};
+use crate::{
+    ingest::queue::{Batch, Job, Queue},
+    pipeline::clock::ReceiveWindow,
+};
 
 /// Most events written in one transaction.
 pub const MAX_BATCH_EVENTS: usize = 1000;
@@ -67,6 +70,10 @@ impl Batch for ErrorBatch {
     /// The payload dominates.
     fn estimated_bytes(event: &ErrorEvent) -> usize {
         512 + event.title.len() + event.message.len() + event.payload.len()
+    }
+
+    fn correct_clock(event: &mut ErrorEvent, window: &ReceiveWindow) {
+        event.correct_clock(window);
     }
 
     async fn write(pool: &PgPool, jobs: &[Job<Self>]) -> Result<Vec<Vec<StoredEvent>>, WriteError> {

@@ -20,9 +20,12 @@
 
 use std::{future::Future, sync::Arc};
 
+use chrono::{TimeDelta, Utc};
 use sqlx::{postgres::PgPoolOptions, PgPool};
 use tokio::sync::{mpsc, oneshot, Mutex, OwnedSemaphorePermit, Semaphore};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+use crate::pipeline::clock::ReceiveWindow;
 
 /// Requests waiting in a queue at most (bytes are the real bound).
 const QUEUE_JOBS: usize = 4096;
@@ -84,6 +87,11 @@ pub trait Batch: Send + Sync + 'static {
     /// Memory a record holds while queued, roughly.
     fn estimated_bytes(item: &Self::Item) -> usize;
 
+    /// Applies the clock-drift rule ([`crate::pipeline::clock`]): a record whose
+    /// time lies outside `window` takes the arrival time and keeps its own
+    /// where this kind keeps extra data. Called once per record as it is queued.
+    fn correct_clock(item: &mut Self::Item, window: &ReceiveWindow);
+
     /// Writes the jobs in one transaction; one answer per job, in order.
     fn write(
         pool: &PgPool,
@@ -106,6 +114,8 @@ pub struct Queue<B: Batch> {
     sender: mpsc::Sender<Job<B>>,
     budget: Arc<Semaphore>,
     budget_bytes: usize,
+    /// How long this kind of record is kept: how old a record's own time may be.
+    retention: TimeDelta,
     /// `<name>_queue_bytes`, looked up once rather than per request.
     queued_bytes: metrics::Gauge,
 }
@@ -116,6 +126,7 @@ impl<B: Batch> Clone for Queue<B> {
             sender: self.sender.clone(),
             budget: self.budget.clone(),
             budget_bytes: self.budget_bytes,
+            retention: self.retention,
             queued_bytes: self.queued_bytes.clone(),
         }
     }
@@ -189,12 +200,14 @@ impl Drop for WriterThread {
 }
 
 impl<B: Batch> Queue<B> {
-    /// Starts the writer tasks on `thread`, with `budget_bytes` of queue. They
-    /// stop when `cancel` fires, after writing everything already queued;
-    /// `tracker` tracks them too, so that shutdown can wait for them.
+    /// Starts the writer tasks on `thread`, with `budget_bytes` of queue, for
+    /// records kept `retention` long. They stop when `cancel` fires, after
+    /// writing everything already queued; `tracker` tracks them too, so that
+    /// shutdown can wait for them.
     pub fn start(
         thread: &WriterThread,
         budget_bytes: usize,
+        retention: TimeDelta,
         tracker: &TaskTracker,
         cancel: CancellationToken,
     ) -> Self {
@@ -211,6 +224,7 @@ impl<B: Batch> Queue<B> {
             sender,
             budget: Arc::new(Semaphore::new(budget_bytes)),
             budget_bytes,
+            retention,
             queued_bytes: metrics::gauge!(format!("{}_queue_bytes", B::NAME)),
         }
     }
@@ -219,10 +233,14 @@ impl<B: Batch> Queue<B> {
     pub async fn write(
         &self,
         project_id: i64,
-        items: Vec<B::Item>,
+        mut items: Vec<B::Item>,
     ) -> Result<B::Answer, WriteError> {
         if items.is_empty() {
             return Ok(B::Answer::default());
+        }
+        let window = ReceiveWindow::new(Utc::now(), self.retention);
+        for item in &mut items {
+            B::correct_clock(item, &window);
         }
         let bytes = items.iter().map(B::estimated_bytes).sum::<usize>();
         let permits = u32::try_from(bytes.clamp(1, self.budget_bytes)).unwrap_or(u32::MAX);
@@ -331,6 +349,8 @@ mod tests {
             n.unsigned_abs() as usize
         }
 
+        fn correct_clock(_: &mut i64, _: &ReceiveWindow) {}
+
         async fn write(_: &PgPool, jobs: &[Job<Self>]) -> Result<Vec<i64>, WriteError> {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             if jobs.iter().flat_map(|j| &j.items).any(|n| *n < 0) {
@@ -344,7 +364,13 @@ mod tests {
         let pool = PgPool::connect_lazy("postgres://nobody@127.0.0.1:1/none").unwrap();
         let (cancel, tracker) = (CancellationToken::new(), TaskTracker::new());
         let thread = WriterThread::new(&pool, 1).unwrap();
-        let queue = Queue::start(&thread, 1024 * 1024, &tracker, cancel.clone());
+        let queue = Queue::start(
+            &thread,
+            1024 * 1024,
+            TimeDelta::days(1),
+            &tracker,
+            cancel.clone(),
+        );
         (queue, cancel, tracker)
     }
 

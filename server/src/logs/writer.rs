@@ -12,9 +12,11 @@ pub use crate::ingest::queue::WriteError;
 use crate::{
     db::copy::{push_optional, push_text},
     ingest::queue::{Batch, Job, Queue},
+    pipeline::clock::{self, ReceiveWindow},
 };
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use sqlx::PgPool;
 
 /// Most rows written in one transaction. A batch's ids come from one block of
@@ -58,6 +60,23 @@ impl Batch for LogBatch {
             + record.service.len()
             + record.host.len()
             + record.attributes.estimated_bytes()
+    }
+
+    /// The time the line was sent with is kept in the attributes
+    /// `sightline.original_ts` and `sightline.clock_drift`.
+    fn correct_clock(record: &mut LogRecord, window: &ReceiveWindow) {
+        if let Some(drift) = window.drift(record.ts) {
+            let attributes = record.attributes.map_mut();
+            attributes.insert(
+                "sightline.original_ts".into(),
+                Value::String(clock::rfc3339(record.ts)),
+            );
+            attributes.insert(
+                "sightline.clock_drift".into(),
+                Value::String(drift.kind().into()),
+            );
+            record.ts = window.received;
+        }
     }
 
     async fn write(pool: &PgPool, jobs: &[Job<Self>]) -> Result<Vec<()>, WriteError> {

@@ -13,6 +13,7 @@ use crate::{
     db::copy::{push_optional, push_text},
     errors::store::{self, EventKey},
     ingest::queue::{Batch, Job, Queue},
+    pipeline::clock::{self, ReceiveWindow},
 };
 
 /// Most spans written in one transaction.
@@ -42,6 +43,22 @@ impl Batch for SpanBatch {
             + span.environment.len()
             + span.release.len()
             + (span.tags.len() + span.data.len()) * 64
+    }
+
+    /// The start the span was sent with is kept in its data as
+    /// `sightline.original_ts` and `sightline.clock_drift`; its duration stays.
+    fn correct_clock(span: &mut SpanRecord, window: &ReceiveWindow) {
+        if let Some(drift) = window.drift(span.ts) {
+            span.data.insert(
+                "sightline.original_ts".into(),
+                serde_json::Value::String(clock::rfc3339(span.ts)),
+            );
+            span.data.insert(
+                "sightline.clock_drift".into(),
+                serde_json::Value::String(drift.kind().into()),
+            );
+            span.ts = window.received;
+        }
     }
 
     async fn write(pool: &PgPool, jobs: &[Job<Self>]) -> Result<Vec<()>, WriteError> {

@@ -439,3 +439,86 @@ async fn over_long_otlp_records_are_reported_not_cut(pool: PgPool) {
         response.text
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn timestamps_are_read_by_each_protocol_and_drift_takes_the_arrival_time(pool: PgPool) {
+    let app = TestApp::new(pool.clone());
+    let (project_id, key) = app.project("shop").await;
+    let before = chrono::Utc::now();
+
+    // Sentry: a number is seconds (1e15 s is no year we store), not the
+    // microseconds of 2001.
+    let envelope = format!(
+        "{{}}\n{{\"type\":\"event\"}}\n{}\n",
+        json!({"event_id": "9ec79c33ec9942ab8353589fcb2e04dc", "message": "clock", "timestamp": 1e15})
+    );
+    let response = app
+        .send(
+            Request::builder()
+                .method(Method::POST)
+                .uri(format!("/api/{project_id}/envelope/?sentry_key={key}"))
+                .body(Body::from(envelope))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+    let (ts, kind): (chrono::DateTime<chrono::Utc>, Option<String>) =
+        sqlx::query_as("select ts, payload::jsonb #>> '{errors,0,type}' from error_event")
+            .fetch_one(&pool)
+            .await
+            .expect("event");
+    assert!(ts >= before, "stored at its arrival, not in 2001: {ts}");
+    assert_eq!(kind.as_deref(), Some("future_timestamp"));
+    let first_seen: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("select first_seen from issue")
+            .fetch_one(&pool)
+            .await
+            .expect("issue");
+    assert_eq!(first_seen, ts, "the issue's first-seen is its event's time");
+
+    // Sightline's own format: 253402300800000 is milliseconds of 9999 read by
+    // magnitude as microseconds of 1978; either way outside what is kept, so
+    // the line takes its arrival time and keeps the original.
+    let response = app
+        .send(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/api/v1/ingest/logs")
+                .header(header::AUTHORIZATION, format!("Bearer {key}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(
+                    json!([{"ts": 253_402_300_800_000_i64, "message": "far"},
+                           {"ts": (before - chrono::TimeDelta::days(1)).to_rfc3339(), "message": "yesterday"}])
+                    .to_string(),
+                ))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+    /// message, ts, the original time and the drift, as stored.
+    type Stored = (
+        String,
+        chrono::DateTime<chrono::Utc>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Stored> =
+        sqlx::query_as(
+            "select message, ts, attributes->>'sightline.original_ts', attributes->>'sightline.clock_drift'
+             from log_entry order by message",
+        )
+        .fetch_all(&pool)
+        .await
+        .expect("rows");
+    let (_, far_ts, original, drift) = &rows[0];
+    assert!(*far_ts >= before, "{far_ts}");
+    assert!(
+        original.as_deref().is_some_and(|o| o.starts_with("1978-")),
+        "{original:?}"
+    );
+    assert_eq!(drift.as_deref(), Some("past_timestamp"));
+    let (message, ts, original, _) = &rows[1];
+    assert_eq!(message, "yesterday");
+    assert!(*ts < before - chrono::TimeDelta::hours(23), "kept as sent");
+    assert_eq!(*original, None);
+}

@@ -115,7 +115,7 @@ async fn receive_envelope(
     }
     let bytes = body::read(&state.decode, &parts.headers, body, ENVELOPE_LIMITS).await?;
     let received = Utc::now();
-    let mut contents = if bytes.len() <= INLINE_DECODE_BYTES {
+    let contents = if bytes.len() <= INLINE_DECODE_BYTES {
         decode_envelope(&bytes, received)?
     } else {
         // Decoding megabytes of JSON would stall other requests on this thread.
@@ -125,10 +125,6 @@ async fn receive_envelope(
                 ApiError::Internal(anyhow::Error::new(e).context("decoding a Sentry envelope"))
             })??
     };
-    let retention = errors_retention(state);
-    for event in &mut contents.events {
-        event.correct_clock(received, retention);
-    }
     let key = match sent_key {
         Some(key) => key,
         None => {
@@ -160,9 +156,7 @@ async fn receive_store(
             Refusal::bad_request(e.to_string())
         }
     })?;
-    let received = Utc::now();
-    let mut event = read_event(&json, received).map_err(Refusal::bad_request)?;
-    event.correct_clock(received, errors_retention(state));
+    let event = read_event(&json, Utc::now()).map_err(Refusal::bad_request)?;
     rate_limit(state, &key, 1).await?;
     let stored = state
         .errors
@@ -330,12 +324,6 @@ async fn store_contents(
         metrics::counter!("sentry_items_invalid_total", "type" => label).increment(1);
     }
     Ok(id)
-}
-
-/// How far back an event's own time may lie: the retention of error events.
-fn errors_retention(state: &AppState) -> chrono::TimeDelta {
-    let days = i64::try_from(state.config.errors_retention_days).unwrap_or(i64::MAX);
-    chrono::TimeDelta::try_days(days).unwrap_or(chrono::TimeDelta::MAX)
 }
 
 /// An event payload, normalised.
