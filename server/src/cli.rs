@@ -42,8 +42,9 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct BenchArgs {
-    /// `logs` (ingest rate against raw COPY, search latency) or `errors` (Sentry
-    /// events per second and their latency).
+    /// `logs` (ingest rate against raw COPY, search latency), `errors` (Sentry
+    /// events per second and their latency) or `bombs` (concurrent 1 GiB gzip
+    /// bombs: answers, peak memory, `/healthz` latency).
     #[arg(value_enum, default_value_t = BenchKind::Logs)]
     kind: BenchKind,
     /// Log lines to ingest.
@@ -53,7 +54,7 @@ struct BenchArgs {
     #[arg(long, default_value_t = 30_000)]
     events: usize,
     /// Concurrent HTTP clients (default 4 for logs; for errors 16, 64 and 256
-    /// in turn).
+    /// in turn; 64 bombs).
     #[arg(long)]
     clients: Option<usize>,
     /// Lines per request.
@@ -68,6 +69,7 @@ struct BenchArgs {
 enum BenchKind {
     Logs,
     Errors,
+    Bombs,
 }
 
 /// Commands that open the database, do one thing and exit.
@@ -190,6 +192,9 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                         None => bench::errors::DEFAULT_CLIENTS.to_vec(),
                     };
                     bench::errors::run(config, args.events.max(1), &clients).await
+                }
+                BenchKind::Bombs => {
+                    bench::bombs::run(config, args.clients.unwrap_or(64).clamp(1, 256)).await
                 }
             };
         }

@@ -5,8 +5,10 @@
 //! on the configured server or the embedded cluster), serves Sightline in-process
 //! on a local port ([`Bench`]), and drives it over HTTP like its clients do:
 //! [`logs`] (ingest rate against raw `COPY`, search latency) and [`errors`]
-//! (Sentry envelopes per second and their latency).
+//! (Sentry envelopes per second and their latency), and [`bombs`] (compression
+//! bombs: memory held and `/healthz` latency while they are refused).
 
+pub mod bombs;
 pub mod cpu;
 pub mod errors;
 pub mod logs;
