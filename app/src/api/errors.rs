@@ -138,8 +138,9 @@ pub struct IssueDetail {
 }
 
 /// `PATCH /api/v1/issues/{issue_id}` (and the bulk form for a project).
+/// `status` is required; `resolved_in_release` goes only with `resolved`, the
+/// `ignore_*` fields only with `ignored` (the schema says so, [`issue_update_schema`]).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IssueUpdate {
     pub status: Option<IssueStatus>,
     /// With `status: resolved`: `"next"` resolves in the next release (a later
@@ -154,12 +155,106 @@ pub struct IssueUpdate {
 
 /// `PATCH /api/v1/projects/{project}/issues`: the same change for many issues.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BulkIssueUpdate {
     pub issue_ids: Vec<i64>,
     #[serde(flatten)]
     pub update: IssueUpdate,
 }
+
+/// RFC 3339 with calendar days only (29 February aside), as a pattern for the
+/// OpenAPI document: documentation tools and test generators read `format:
+/// date-time` as a hint, a pattern they obey.
+pub const RFC3339_PATTERN: &str = r"^[0-9]{4}-(((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01]))|((0[469]|11)-(0[1-9]|[12][0-9]|30))|(02-(0[1-9]|1[0-9]|2[0-8])))T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$";
+
+/// The schema of an [`IssueUpdate`] (with `issue_ids` for the bulk form): one
+/// of three shapes by `status`, since which other fields may be given depends
+/// on it. A field that does not belong to the status may only be null.
+#[cfg(feature = "ssr")]
+pub fn issue_update_schema(bulk: bool) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::SchemaType;
+    use utoipa::openapi::schema::{
+        ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type,
+    };
+    let null = || ObjectBuilder::new().schema_type(Type::Null);
+    let nullable = |t: Type| SchemaType::from_iter([t, Type::Null]);
+    let shape = |status: &str| {
+        let mut object = ObjectBuilder::new()
+            .property(
+                "status",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some([status])),
+            )
+            .required("status");
+        let resolved_in_release = if status == "resolved" {
+            ObjectBuilder::new()
+                .schema_type(nullable(Type::String))
+                .min_length(Some(1))
+                .max_length(Some(200))
+                .pattern(Some(r"[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"))
+                .description(Some("`next`, or the release version that fixes it"))
+        } else {
+            null()
+        };
+        let (until, count) = if status == "ignored" {
+            (
+                ObjectBuilder::new()
+                    .schema_type(nullable(Type::String))
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+                    // Tools read the format as a hint; the pattern they obey.
+                    .pattern(Some(RFC3339_PATTERN)),
+                ObjectBuilder::new()
+                    .schema_type(nullable(Type::Integer))
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                    .minimum(Some(1)),
+            )
+        } else {
+            (null(), null())
+        };
+        object = object
+            .property("resolved_in_release", resolved_in_release)
+            .property("ignore_until", until)
+            .property("ignore_count", count);
+        if bulk {
+            object = object
+                .property(
+                    "issue_ids",
+                    ArrayBuilder::new().items(
+                        ObjectBuilder::new()
+                            .schema_type(Type::Integer)
+                            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64))),
+                    ),
+                )
+                .required("issue_ids");
+        }
+        object
+    };
+    OneOfBuilder::new()
+        .item(shape("unresolved"))
+        .item(shape("resolved"))
+        .item(shape("ignored"))
+        .into()
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::PartialSchema for IssueUpdate {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        issue_update_schema(false)
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::ToSchema for IssueUpdate {}
+
+#[cfg(feature = "ssr")]
+impl utoipa::PartialSchema for BulkIssueUpdate {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        issue_update_schema(true)
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::ToSchema for BulkIssueUpdate {}
 
 /// Answer of the bulk update.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

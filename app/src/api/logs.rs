@@ -57,7 +57,8 @@ pub struct LogSearchResult {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LogTable {
     pub columns: Vec<String>,
-    #[cfg_attr(feature = "ssr", schema(value_type = Vec<Vec<Object>>))]
+    /// One row a result, one cell a column: text, numbers, booleans or null.
+    #[cfg_attr(feature = "ssr", schema(value_type = Vec<Vec<Value>>))]
     pub rows: Vec<Vec<Value>>,
 }
 

@@ -152,5 +152,6 @@ pub struct TraceDetail {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PerformanceSettings {
     /// The Apdex threshold T in milliseconds (1–600000; default 500).
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 600000))]
     pub apdex_threshold_ms: i32,
 }

@@ -73,7 +73,19 @@ impl std::fmt::Display for Role {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
+    /// An e-mail address (`name@domain`, at most 254 characters). The
+    /// patterns of this API spell out the characters Unicode calls white
+    /// space, which regular expression engines disagree on.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^@\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+@[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$",
+            max_length = 254
+        )
+    )]
     pub email: String,
+    /// 8 to 1024 characters.
+    #[cfg_attr(feature = "ssr", schema(min_length = 8, max_length = 1024))]
     pub password: String,
 }
 
@@ -109,9 +121,19 @@ pub struct User {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewUser {
+    /// An e-mail address (`name@domain`, at most 254 characters).
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^@\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+@[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$",
+            max_length = 254
+        )
+    )]
     pub email: String,
     pub role: Role,
-    /// When absent, a password is generated and returned once.
+    /// When absent, a password is generated and returned once; else 8 to 1024
+    /// characters.
+    #[cfg_attr(feature = "ssr", schema(min_length = 8, max_length = 1024))]
     pub password: Option<String>,
 }
 
@@ -139,7 +161,22 @@ pub struct Project {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewProject {
+    /// 1 to 63 lowercase letters, digits and `-`, starting with a letter or digit.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[a-z0-9][a-z0-9-]{0,62}[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+        )
+    )]
     pub slug: String,
+    /// 1 to 100 characters, not all blank.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = r"[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+            max_length = 100
+        )
+    )]
     pub name: String,
 }
 
@@ -155,7 +192,22 @@ pub struct ProjectCreated {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProjectPatch {
+    /// 1 to 100 characters, not all blank.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = r"[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+            max_length = 100
+        )
+    )]
     pub name: Option<String>,
+    /// 1 to 63 lowercase letters, digits and `-`, starting with a letter or digit.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[a-z0-9][a-z0-9-]{0,62}[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+        )
+    )]
     pub slug: Option<String>,
 }
 
@@ -180,6 +232,14 @@ pub struct ProjectKey {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewKey {
+    /// 1 to 100 characters, not all blank.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = r"[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+            max_length = 100
+        )
+    )]
     pub label: Option<String>,
 }
 
@@ -199,6 +259,14 @@ pub struct ApiToken {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewToken {
+    /// 1 to 100 characters, not all blank.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = r"[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+            max_length = 100
+        )
+    )]
     pub name: String,
     pub role: Role,
 }

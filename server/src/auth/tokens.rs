@@ -2,17 +2,14 @@
 //! Only the SHA-256 of a token is stored; the secret is shown once at creation.
 
 use app::api::{ApiToken, NewToken, Role, TokenCreated};
-use axum::{
-    extract::{Path, State},
-    http::StatusCode,
-};
+use axum::{extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{secret, users::parse_role, Caller};
 use crate::{
-    http::error::{ApiError, ApiResult, Json},
+    http::error::{ApiError, ApiResult, Json, Path},
     AppState,
 };
 

@@ -196,9 +196,19 @@ impl From<axum::extract::rejection::QueryRejection> for ApiError {
     }
 }
 
-/// `axum::Json` whose rejections use the API's error shape, and which refuses
-/// a NUL character in any string with a 400 naming the field (see
-/// [`super::nul`]).
+/// `axum::extract::Path` whose rejections use the API's error shape.
+#[derive(Debug, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct Path<T>(pub T);
+
+/// `axum::extract::Query` whose rejections use the API's error shape.
+#[derive(Debug, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
+
+/// `axum::Json` whose rejections use the API's error shape, which refuses a
+/// NUL character in any string with a 400 naming the field (see
+/// [`super::nul`]), and which takes only a JSON object as the body.
 #[derive(Debug)]
 pub struct Json<T>(pub T);
 
@@ -222,8 +232,50 @@ where
         if let Some(field) = super::nul::in_json(&bytes) {
             return Err(super::nul::refusal(&field));
         }
-        let axum::Json(value) = axum::Json::from_bytes(&bytes)?;
-        Ok(Json(value))
+        // Every request body of the API is an object. serde would also read a
+        // struct from an array of its fields in order (`[null, null]`), which
+        // the OpenAPI document does not allow.
+        if bytes.trim_ascii_start().first().is_some_and(|b| *b != b'{') {
+            return Err(ApiError::Rejected(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "the request body must be a JSON object".into(),
+            ));
+        }
+        let mut value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+            ApiError::Rejected(
+                StatusCode::BAD_REQUEST,
+                format!("Failed to parse the request body as JSON: {e}"),
+            )
+        })?;
+        whole_numbers_as_integers(&mut value);
+        let parsed = serde_path_to_error::deserialize(value).map_err(|e| {
+            ApiError::Rejected(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("Failed to deserialize the JSON body into the target type: {e}"),
+            )
+        })?;
+        Ok(Json(parsed))
+    }
+}
+
+/// JSON (and JSON Schema) make no difference between `360` and `360.0`; serde
+/// does, and would refuse the second for an integer field. Whole numbers
+/// written with a fraction become integers before the body is read.
+fn whole_numbers_as_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(number) if number.is_f64() => {
+            if let Some(float) = number.as_f64() {
+                // Within i64, exactly: 2^63 itself is not.
+                if float.fract() == 0.0 && float.abs() < 9.2e18 {
+                    *number = serde_json::Number::from(float as i64);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        serde_json::Value::Object(fields) => {
+            fields.values_mut().for_each(whole_numbers_as_integers)
+        }
+        _ => {}
     }
 }
 

@@ -43,7 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Stores log lines in the key's project; answers after they are committed.
 #[utoipa::path(post, path = "/ingest/logs", tag = "ingest",
-    request_body(content = String, description = "a JSON object, a JSON array of objects, or NDJSON", content_type = "application/json"),
+    request_body(content = NativeBody, description = "a JSON object, a JSON array of objects, or NDJSON (`application/x-ndjson`, one object a line)", content_type = "application/json"),
     responses(
         (status = 200, body = IngestSummary, description = "stored (some records may have been refused)"),
         (status = 400, description = "nothing could be read, or every record was refused"),
@@ -100,6 +100,148 @@ pub fn write_error(error: WriteError) -> ApiError {
         WriteError::Unavailable => ApiError::DatabaseUnavailable,
         WriteError::Failed => ApiError::Internal(anyhow::anyhow!("log batch write failed")),
     }
+}
+
+/// The OpenAPI schema of a body of Sightline's own log format: one record or
+/// an array of them. The fields it reads are described with the values it
+/// takes; every other field is an attribute, of any JSON value.
+pub struct NativeBody;
+
+impl utoipa::PartialSchema for NativeBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder};
+        AnyOfBuilder::new()
+            .item(record_schema())
+            .item(
+                ArrayBuilder::new()
+                    .items(record_schema())
+                    .max_items(Some(MAX_RECORDS_PER_JOB)),
+            )
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for NativeBody {}
+
+/// One record: the recognised fields and what each accepts.
+fn record_schema() -> utoipa::openapi::schema::Object {
+    use crate::logs::record::{MAX_MESSAGE_CHARS, MAX_NAME_CHARS};
+    use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, SchemaType, Type};
+    let string = |pattern: String| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(pattern))
+    };
+    let time = || {
+        AnyOfBuilder::new()
+            // RFC 3339 from 1971 on (an offset may not take it before 1970).
+            .item(string(app::api::RFC3339_PATTERN.replacen(
+                "^[0-9]{4}",
+                "^(197[1-9]|19[89][0-9]|[2-9][0-9]{3})",
+                1,
+            )))
+            .item(string(r"^[0-9]{1,18}(\.[0-9]{1,9})?$".into()))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Number)
+                    .minimum(Some(0))
+                    .maximum(Some(crate::logs::record::MAX_EPOCH_NUMBER as f64)),
+            )
+            .description(Some(
+                "RFC 3339, or epoch seconds, milliseconds, microseconds or nanoseconds (told apart by size)",
+            ))
+    };
+    // Names in any case: each letter as a class of both.
+    let names = [
+        "trace",
+        "trc",
+        "verbose",
+        "finest",
+        "finer",
+        "debug",
+        "dbg",
+        "fine",
+        "config",
+        "info",
+        "inf",
+        "information",
+        "informational",
+        "notice",
+        "log",
+        "warn",
+        "warning",
+        "wrn",
+        "error",
+        "err",
+        "eror",
+        "severe",
+        "fatal",
+        "critical",
+        "crit",
+        "alert",
+        "emerg",
+        "emergency",
+        "panic",
+    ]
+    .map(|name| {
+        name.chars()
+            .map(|c| format!("[{}{}]", c, c.to_ascii_uppercase()))
+            .collect::<String>()
+    })
+    .join("|");
+    let numbers = "[0-9]|1[0-9]|2[0-4]|30|40|50|60";
+    let level = || {
+        AnyOfBuilder::new()
+            .item(string(format!(r"^\s*({names}|{numbers})\s*$")))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(0))
+                    .maximum(Some(24)),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .enum_values(Some([30, 40, 50, 60])),
+            )
+            .description(Some(
+                "a name (trace, debug, info, warn, error, fatal and their usual spellings), a syslog severity 0-7, pino 10-60, or OTLP 1-24",
+            ))
+    };
+    // Any JSON value (a string as it is, a number or boolean as its text, an
+    // object or array as attributes under the field's name; said in full, as
+    // `maxLength` alone reads as "a string" to some tools).
+    let text = |max_chars: usize| {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([
+                Type::String,
+                Type::Number,
+                Type::Integer,
+                Type::Boolean,
+                Type::Object,
+                Type::Array,
+                Type::Null,
+            ]))
+            .max_length(Some(max_chars))
+    };
+    // The other spellings (`timestamp`, `time`, `@timestamp`; `severity`,
+    // `lvl`; `msg`) are read the same way when the first is absent, and are
+    // attributes when it is present, which a schema cannot say: they are in
+    // the description only.
+    let mut record = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(
+            "A log record. `ts` may also be spelled `timestamp`, `time` or `@timestamp`, `level` \
+             `severity` or `lvl`, `message` `msg` (the first present is read). Every other field \
+             is an attribute, searchable by its dotted path.",
+        ))
+        .property("ts", time())
+        .property("level", level());
+    record = record.property("message", text(MAX_MESSAGE_CHARS));
+    for field in ["service", "host", "trace_id", "span_id"] {
+        record = record.property(field, text(MAX_NAME_CHARS));
+    }
+    record.build()
 }
 
 /// Splits a body into records and refusals.

@@ -15,14 +15,15 @@ use serde_json::{value::RawValue, Map, Value};
 
 use super::level::Level;
 
-/// Longest message kept, in bytes; longer messages are cut at a character boundary.
-pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// Longest message, in characters (as JSON Schema's `maxLength` counts them);
+/// a record with a longer one is refused.
+pub const MAX_MESSAGE_CHARS: usize = 64 * 1024;
 /// Most attribute values (leaves) one record may carry.
 pub const MAX_ATTRIBUTES: usize = 256;
 /// Deepest nesting of attribute objects and arrays.
 pub const MAX_ATTRIBUTE_DEPTH: usize = 8;
-/// Longest service, host, trace or span id.
-pub const MAX_NAME_BYTES: usize = 512;
+/// Longest service, host, trace or span id, in characters.
+pub const MAX_NAME_CHARS: usize = 512;
 
 /// A normalised log line, ready to store.
 #[derive(Debug, Clone, PartialEq)]
@@ -190,18 +191,17 @@ impl LogRecord {
         // One rule for every protocol: a record over a limit is refused, and
         // each protocol reports it in its own way (native `errors`, `_bulk`
         // item errors, OTLP `partialSuccess`); it is never cut silently.
-        if self.message.len() > MAX_MESSAGE_BYTES {
+        if longer_than(&self.message, MAX_MESSAGE_CHARS) {
             return Err(RecordError(format!(
-                "message: longer than {} KiB ({} bytes)",
-                MAX_MESSAGE_BYTES / 1024,
+                "message: longer than {MAX_MESSAGE_CHARS} characters ({} bytes)",
                 self.message.len()
             )));
         }
         for (name, field) in [("service", &mut self.service), ("host", &mut self.host)] {
             strip_nul(field);
-            if field.len() > MAX_NAME_BYTES {
+            if longer_than(field, MAX_NAME_CHARS) {
                 return Err(RecordError(format!(
-                    "{name}: longer than {MAX_NAME_BYTES} bytes"
+                    "{name}: longer than {MAX_NAME_CHARS} characters"
                 )));
             }
         }
@@ -211,9 +211,9 @@ impl LogRecord {
         ] {
             if let Some(id) = field {
                 strip_nul(id);
-                if id.len() > MAX_NAME_BYTES {
+                if longer_than(id, MAX_NAME_CHARS) {
                     return Err(RecordError(format!(
-                        "{name}: longer than {MAX_NAME_BYTES} bytes"
+                        "{name}: longer than {MAX_NAME_CHARS} characters"
                     )));
                 }
                 if id.is_empty() {
@@ -241,6 +241,12 @@ impl LogRecord {
         }
         Ok(())
     }
+}
+
+/// Whether `text` has more than `max` characters; counted only when its bytes
+/// say it might.
+fn longer_than(text: &str, max: usize) -> bool {
+    text.len() > max && text.chars().count() > max
 }
 
 const TIMESTAMP_FIELDS: &[&str] = &["ts", "timestamp", "time", "@timestamp"];
@@ -279,7 +285,7 @@ impl Known {
 
     fn into_record(
         self,
-        attributes: Attributes,
+        mut attributes: Attributes,
         received: DateTime<Utc>,
     ) -> Result<LogRecord, RecordError> {
         let ts = match self.ts {
@@ -292,14 +298,18 @@ impl Known {
                 .ok_or_else(|| RecordError(format!("{name}: not a log level: {}", preview(&v))))?,
             None => Level::Info,
         };
+        let service = name_or_attribute("service", self.service, &mut attributes);
+        let host = name_or_attribute("host", self.host, &mut attributes);
+        let trace_id = name_or_attribute("trace_id", self.trace_id, &mut attributes);
+        let span_id = name_or_attribute("span_id", self.span_id, &mut attributes);
         let mut record = LogRecord {
             ts,
             level,
-            service: self.service.and_then(non_null_text).unwrap_or_default(),
-            host: self.host.and_then(non_null_text).unwrap_or_default(),
+            service: service.unwrap_or_default(),
+            host: host.unwrap_or_default(),
             message: self.message.map(text_of).unwrap_or_default(),
-            trace_id: self.trace_id.and_then(non_null_text),
-            span_id: self.span_id.and_then(non_null_text),
+            trace_id,
+            span_id,
             attributes,
         };
         record.sanitise()?;
@@ -351,6 +361,8 @@ const MAX_NESTING_AS_TEXT: usize = MAX_ATTRIBUTE_DEPTH - 1;
 /// Longest run of digits kept as text: an `f64` ends near 10^308, and numbers
 /// beyond it are refused by `serde_json`, so the careful path decides those.
 const MAX_DIGITS_AS_TEXT: usize = 300;
+/// Largest attribute number stored as a number (see `sanitise_value`).
+const MAX_STORED_NUMBER: f64 = 1e300;
 
 impl StorableJson {
     /// The object of `fields`, if every value can be stored as it is; `None`
@@ -471,6 +483,14 @@ fn sanitise_value(value: &mut Value, depth: usize, leaves: &mut usize) -> Result
             strip_nul(s);
             *leaves += 1;
         }
+        // PostgreSQL keeps a number exactly and writes it back without an
+        // exponent: 1.7976931348623157e308 comes back as 309 digits that
+        // serde_json cannot read, and every search over the line would fail.
+        // Numbers that large are kept as their text instead.
+        Value::Number(n) if n.as_f64().is_some_and(|f| f.abs() > MAX_STORED_NUMBER) => {
+            *value = Value::String(n.to_string());
+            *leaves += 1;
+        }
         _ => *leaves += 1,
     }
     if *leaves > MAX_ATTRIBUTES {
@@ -513,6 +533,24 @@ fn non_null_text(value: Value) -> Option<String> {
     }
 }
 
+/// The text of a name field (`service`, `host`, `trace_id`, `span_id`): a
+/// string as it is, a number or boolean as its text. An object or array names
+/// nothing (`{"host": {"os": ...}}`): it stays an attribute under the field's
+/// name, as the Elasticsearch adapter keeps ECS objects without a name.
+fn name_or_attribute(
+    field: &str,
+    value: Option<Value>,
+    attributes: &mut Attributes,
+) -> Option<String> {
+    match value {
+        Some(value @ (Value::Object(_) | Value::Array(_))) => {
+            attributes.map_mut().insert(field.to_string(), value);
+            None
+        }
+        other => other.and_then(non_null_text),
+    }
+}
+
 /// A JSON value as text: strings as they are, anything else as JSON.
 fn text_of(value: Value) -> String {
     match value {
@@ -527,7 +565,11 @@ fn parse_level(value: &Value) -> Option<Level> {
         Value::String(s) => {
             Level::from_name(s).or_else(|| s.trim().parse().ok().and_then(Level::from_number))
         }
-        Value::Number(n) => n.as_i64().and_then(Level::from_number),
+        // `3.0` is the number 3 in JSON.
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
+            .and_then(Level::from_number),
         _ => None,
     }
 }
@@ -536,6 +578,12 @@ fn parse_level(value: &Value) -> Option<Level> {
 /// number whose magnitude says its unit.
 pub fn parse_timestamp(value: &Value) -> Option<DateTime<Utc>> {
     match value {
+        // Integers are compared exactly: past 2^53 a float cannot tell
+        // 9000000000000000001 from the limit.
+        Value::Number(n) if n.is_u64() || n.is_i64() => n
+            .as_i64()
+            .filter(|i| *i <= MAX_EPOCH_NUMBER)
+            .and_then(|i| from_epoch(i as f64)),
         Value::Number(n) => n.as_f64().and_then(from_epoch),
         Value::String(s) => {
             let s = s.trim();
@@ -556,10 +604,13 @@ pub fn parse_timestamp(value: &Value) -> Option<DateTime<Utc>> {
     }
 }
 
+/// The largest epoch number read as a time (nanoseconds of 2255).
+pub const MAX_EPOCH_NUMBER: i64 = 9_000_000_000_000_000_000;
+
 /// Seconds below 10^11, milliseconds below 10^14, microseconds below 10^17,
-/// nanoseconds above.
+/// nanoseconds above, up to [`MAX_EPOCH_NUMBER`].
 fn from_epoch(n: f64) -> Option<DateTime<Utc>> {
-    if !n.is_finite() || n < 0.0 {
+    if !n.is_finite() || n < 0.0 || n > MAX_EPOCH_NUMBER as f64 {
         return None;
     }
     let nanos = if n < 1e11 {
@@ -663,10 +714,12 @@ mod tests {
             .unwrap();
         assert_eq!(r.message, "xy");
         assert_eq!(r.attributes.to_value()["ab"], json!("cd"));
-        let long = "é".repeat(MAX_MESSAGE_BYTES / 2 + 1);
+        let long = "é".repeat(MAX_MESSAGE_CHARS);
+        assert!(LogRecord::from_json(json!({ "message": long }), now()).is_ok());
+        let long = "é".repeat(MAX_MESSAGE_CHARS + 1);
         let refused = LogRecord::from_json(json!({ "message": long }), now()).unwrap_err();
         assert!(
-            refused.0.contains("message: longer than 64 KiB"),
+            refused.0.contains("message: longer than 65536 characters"),
             "{}",
             refused.0
         );

@@ -8,7 +8,7 @@ use app::api::{
     HistogramBucket, LogContext, LogField, LogFields, LogHistogram, LogLine, LogSearchResult,
     LogTable, Role,
 };
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -23,7 +23,7 @@ use super::{
 };
 use crate::{
     auth::Caller,
-    http::error::{ApiError, ApiResult, Json},
+    http::error::{ApiError, ApiResult, Json, Path, Query},
     projects, AppState,
 };
 
@@ -42,15 +42,21 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Parameters shared by the read endpoints.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct SearchParams {
-    /// The query (see docs/logs-query.md); empty matches everything.
+    /// The query, in the log query language (format `log-query`, see
+    /// docs/logs-query.md); empty matches everything. A query that does not
+    /// parse is answered 400 with the position of the mistake.
+    #[param(format = "log-query")]
     pub q: Option<String>,
     /// Start of the range: RFC 3339, epoch ms, or `now-1h`. Default: an hour before `to`.
+    #[param(value_type = Option<crate::logs::time_range::TimeParam>, inline)]
     pub from: Option<String>,
     /// End of the range (exclusive). Default: now.
+    #[param(value_type = Option<crate::logs::time_range::TimeParam>, inline)]
     pub to: Option<String>,
     /// Lines a page (search, default 100, at most 1000).
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = r"^[0-9]{1,16}_[0-9]{1,18}$")]
     pub cursor: Option<String>,
     /// Histogram buckets (default 60, at most 500).
     pub buckets: Option<i64>,
@@ -74,6 +80,11 @@ pub async fn resolve(
     let (from, to) = time_range::resolve(params.from.as_deref(), params.to.as_deref(), Utc::now())?;
     let query = query::parse(params.q.as_deref().unwrap_or(""))
         .map_err(|e| ApiError::BadRequest(format!("q: {e}")))?;
+    // Only a page of search reads the cursor, but every endpoint refuses one
+    // that is not a cursor, as the document says.
+    if let Some(cursor) = &params.cursor {
+        parse_cursor(cursor)?;
+    }
     Ok(Resolved {
         scope: Scope {
             project_id: project.project_id,
@@ -306,6 +317,7 @@ fn flatten(prefix: &str, map: &Map<String, Value>, add: &mut impl FnMut(&str, St
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ContextParams {
     /// The line's `ts` (RFC 3339, as search returned it).
+    #[param(value_type = crate::logs::time_range::InstantParam, inline)]
     pub ts: String,
     /// The line's `id`.
     pub id: i64,

@@ -11,7 +11,7 @@ use std::{collections::VecDeque, convert::Infallible, time::Duration};
 
 use app::api::LogLine;
 use axum::{
-    extract::{Path, Query, State},
+    extract::State,
     response::sse::{Event, KeepAlive, Sse},
 };
 use futures_util::stream::{self, Stream};
@@ -24,7 +24,11 @@ use super::{
     search::{self, SearchParams},
     writer::{BatchNotice, NOTIFY_CHANNEL},
 };
-use crate::{auth::Caller, http::error::ApiResult, AppState};
+use crate::{
+    auth::Caller,
+    http::error::{ApiResult, Path, Query},
+    AppState,
+};
 
 /// Batches a subscriber may fall behind before it skips.
 const BACKLOG: usize = 256;

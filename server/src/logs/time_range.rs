@@ -8,12 +8,68 @@ use crate::http::error::ApiError;
 /// Longest range one query may cover.
 pub const MAX_RANGE_DAYS: i64 = 400;
 
+/// Epoch milliseconds accepted, either way of 1970 (about ±316 years).
+pub const MAX_EPOCH_MS: i64 = 9_999_999_999_999;
+
+/// The OpenAPI schema of `from`/`to`: RFC 3339, `now` or `now-<n><unit>`
+/// (`s`, `m`, `h`, `d`, `w`; n at most 100000), epoch milliseconds, or empty
+/// (the default, as when absent).
+pub struct TimeParam;
+
+/// The OpenAPI schema of a required point in time (`ts`): as [`TimeParam`],
+/// but not empty.
+pub struct InstantParam;
+
+fn time_schema(empty: bool) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Type};
+    let string = || ObjectBuilder::new().schema_type(Type::String);
+    let relative = if empty {
+        r"^(now(-(100000|[0-9]{1,5})[smhdw])?)?$"
+    } else {
+        r"^now(-(100000|[0-9]{1,5})[smhdw])?$"
+    };
+    AnyOfBuilder::new()
+        .item(string().pattern(Some(app::api::RFC3339_PATTERN)))
+        .item(string().pattern(Some(relative)))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(-MAX_EPOCH_MS))
+                .maximum(Some(MAX_EPOCH_MS)),
+        )
+        .description(Some(
+            "RFC 3339, `now`, `now-15m` (s, m, h, d, w), or epoch milliseconds",
+        ))
+        .into()
+}
+
+impl utoipa::PartialSchema for TimeParam {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        time_schema(true)
+    }
+}
+
+impl utoipa::ToSchema for TimeParam {}
+
+impl utoipa::PartialSchema for InstantParam {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        time_schema(false)
+    }
+}
+
+impl utoipa::ToSchema for InstantParam {}
+
 /// Resolves `from` and `to` (defaults: the last hour) into a half-open range.
+/// Every pair of times the OpenAPI document allows is a range: an empty
+/// parameter is an absent one, the two bounds may come in either order, an
+/// instant is the millisecond from it, and a range longer than
+/// [`MAX_RANGE_DAYS`] is the last [`MAX_RANGE_DAYS`] before `to`.
 pub fn resolve(
     from: Option<&str>,
     to: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
+    let (from, to) = (given(from), given(to));
     let to = match to {
         Some(t) => parse("to", t, now)?,
         None => now,
@@ -24,16 +80,30 @@ pub fn resolve(
     };
     // PostgreSQL keeps microseconds: truncate so that bounds echoed back (e.g.
     // histogram buckets) equal the ones computed here.
-    let (from, to) = (micros(from), micros(to));
-    if from >= to {
-        return Err(ApiError::BadRequest("from: must be earlier than to".into()));
-    }
-    if to - from > Duration::days(MAX_RANGE_DAYS) {
-        return Err(ApiError::BadRequest(format!(
-            "the time range is longer than {MAX_RANGE_DAYS} days"
-        )));
-    }
-    Ok((from, to))
+    let (from, to) = (
+        micros(within_bounds(from.min(to))),
+        micros(within_bounds(from.max(to))),
+    );
+    let to = if from == to {
+        to + Duration::milliseconds(1)
+    } else {
+        to
+    };
+    Ok((from.max(to - Duration::days(MAX_RANGE_DAYS)), to))
+}
+
+/// Times before 1970 (when no record can be) are 1970, times after 9000 are
+/// 9000, so that every range, and every bucket of it, has dates that read as
+/// RFC 3339.
+fn within_bounds(t: DateTime<Utc>) -> DateTime<Utc> {
+    let earliest = DateTime::UNIX_EPOCH;
+    let latest = DateTime::from_timestamp(221_845_392_000, 0).unwrap_or(t);
+    t.clamp(earliest, latest)
+}
+
+/// A parameter as given: an empty one (`from=`) is an absent one.
+pub fn given(text: Option<&str>) -> Option<&str> {
+    text.filter(|t| !t.trim().is_empty())
 }
 
 fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -60,6 +130,7 @@ pub fn parse(name: &str, text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>
     }
     text.parse::<i64>()
         .ok()
+        .filter(|ms| ms.abs() <= MAX_EPOCH_MS)
         .and_then(DateTime::from_timestamp_millis)
         .ok_or_else(bad)
 }
@@ -107,6 +178,24 @@ mod tests {
             resolve(None, None, now).unwrap(),
             (now - Duration::hours(1), now)
         );
-        assert!(resolve(Some("now"), Some("now-1h"), now).is_err());
+        let hour = (now - Duration::hours(1), now);
+        assert_eq!(resolve(Some("now"), Some("now-1h"), now).unwrap(), hour);
+        assert_eq!(resolve(Some(""), Some(" "), now).unwrap(), hour);
+        assert_eq!(
+            resolve(Some("now"), Some("now"), now).unwrap(),
+            (now, now + Duration::milliseconds(1))
+        );
+        assert_eq!(
+            resolve(Some("0"), None, now).unwrap(),
+            (now - Duration::days(MAX_RANGE_DAYS), now)
+        );
+        let (from, to) = resolve(Some("-5000"), Some("0001-01-01T00:00:00Z"), now).unwrap();
+        assert_eq!(
+            (from, to),
+            (
+                DateTime::UNIX_EPOCH,
+                DateTime::UNIX_EPOCH + Duration::milliseconds(1)
+            )
+        );
     }
 }

@@ -2,10 +2,7 @@
 //! ingestion into its own project only, and is the public key of the Sentry DSN.
 
 use app::api::{NewKey, ProjectKey, Role};
-use axum::{
-    extract::{Path, State},
-    http::StatusCode,
-};
+use axum::{extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -13,7 +10,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     auth::{secret, Caller},
     config::Config,
-    http::error::{ApiError, ApiResult, Json},
+    http::error::{ApiError, ApiResult, Json, Path},
     AppState,
 };
 

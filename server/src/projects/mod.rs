@@ -5,17 +5,14 @@
 pub mod keys;
 
 use app::api::{NewProject, Project, ProjectCreated, ProjectPatch, Role};
-use axum::{
-    extract::{Path, State},
-    http::StatusCode,
-};
+use axum::{extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     auth::Caller,
-    http::error::{ApiError, ApiResult, Json},
+    http::error::{ApiError, ApiResult, Json, Path},
     AppState,
 };
 

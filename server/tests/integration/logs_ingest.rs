@@ -514,15 +514,25 @@ async fn partitions_are_made_ahead_and_dropped_by_retention(pool: PgPool) {
         .created
         .contains(&partition_name("error_event", Period::Day, day)));
 
-    // A line from 10 days ago goes to the default partition (no partition is made
-    // that far back); a line of now + 5 days too.
+    // A line from 10 days ago (within the 14 days of retention) goes to the
+    // default partition: no partition is made that far back.
     let app = TestApp::new(pool.clone());
     let (project_id, key) = app.project("ret").await;
     let old = now - chrono::Duration::days(10);
     let future = now + chrono::Duration::days(5);
-    let lines = json!([{"ts": old.to_rfc3339(), "message": "old"}, {"ts": future.to_rfc3339(), "message": "future"},
-                       {"message": "now"}]).to_string();
-    assert_eq!(app.send(ingest(&key, lines, &[])).await.body["accepted"], 3);
+    let lines = json!([{"ts": old.to_rfc3339(), "message": "old"}, {"message": "now"}]).to_string();
+    assert_eq!(app.send(ingest(&key, lines, &[])).await.body["accepted"], 2);
+    // Ingestion stores no line five days ahead (the clock-drift rule gives it
+    // its arrival time), but a row can still sit beyond the partitions made so
+    // far (upkeep stopped for days, say): it waits in the default partition.
+    sqlx::query(
+        "insert into log_entry (project_id, ts, level, message) values ($1, $2, 3, 'future')",
+    )
+    .bind(project_id)
+    .bind(future)
+    .execute(&pool)
+    .await
+    .unwrap();
     let in_default: i64 = sqlx::query_scalar("select count(*) from log_entry_default")
         .fetch_one(&pool)
         .await

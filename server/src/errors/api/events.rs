@@ -3,7 +3,7 @@
 //! oldest, previous, next and latest siblings for navigation).
 
 use app::api::{EventDetail, EventList, EventSummary, Role};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
@@ -14,7 +14,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{issues::find, parse_event_id, EVENT_ID_HEX};
 use crate::{
     auth::Caller,
-    http::error::{ApiError, ApiResult, Json},
+    http::error::{ApiError, ApiResult, Json, Path, Query},
     AppState,
 };
 
@@ -37,6 +37,7 @@ pub struct EventParams {
     /// Events a page (default 50, at most 100).
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = r"^[0-9]{1,16}_[0-9a-fA-F]{32}$")]
     pub cursor: Option<String>,
 }
 
@@ -54,7 +55,7 @@ struct SummaryRow {
 }
 
 /// An issue's events, newest first.
-#[utoipa::path(get, path = "/issues/{issue_id}/events", tag = "errors",
+#[utoipa::path(get, path = "/issues/{issue_id}/events", tag = "errors", operation_id = "list_issue_events",
     params(("issue_id" = i64, Path), EventParams),
     responses((status = 200, body = EventList), (status = 400), (status = 401), (status = 404)))]
 async fn list(
@@ -139,7 +140,7 @@ struct EventRow {
 }
 
 /// One event in full.
-#[utoipa::path(get, path = "/events/{event_id}", tag = "errors",
+#[utoipa::path(get, path = "/events/{event_id}", tag = "errors", operation_id = "event_detail",
     params(("event_id" = String, Path, description = "32 hex digits (dashes allowed)")),
     responses((status = 200, body = EventDetail), (status = 401), (status = 404)))]
 async fn detail(

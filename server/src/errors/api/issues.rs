@@ -8,7 +8,7 @@ use app::api::{
     EventBucket, IssueActivity, IssueDetail, IssueList, IssueStatus, IssueSummary, Role,
     TagSummary, TagValue,
 };
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde::Deserialize;
 use serde_json::Value;
@@ -19,7 +19,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::EVENT_ID_HEX;
 use crate::{
     auth::Caller,
-    http::error::{ApiError, ApiResult, Json},
+    http::error::{ApiError, ApiResult, Json, Path, Query},
     logs::time_range,
     projects, AppState,
 };
@@ -42,7 +42,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Filters and order of the issue list.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct IssueParams {
-    /// `unresolved`, `resolved` or `ignored`; default all.
+    /// `unresolved`, `resolved` or `ignored`; default (or empty) all.
+    #[param(pattern = r"^(unresolved|resolved|ignored)?$")]
     pub status: Option<String>,
     /// Words that must appear in the title or culprit.
     pub q: Option<String>,
@@ -53,14 +54,18 @@ pub struct IssueParams {
     /// Only events of this release count.
     pub release: Option<String>,
     /// `last_seen` (default), `first_seen`, `events` or `users`; always descending.
+    #[param(pattern = r"^(last_seen|first_seen|events|users)$")]
     pub sort: Option<String>,
     /// Start of the range (RFC 3339, epoch ms or `now-24h`). Default: 24 h before `to`.
+    #[param(value_type = Option<crate::logs::time_range::TimeParam>, inline)]
     pub from: Option<String>,
     /// End of the range. Default: now.
+    #[param(value_type = Option<crate::logs::time_range::TimeParam>, inline)]
     pub to: Option<String>,
     /// Issues a page (default 25, at most 100).
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = r"^[0-9]{1,18}$")]
     pub cursor: Option<String>,
 }
 
@@ -88,7 +93,7 @@ pub(super) fn range(
     to: Option<&str>,
 ) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
     let now = Utc::now();
-    if from.is_some() {
+    if time_range::given(from).is_some() {
         return time_range::resolve(from, to, now);
     }
     let (_, to) = time_range::resolve(None, to, now)?;
@@ -96,7 +101,7 @@ pub(super) fn range(
 }
 
 /// Issues of a project with their events and users within the range.
-#[utoipa::path(get, path = "/projects/{project}/issues", tag = "errors",
+#[utoipa::path(get, path = "/projects/{project}/issues", tag = "errors", operation_id = "list_issues",
     params(("project" = String, Path, description = "id or slug"), IssueParams),
     responses((status = 200, body = IssueList), (status = 400), (status = 401), (status = 404)))]
 async fn list(
@@ -259,8 +264,10 @@ async fn sparklines(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct DetailParams {
     /// Start of the event series (default 24 h before `to`).
+    #[param(value_type = Option<crate::logs::time_range::TimeParam>, inline)]
     pub from: Option<String>,
     /// End of the event series (default now).
+    #[param(value_type = Option<crate::logs::time_range::TimeParam>, inline)]
     pub to: Option<String>,
 }
 
@@ -303,7 +310,7 @@ pub(super) async fn find(
 }
 
 /// One issue: counts, hourly series, top tag values, activity.
-#[utoipa::path(get, path = "/issues/{issue_id}", tag = "errors",
+#[utoipa::path(get, path = "/issues/{issue_id}", tag = "errors", operation_id = "issue_detail",
     params(("issue_id" = i64, Path), DetailParams),
     responses((status = 200, body = IssueDetail), (status = 401), (status = 404)))]
 async fn detail(

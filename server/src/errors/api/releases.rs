@@ -3,7 +3,7 @@
 //! release introduced.
 
 use app::api::{ReleaseHealth, ReleaseList, Role};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use sqlx::FromRow;
@@ -13,7 +13,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::issues::range;
 use crate::{
     auth::Caller,
-    http::error::{ApiResult, Json},
+    http::error::{ApiResult, Json, Path, Query},
     projects, AppState,
 };
 
@@ -26,8 +26,10 @@ pub struct ReleaseParams {
     /// Only sessions of this environment.
     pub environment: Option<String>,
     /// Start of the range (default 24 h before `to`).
+    #[param(value_type = Option<crate::logs::time_range::TimeParam>, inline)]
     pub from: Option<String>,
     /// End of the range (default now).
+    #[param(value_type = Option<crate::logs::time_range::TimeParam>, inline)]
     pub to: Option<String>,
 }
 
@@ -45,7 +47,7 @@ struct Row {
 }
 
 /// Releases seen in the range, newest first, with their health.
-#[utoipa::path(get, path = "/projects/{project}/releases", tag = "errors",
+#[utoipa::path(get, path = "/projects/{project}/releases", tag = "errors", operation_id = "list_releases",
     params(("project" = String, Path, description = "id or slug"), ReleaseParams),
     responses((status = 200, body = ReleaseList), (status = 400), (status = 401), (status = 404)))]
 async fn list(

@@ -4,7 +4,7 @@
 //! (regressions, ignore limits reached) in the writer's workflow.
 
 use app::api::{BulkIssueResult, BulkIssueUpdate, IssueDetail, IssueStatus, IssueUpdate, Role};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::json;
 use sqlx::{PgConnection, Postgres, Transaction};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -12,7 +12,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::issues::{find, load, range, IssueRow};
 use crate::{
     auth::Caller,
-    http::error::{ApiError, ApiResult, Json},
+    http::error::{ApiError, ApiResult, Json, Path},
     projects, AppState,
 };
 
@@ -113,10 +113,10 @@ fn validate(change: &IssueUpdate) -> ApiResult<()> {
     if change
         .resolved_in_release
         .as_deref()
-        .is_some_and(|r| r.trim().is_empty() || r.len() > 200)
+        .is_some_and(|r| r.trim().is_empty() || r.chars().count() > 200)
     {
         return Err(ApiError::BadRequest(
-            "resolved_in_release: `next` or a release version of at most 200 bytes".into(),
+            "resolved_in_release: `next` or a release version of at most 200 characters".into(),
         ));
     }
     Ok(())

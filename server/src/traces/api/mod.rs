@@ -22,7 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// default.
 fn range(from: Option<&str>, to: Option<&str>) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
     let now = Utc::now();
-    if from.is_some() {
+    if time_range::given(from).is_some() {
         return time_range::resolve(from, to, now);
     }
     let (_, to) = time_range::resolve(None, to, now)?;

@@ -2,13 +2,13 @@
 //! threshold (T: satisfied up to T, tolerating up to 4T).
 
 use app::api::{PerformanceSettings, Role};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::apdex_threshold;
 use crate::{
     auth::Caller,
-    http::error::{ApiError, ApiResult, Json},
+    http::error::{ApiError, ApiResult, Json, Path},
     projects, AppState,
 };
 

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use app::api::{Role, TraceDetail, TraceError, TraceSpan};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use sqlx::{FromRow, QueryBuilder};
@@ -13,7 +13,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     auth::Caller,
-    http::error::{ApiError, ApiResult, Json},
+    http::error::{ApiError, ApiResult, Json, Path},
     logs::search::{fetch_lines, query_error},
     projects,
     traces::span::{duration_ms, hex_id, nearest_segments, SpanLink},
@@ -79,7 +79,8 @@ struct SpanRow {
 /// One trace: its spans, its error events and its log lines.
 #[utoipa::path(get, path = "/projects/{project}/traces/{trace_id}", tag = "performance",
     params(("project" = String, Path, description = "id or slug"),
-           ("trace_id" = String, Path, description = "32 hex digits")),
+           ("trace_id" = String, Path, description = "32 hex digits, not all zero",
+            pattern = r"^(?!0{32}$)[0-9a-fA-F]{32}$")),
     responses((status = 200, body = TraceDetail), (status = 400), (status = 401), (status = 404)))]
 async fn trace(
     State(state): State<AppState>,

@@ -7,7 +7,7 @@ use app::api::{
     Role, SlowTransaction, TransactionBucket, TransactionList, TransactionSeries,
     TransactionSummary,
 };
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use sqlx::{FromRow, Postgres, QueryBuilder};
@@ -17,7 +17,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{apdex_threshold, figures, range};
 use crate::{
     auth::Caller,
-    http::error::{ApiError, ApiResult, Json},
+    http::error::{ApiError, ApiResult, Json, Path, Query},
     logs::search::query_error,
     projects, AppState,
 };
@@ -50,13 +50,17 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct TransactionParams {
     /// Start of the range (RFC 3339, epoch ms or `now-24h`). Default: 24 h before `to`.
+    #[param(value_type = Option<crate::logs::time_range::TimeParam>, inline)]
     pub from: Option<String>,
     /// End of the range. Default: now.
+    #[param(value_type = Option<crate::logs::time_range::TimeParam>, inline)]
     pub to: Option<String>,
     /// `count` (default), `name`, `throughput_per_min`, `p50_ms`, `p95_ms`,
     /// `p99_ms`, `error_rate` or `apdex`.
+    #[param(pattern = r"^(name|count|throughput_per_min|p50_ms|p95_ms|p99_ms|error_rate|apdex)$")]
     pub sort: Option<String>,
     /// `desc` (the default, but `asc` for `name`) or `asc`.
+    #[param(pattern = r"^(asc|desc)$")]
     pub order: Option<String>,
     /// Only transactions whose name contains this (any case).
     pub q: Option<String>,
@@ -92,7 +96,7 @@ fn minutes(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
 
 /// The project's transactions in the range with their throughput, latency
 /// percentiles, failure rate and Apdex.
-#[utoipa::path(get, path = "/projects/{project}/performance/transactions", tag = "performance",
+#[utoipa::path(get, path = "/projects/{project}/performance/transactions", tag = "performance", operation_id = "list_transactions",
     params(("project" = String, Path, description = "id or slug"), TransactionParams),
     responses((status = 200, body = TransactionList), (status = 400), (status = 401), (status = 404)))]
 async fn list(
@@ -180,10 +184,13 @@ async fn list(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct SeriesParams {
     /// The transaction's name (required).
+    #[param(value_type = String, required = true, min_length = 1)]
     pub name: Option<String>,
     /// Start of the range (default 24 h before `to`).
+    #[param(value_type = Option<crate::logs::time_range::TimeParam>, inline)]
     pub from: Option<String>,
     /// End of the range (default now).
+    #[param(value_type = Option<crate::logs::time_range::TimeParam>, inline)]
     pub to: Option<String>,
     /// Buckets across the range (default 60, at most 500).
     pub buckets: Option<i64>,
