@@ -20,4 +20,8 @@ test -x target/debug/sightline
 (cd tests/browser && SIGHTLINE_BIN="$PWD/../../target/debug/sightline" \
   SIGHTLINE_SITE_ROOT="$PWD/../../target/site" node --test --test-concurrency=1)
 
+echo "== API: schemathesis against the OpenAPI document"
+# The same target/debug/sightline as the browser step; reports in tests/schemathesis/artifacts.
+SIGHTLINE_BIN="$PWD/target/debug/sightline" tests/schemathesis/run.sh
+
 echo "all tests passed in $(( $(date +%s) - started )) s"

@@ -1,0 +1,75 @@
+"""Schemathesis hooks of tests/schemathesis/run.sh (loaded through the `hooks` key
+of the configuration it writes).
+
+Rotating a key revokes it and creates a new one with the same label, so a key id
+pinned in the configuration could be rotated only once: every later call would
+be a 404, and in the stateful phase the pinned id would replace the id of a key
+just created ("created resource not found"). Before each rotation of the pinned
+key, this points the call at the current active key of its rotation chain.
+
+The `q` parameter of the logs endpoints has the format `log-query`: a query in
+Sightline's log query language (docs/logs-query.md), which no JSON Schema can
+describe. Valid values are drawn from queries of every kind the language has.
+"""
+
+import json
+import os
+import urllib.parse
+import urllib.request
+
+import schemathesis
+from hypothesis import strategies as st
+
+BASE_URL = os.environ["SIGHTLINE_ST_BASE_URL"]
+ADMIN_TOKEN = os.environ["SIGHTLINE_ST_ADMIN_TOKEN"]
+ROTATED_KEY_ID = int(os.environ["SIGHTLINE_ST_ROTATED_KEY_ID"])
+ROTATED_KEY_LABEL = os.environ["SIGHTLINE_ST_ROTATED_KEY_LABEL"]
+
+
+def _active_rotated_key(project):
+    request = urllib.request.Request(
+        f"{BASE_URL}/api/v1/projects/{urllib.parse.quote(str(project), safe='')}/keys",
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            keys = json.load(response)
+    except (OSError, ValueError):
+        return None  # not a project with keys: leave the call as generated
+    active = [
+        k["key_id"] for k in keys if k["label"] == ROTATED_KEY_LABEL and k.get("revoked_at") is None
+    ]
+    return max(active) if active else None
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    operation = case.operation
+    if operation.method.upper() != "POST" or not operation.path.endswith("/keys/{key_id}/rotate"):
+        return
+    if case.path_parameters.get("key_id") != ROTATED_KEY_ID:
+        return
+    current = _active_rotated_key(case.path_parameters["project"])
+    if current is not None:
+        case.path_parameters["key_id"] = current
+
+
+# Queries of every construct of docs/logs-query.md: words, phrases, fields and
+# comparisons, regular expressions, boolean operators, and stats stages.
+LOG_QUERIES = [
+    "",
+    "error",
+    '"payment failed"',
+    "level:error",
+    "level:>=warn",
+    "service:api and not level:debug",
+    "service:api or service:web",
+    "/time(out|d)/",
+    "http.status:500",
+    "order.id:42",
+    "trace_id:5b8efff798038103d269b633813fc60c",
+    "level:error | stats count() by service",
+    "* | stats count() by level",
+]
+
+schemathesis.openapi.format("log-query", st.sampled_from(LOG_QUERIES))
