@@ -176,7 +176,7 @@ impl ErrorEvent {
                 found: json_kind(&payload),
             });
         }
-        strip_nul(&mut payload);
+        make_storable(&mut payload);
         let mut event = Self::read(&payload, received);
         if let Value::Object(fields) = &mut payload {
             let ts = event.ts.to_rfc3339_opts(SecondsFormat::Micros, true);
@@ -523,17 +523,19 @@ fn sent_tags(tags: Option<&Value>) -> Vec<(&str, String)> {
 }
 
 /// Whether an event's text may hold what PostgreSQL's `jsonb` refuses although
-/// JSON allows it, so that it must be written out from the parsed event: an
-/// escaped NUL, a number with an exponent (jsonb takes exponents up to ±1000;
-/// parsed, `1e-2000` is 0) or a run of over 1000 digits. Strings that merely
-/// look so (`"\\u0000"`, `"v1e5"`) take that path too, which only costs time.
+/// JSON allows it, or what it would give back in a form serde_json refuses, so
+/// that it must be written out from the parsed event: an escaped NUL, a number
+/// with an exponent (jsonb takes exponents up to ±1000; parsed, `1e-2000` is
+/// 0; 1e308 comes back as 309 digits) or a run of over 300 digits. Strings
+/// that merely look so (`"\\u0000"`, `"v1e5"`) take that path too, which only
+/// costs time.
 fn needs_rewrite(text: &[u8]) -> bool {
     let mut digits = 0usize;
     let mut previous = 0u8;
     for (i, &b) in text.iter().enumerate() {
         if b.is_ascii_digit() {
             digits += 1;
-            if digits > 1000 {
+            if digits > 300 {
                 return true;
             }
         } else {
@@ -550,10 +552,17 @@ fn needs_rewrite(text: &[u8]) -> bool {
     false
 }
 
-fn strip_nul(value: &mut Value) {
+/// Removes NUL characters (PostgreSQL refuses them) and turns numbers beyond
+/// ±10^300 into their text: PostgreSQL keeps them exactly and gives them back
+/// without an exponent (1e308 as 309 digits), which serde_json refuses, so the
+/// event could not be read again.
+fn make_storable(value: &mut Value) {
     match value {
         Value::String(text) if text.contains('\0') => text.retain(|c| c != '\0'),
-        Value::Array(items) => items.iter_mut().for_each(strip_nul),
+        Value::Number(n) if n.as_f64().is_some_and(|f| f.abs() > 1e300) => {
+            *value = Value::String(n.to_string());
+        }
+        Value::Array(items) => items.iter_mut().for_each(make_storable),
         Value::Object(fields) => {
             // Keys with NUL are rare: rebuild the map only when there is one.
             if fields.keys().any(|key| key.contains('\0')) {
@@ -565,7 +574,7 @@ fn strip_nul(value: &mut Value) {
                     })
                     .collect();
             }
-            fields.values_mut().for_each(strip_nul);
+            fields.values_mut().for_each(make_storable);
         }
         _ => {}
     }

@@ -474,3 +474,17 @@ fn numbers_jsonb_would_refuse_take_the_parsed_path() {
         plain.payload
     );
 }
+
+#[test]
+fn numbers_postgresql_would_give_back_unreadable_are_kept_as_text() {
+    // jsonb keeps 1.7976931348623157e308 exactly and writes it back as 309
+    // digits, which serde_json refuses: the event could not be read again.
+    let text = br#"{"message":"m","extra":{"big":1.7976931348623157e308,"fine":2.5e3}}"#;
+    let event = ErrorEvent::from_sentry_json(text, received()).unwrap();
+    let payload = event.payload_value();
+    assert_eq!(payload["extra"]["big"], "1.7976931348623157e+308");
+    assert_eq!(payload["extra"]["fine"], 2500.0);
+    let digits = format!(r#"{{"message":"m","n":1{}}}"#, "0".repeat(305));
+    let event = ErrorEvent::from_sentry_json(digits.as_bytes(), received()).unwrap();
+    assert!(event.payload_value()["n"].is_string());
+}

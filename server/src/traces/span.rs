@@ -403,6 +403,11 @@ fn clean_value(value: &mut Value, depth: usize) {
                 clean_value(item, depth + 1);
             }
         }
+        // PostgreSQL gives a number this large back as hundreds of digits,
+        // which serde_json refuses: kept as its text, the span stays readable.
+        Value::Number(n) if n.as_f64().is_some_and(|f| f.abs() > 1e300) => {
+            *value = Value::String(n.to_string());
+        }
         _ => {}
     }
 }
@@ -499,10 +504,12 @@ mod tests {
         ok.data
             .insert("deep".into(), json!([[[[[[[["bottom"]]]]]]]]));
         ok.data.insert("nul\0key".into(), json!("a\0b"));
+        ok.data.insert("huge".into(), json!(1.7976931348623157e308));
         ok.sanitise().unwrap();
         assert_eq!(ok.name.len(), MAX_NAME_BYTES);
         assert!(ok.data["deep"].to_string().contains("bottom"));
         assert_eq!(ok.data["nulkey"], "ab");
+        assert_eq!(ok.data["huge"], "1.7976931348623157e+308");
 
         let mut bad = record("00000000000000a1", None, true);
         bad.trace_id = "0".repeat(32);
