@@ -613,19 +613,19 @@ fn from_epoch(n: f64) -> Option<DateTime<Utc>> {
     if !n.is_finite() || n < 0.0 || n > MAX_EPOCH_NUMBER as f64 {
         return None;
     }
-    let nanos = if n < 1e11 {
-        n * 1e9
-    } else if n < 1e14 {
+    // Microseconds (what PostgreSQL keeps) for every unit but nanoseconds:
+    // nanoseconds in an i64 end in 2262, and seconds, milliseconds and
+    // microseconds reach years beyond.
+    let micros = if n < 1e11 {
         n * 1e6
-    } else if n < 1e17 {
+    } else if n < 1e14 {
         n * 1e3
-    } else {
+    } else if n < 1e17 {
         n
+    } else {
+        return Some(Utc.timestamp_nanos(n as i64));
     };
-    if nanos > i64::MAX as f64 {
-        return None;
-    }
-    Some(Utc.timestamp_nanos(nanos as i64))
+    DateTime::from_timestamp_micros(micros.round() as i64)
 }
 
 fn json_kind(value: &Value) -> &'static str {
@@ -691,6 +691,13 @@ mod tests {
         }
         let missing = LogRecord::from_json(json!({"message": "x"}), now()).unwrap();
         assert_eq!(missing.ts, now());
+        // Past 2262, where nanoseconds leave an i64, every other unit still reads.
+        let later = Utc.with_ymd_and_hms(2512, 6, 1, 0, 0, 0).single().unwrap();
+        let s = later.timestamp();
+        for value in [json!(s), json!(s * 1000), json!((s * 1_000_000) as f64)] {
+            let r = LogRecord::from_json(json!({"ts": value, "message": "x"}), now()).unwrap();
+            assert_eq!(r.ts, later, "{value}");
+        }
     }
 
     #[test]
