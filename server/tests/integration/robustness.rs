@@ -561,3 +561,45 @@ async fn a_number_postgresql_cannot_give_back_does_not_break_search(pool: PgPool
     );
     assert_eq!(attributes["ok"], 12.5);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_whole_number_written_with_a_fraction_is_a_whole_number(pool: PgPool) {
+    let app = TestApp::new(pool);
+    app.project("shop").await;
+    let admin = app.token(Role::Admin).await;
+    // JSON Schema calls 2251799813685247.0 an integer; parsed one ulp off
+    // (…247.25) it was refused as "floating point".
+    let response = app
+        .request(
+            Method::PATCH,
+            "/api/v1/projects/shop/issues",
+            &admin,
+            Some(json!({"issue_ids": [], "status": "unresolved"})),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+    let request = Request::builder()
+        .method(Method::PATCH)
+        .uri("/api/v1/projects/shop/issues")
+        .header(header::CONTENT_TYPE, "application/json");
+    let Auth::Bearer(token) = &admin else {
+        unreachable!("a token")
+    };
+    let response = app
+        .send(
+            request
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::from(
+                    r#"{"issue_ids":[2251799813685247.0],"status":"unresolved"}"#,
+                ))
+                .expect("request"),
+        )
+        .await;
+    // Read as the id 2251799813685247, which no issue has.
+    assert_eq!(response.status, StatusCode::NOT_FOUND, "{}", response.text);
+    assert!(
+        response.text.contains("no issue 2251799813685247"),
+        "{}",
+        response.text
+    );
+}
