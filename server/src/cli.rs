@@ -15,6 +15,7 @@ use crate::{
     bench,
     config::Config,
     db::{self, Opener},
+    pipeline::partitions,
     projects, serve, telemetry, AppState,
 };
 
@@ -242,11 +243,11 @@ async fn execute(
             );
         }
         OneOff::Maintenance => {
-            let tables = db::partitions::tables(&state.config);
-            let mut report = db::partitions::run_once(pool, &tables, chrono::Utc::now()).await?;
+            let tables = crate::state::partitioned_tables(&state.config);
+            let mut report = partitions::run_once(pool, &tables, chrono::Utc::now()).await?;
             if !report.skipped {
                 report.indexed =
-                    db::partitions::index_closed(pool, &tables, chrono::Utc::now()).await?;
+                    partitions::index_closed(pool, &tables, chrono::Utc::now()).await?;
             }
             let text = if report.skipped {
                 "another instance is running maintenance; nothing done".to_string()

@@ -34,6 +34,8 @@ pub mod logs;
 pub mod overview;
 pub mod pipeline;
 pub mod projects;
+pub mod query;
+pub mod routes;
 pub mod serve;
 pub mod state;
 pub mod telemetry;

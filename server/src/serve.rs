@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     config::Config,
     db::{self, Opener},
-    http, AppState,
+    routes, AppState,
 };
 
 /// How long in-flight requests get after SIGINT/SIGTERM before they are cut off;
@@ -36,15 +36,10 @@ async fn run(config: Config, pool: &sqlx::PgPool) -> anyhow::Result<()> {
     db::migrate(pool).await?;
     let listen = config.listen;
     let public_url = config.public_url.to_string();
-    let partitioned = db::partitions::tables(&config);
     let state = AppState::new(pool.clone(), config)?;
+    state.start_upkeep();
     let workers = state.workers.clone();
-    workers.tracker.spawn(db::partitions::run(
-        pool.clone(),
-        partitioned,
-        workers.cancel.clone(),
-    ));
-    let app = http::router(state);
+    let app = routes::router(state);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("SIGHTLINE_LISTEN: cannot listen on {listen}"))?;
@@ -72,12 +67,7 @@ async fn run(config: Config, pool: &sqlx::PgPool) -> anyhow::Result<()> {
         } => tracing::warn!("in-flight requests did not finish in time; closing them"),
     }
     // Requests are done: let the writers flush what is queued, then stop workers.
-    workers.cancel.cancel();
-    workers.tracker.close();
-    if tokio::time::timeout(WORKER_DEADLINE, workers.tracker.wait())
-        .await
-        .is_err()
-    {
+    if !workers.stop(WORKER_DEADLINE).await {
         tracing::warn!("background workers did not stop in time");
     }
     Ok(())

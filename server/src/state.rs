@@ -1,42 +1,35 @@
-//! [`AppState`]: the one value every handler can reach.
+//! [`AppState`]: the one value every handler can reach, and where an instance's
+//! parts are put together: the pools, one batch writer per kind of record, the
+//! tables each domain partitions, and every background worker.
 
 use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
-use sqlx::{postgres::PgPoolOptions, PgPool};
-
-/// How long one user query may run (PostgreSQL's `statement_timeout`).
-pub const QUERY_TIMEOUT: &str = "15s";
-
-use tokio_util::{sync::CancellationToken, task::TaskTracker};
+use sqlx::PgPool;
 
 use crate::{
     config::Config,
-    errors::writer::ErrorWriter,
-    ingest::{
-        auth::IngestKeyCache, body::DecodeBudget, queue::WriterThread, rate_limit::KeyRateLimits,
+    errors::{self, writer::ErrorWriter},
+    ingest::{auth::IngestKeyCache, body::DecodeBudget, rate_limit::KeyRateLimits},
+    logs::{self, tail::TailHub, writer::LogWriter},
+    pipeline::{
+        clock::retention,
+        partitions::{self, PartitionedTable},
+        queue::WriterThread,
+        workers::Workers,
     },
-    logs::{tail::TailHub, writer::LogWriter},
-    pipeline::clock::retention,
+    query,
     telemetry::RequestRate,
-    traces::writer::SpanWriter,
+    traces::{self, writer::SpanWriter},
 };
-
-/// Background tasks of this instance and the signal that stops them.
-#[derive(Clone, Default)]
-pub struct Workers {
-    pub tracker: TaskTracker,
-    pub cancel: CancellationToken,
-}
 
 /// Shared by every request: cheap to clone (everything inside is a handle).
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
-    /// Connections for user queries (log search, ...): read-only, and every
-    /// statement is cancelled after [`QUERY_TIMEOUT`]. The natural place for a read
-    /// replica later.
+    /// Connections for user queries ([`query::pool`]): read-only, with a
+    /// statement timeout.
     pub queries: PgPool,
     pub config: Arc<Config>,
     pub leptos: LeptosOptions,
@@ -62,7 +55,7 @@ pub struct AppState {
 
 impl AppState {
     /// Builds the state from an open pool and the configuration, and starts the
-    /// log, error and span writer tasks (they stop when `workers.cancel` fires).
+    /// batch writers (they stop when the workers are stopped).
     pub fn new(pool: PgPool, config: Config) -> std::io::Result<Self> {
         // Install the metrics recorder before the first request records anything.
         crate::telemetry::prometheus();
@@ -72,64 +65,61 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(config.listen)
             .build();
-        let query_options = (*pool.connect_options()).clone().options([
-            ("statement_timeout", QUERY_TIMEOUT),
-            ("default_transaction_read_only", "on"),
-            // Searches differ by their literals (a rare phrase wants the trigram
-            // index, a common word the time order): a generic plan cached after
-            // five runs picked one for all and made rare-phrase searches 2x
-            // slower. Planning each query costs a few ms; measured worth it.
-            ("plan_cache_mode", "force_custom_plan"),
-        ]);
-        let queries = PgPoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(std::time::Duration::from_secs(5))
-            .connect_lazy_with(query_options);
         let workers = Workers::default();
-        // Seven writers (logs 2, errors 3, spans 2) hold a connection each
-        // while they write.
-        let writer_thread = WriterThread::new(&pool, 8)?;
-        let logs = LogWriter::start(
+        let writer_thread = WriterThread::new(&pool)?;
+        // Each kind of record gets a queue budget of its own, the same size: a
+        // burst of errors must not stall logs, a flood of traces must not refuse
+        // errors, and so on.
+        let budget = config.ingest_queue_mb * 1024 * 1024;
+        let logs = workers.start_queue(
             &writer_thread,
-            config.ingest_queue_mb * 1024 * 1024,
+            budget,
             retention(config.logs_retention_days),
-            &workers.tracker,
-            workers.cancel.clone(),
         );
-        // Errors get a queue budget of their own, the same size: a burst of
-        // errors must not stall logs, nor the other way round.
-        let errors = ErrorWriter::start(
+        let errors = workers.start_queue(
             &writer_thread,
-            config.ingest_queue_mb * 1024 * 1024,
+            budget,
             retention(config.errors_retention_days),
-            &workers.tracker,
-            workers.cancel.clone(),
         );
-        // Spans too: a flood of traces must not refuse errors or logs.
-        let spans = SpanWriter::start(
+        let spans = workers.start_queue(
             &writer_thread,
-            config.ingest_queue_mb * 1024 * 1024,
+            budget,
             retention(config.spans_retention_days),
-            &workers.tracker,
-            workers.cancel.clone(),
         );
-        let decode = Arc::new(DecodeBudget::new(config.ingest_decode_mb * 1024 * 1024));
         Ok(AppState {
+            queries: query::pool(&pool),
+            decode: Arc::new(DecodeBudget::new(config.ingest_decode_mb * 1024 * 1024)),
+            tail: Arc::new(TailHub::new(workers.clone())),
             pool,
-            queries,
             config: Arc::new(config),
             leptos,
             request_rate: Arc::new(RequestRate::default()),
             logs,
             errors,
             spans,
-            decode,
             key_limits: Arc::new(KeyRateLimits::default()),
             ingest_keys: Arc::new(IngestKeyCache::default()),
-            tail: Arc::new(TailHub::default()),
             workers,
         })
     }
+
+    /// Starts the upkeep a serving instance takes its turn at (one instance at
+    /// a time, by advisory lock): partitions and retention.
+    pub fn start_upkeep(&self) {
+        let (pool, tables) = (self.pool.clone(), partitioned_tables(&self.config));
+        self.workers
+            .spawn(|cancel| partitions::run(pool, tables, cancel));
+    }
+}
+
+/// The time-partitioned tables, each as its domain declares it, with the
+/// retention configured for it.
+pub fn partitioned_tables(config: &Config) -> Vec<PartitionedTable> {
+    vec![
+        logs::partitions(config.logs_retention_days),
+        errors::partitions(config.errors_retention_days),
+        traces::partitions(config.spans_retention_days),
+    ]
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -5,10 +5,12 @@
 mod errors;
 mod logs;
 mod performance;
+mod query;
 mod types;
 pub use errors::*;
 pub use logs::*;
 pub use performance::*;
+pub use query::*;
 pub use types::*;
 
 pub mod client;

@@ -25,7 +25,6 @@ use super::{
 };
 use crate::{
     config::Config,
-    db,
     ingest::native,
     logs::{record::LogRecord, writer::encode_row},
 };
@@ -237,7 +236,7 @@ async fn measure(bench: Bench, options: BenchOptions) -> anyhow::Result<()> {
     // What the partition upkeep does in the background once each hour is over:
     // the trigram index that lets searches for rare words skip the scan.
     let started = Instant::now();
-    let indexed = db::partitions::index_closed(&pool, &tables, Utc::now()).await?;
+    let indexed = crate::pipeline::partitions::index_closed(&pool, &tables, Utc::now()).await?;
     let indexing = started.elapsed();
     let partitions: Vec<String> = indexed
         .iter()
@@ -515,13 +514,13 @@ impl CopyTarget {
                 )
                 .execute(pool)
                 .await?;
-                let table = db::partitions::PartitionedTable {
+                let table = crate::pipeline::partitions::PartitionedTable {
                     table: "bench_copy_indexed",
                     closed_index: None,
                     cleanups: &[],
-                    ..db::partitions::log_entry(3)
+                    ..crate::logs::partitions(3)
                 };
-                db::partitions::run_once(pool, &[table], Utc::now()).await?;
+                crate::pipeline::partitions::run_once(pool, &[table], Utc::now()).await?;
             }
         }
         Ok(())

@@ -22,7 +22,8 @@ use sqlx::{postgres::PgConnectOptions, ConnectOptions, Connection, PgPool};
 use crate::{
     auth::tokens,
     config::Config,
-    db::{self, partitions::PartitionedTable},
+    db,
+    pipeline::partitions::{self, PartitionedTable},
     projects, AppState,
 };
 
@@ -60,9 +61,9 @@ where
         .and_then(|pg| cpu::postmaster_pid(pg.cluster_dir()));
     let result = match prepare(&config, &admin, postmaster).await {
         Ok(bench) => {
-            let cancel = bench.state.workers.cancel.clone();
+            let workers = bench.state.workers.clone();
             let result = measure(bench).await;
-            cancel.cancel();
+            workers.stop(std::time::Duration::from_secs(5)).await;
             result
         }
         Err(error) => Err(error),
@@ -96,11 +97,11 @@ async fn prepare(
         .connect_with(admin.clone().database("sightline_bench"))
         .await?;
     db::migrate(&pool).await?;
-    let mut tables = db::partitions::tables(config);
+    let mut tables = crate::state::partitioned_tables(config);
     for table in &mut tables {
         table.retention_days = 3;
     }
-    db::partitions::run_once(&pool, &tables, Utc::now()).await?;
+    partitions::run_once(&pool, &tables, Utc::now()).await?;
 
     let state = AppState::new(pool.clone(), config.clone())?;
     let created = projects::insert_project(&state, "bench", "Benchmark")
@@ -112,7 +113,7 @@ async fn prepare(
         .token;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let router = crate::http::router(state.clone());
+    let router = crate::routes::router(state.clone());
     tokio::spawn(async move { axum::serve(listener, router).await });
     Ok(Bench {
         pool,

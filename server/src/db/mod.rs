@@ -1,10 +1,9 @@
 //! The database: connecting (to a configured server or the embedded cluster),
-//! migrating, keeping the time-partitioned tables ([`partitions`]), and the text
-//! format batch writers feed `COPY` with ([`copy`]).
+//! migrating, and the text format batch writers feed `COPY` with ([`copy`]).
+//! Partitioned tables are kept by [`crate::pipeline::partitions`].
 
 pub mod copy;
 pub mod embedded;
-pub mod partitions;
 
 use std::time::Duration;
 

@@ -15,7 +15,10 @@ use super::fingerprint;
 use super::message::{truncate, EventMessage};
 use crate::{
     logs::record::parse_timestamp,
-    pipeline::clock::{self, Drift, ReceiveWindow, MAX_FUTURE},
+    pipeline::{
+        clock::{self, Drift, ReceiveWindow, MAX_FUTURE},
+        ids::hex_id,
+    },
 };
 
 /// Most tags one event keeps; the derived tags come first, so they are never the
@@ -253,21 +256,7 @@ fn event_id(value: Option<&Value>) -> String {
     value
         .and_then(Value::as_str)
         .and_then(|id| hex_id(id, 32))
-        .filter(|id| id.bytes().any(|b| b != b'0'))
         .unwrap_or_else(|| Uuid::new_v4().simple().to_string())
-}
-
-/// `len` lowercase hex characters, when `text` is that many hex digits once
-/// dashes and braces are removed.
-fn hex_id(text: &str, len: usize) -> Option<String> {
-    let id: String = text
-        .trim()
-        .trim_matches(['{', '}'])
-        .chars()
-        .filter(|c| *c != '-')
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    (id.len() == len && id.bytes().all(|b| b.is_ascii_hexdigit())).then_some(id)
 }
 
 /// The event's time: `timestamp` as the protocol defines it (a number is

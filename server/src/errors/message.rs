@@ -230,14 +230,7 @@ pub fn normalise(message: &str) -> String {
 /// The longest prefix of `text` of at most `max` bytes that ends on a character
 /// boundary.
 pub(crate) fn truncate(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut cut = max;
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    &text[..cut]
+    &text[..text.floor_char_boundary(max)]
 }
 
 #[expect(

@@ -14,5 +14,23 @@ pub mod store;
 pub mod workflow;
 pub mod writer;
 
+use crate::pipeline::partitions::{PartitionedTable, Period};
+
+/// `error_event`, as [`crate::pipeline::partitions`] keeps it: day partitions
+/// kept `retention_days`, with the hourly issue counts and the ids seen for
+/// deduplication ([`crate::pipeline::dedup`]). Issues outlive their events.
+pub fn partitions(retention_days: u64) -> PartitionedTable {
+    PartitionedTable {
+        table: "error_event",
+        period: Period::Day,
+        retention_days,
+        cleanups: &[
+            "delete from error_event_seen where ts < $1",
+            "delete from issue_hour where hour < $1",
+        ],
+        closed_index: None,
+    }
+}
+
 #[cfg(test)]
 mod sdk_payloads;

@@ -18,7 +18,59 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
 use super::store::{self, ReleaseSightings};
-use crate::ingest::sentry::items::{SessionStatus, SessionUpdate};
+
+/// A release-health update: one session's state, or a count of sessions that
+/// ended the same way (from a `sessions` aggregate).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionUpdate {
+    /// The session's id (`sid`); `None` for aggregates.
+    pub session_id: Option<String>,
+    /// The user or device (`did`), if the SDK sent one.
+    pub distinct_id: Option<String>,
+    /// When the session started.
+    pub started: DateTime<Utc>,
+    pub release: String,
+    /// Empty when the SDK sent none.
+    pub environment: String,
+    pub status: SessionStatus,
+    /// Errors seen in the session so far (aggregates: 1 for sessions that ended
+    /// errored, crashed or abnormal, 0 otherwise).
+    pub errors: u32,
+    /// Whether this is the session's first update (always true for aggregates,
+    /// whose sessions all started in the bucket they are counted in).
+    pub init: bool,
+    /// How many sessions this update stands for: 1 for a `session` item.
+    pub quantity: u32,
+}
+
+/// The state a session reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SessionStatus {
+    /// Still running: counts as started only.
+    Ok,
+    /// Ended normally.
+    Exited,
+    /// Ended by a crash (an unhandled error).
+    Crashed,
+    /// Ended without reporting how (killed, power loss, ...).
+    Abnormal,
+    /// Ended normally after handled errors.
+    Errored,
+}
+
+impl SessionStatus {
+    /// The status named `name` in Sentry's protocol.
+    pub fn from_name(name: &str) -> Option<SessionStatus> {
+        Some(match name {
+            "ok" => SessionStatus::Ok,
+            "exited" => SessionStatus::Exited,
+            "crashed" => SessionStatus::Crashed,
+            "abnormal" => SessionStatus::Abnormal,
+            "errored" => SessionStatus::Errored,
+            _ => return None,
+        })
+    }
+}
 
 /// Session counts of one release, environment and hour.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

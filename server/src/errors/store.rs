@@ -6,7 +6,7 @@
 //!
 //! [`super::writer`] calls them in one transaction per batch.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -18,31 +18,7 @@ use super::{
 };
 
 /// An event id of a project, as `(project_id, 32 hex characters)`.
-pub type EventKey = (i64, String);
-
-/// Records event ids as stored; returns those not stored before. `events` are
-/// `(project_id, event_id, ts)` without duplicates.
-pub async fn mark_seen(
-    conn: &mut PgConnection,
-    events: &[(i64, &str, DateTime<Utc>)],
-) -> Result<HashSet<EventKey>, sqlx::Error> {
-    let mut sorted = events.to_vec();
-    sorted.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-    let (projects, ids, times) = unzip3(sorted.into_iter());
-    let rows: Vec<(i64, String)> = sqlx::query_as(
-        "insert into error_event_seen (project_id, event_id, ts)
-         select p, e::uuid, t from unnest($1::bigint[], $2::text[], $3::timestamptz[]) as u(p, e, t)
-         order by p, e
-         on conflict (project_id, event_id) do nothing
-         returning project_id, replace(event_id::text, '-', '')",
-    )
-    .bind(projects)
-    .bind(ids)
-    .bind(times)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows.into_iter().collect())
-}
+pub type EventKey = crate::pipeline::dedup::SeenKey;
 
 /// The issues already-stored events belong to, by event key.
 pub async fn issues_of_events(
@@ -490,18 +466,6 @@ impl<'a> IssueColumns<'a> {
             last_releases: groups.iter().map(|g| g.last_release).collect(),
         }
     }
-}
-
-fn unzip3<A, B, C>(items: impl Iterator<Item = (A, B, C)>) -> (Vec<A>, Vec<B>, Vec<C>) {
-    let mut a = Vec::new();
-    let mut b = Vec::new();
-    let mut c = Vec::new();
-    for (x, y, z) in items {
-        a.push(x);
-        b.push(y);
-        c.push(z);
-    }
-    (a, b, c)
 }
 
 #[cfg(test)]

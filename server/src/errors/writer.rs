@@ -1,6 +1,7 @@
 //! [`ErrorWriter`]: the one path every error event takes into PostgreSQL. The
-//! queue and group commit are [`crate::ingest::queue`]'s; each batch is stored
-//! here in one transaction: event ids already stored are skipped (SDKs retry), releases are
+//! queue and group commit are [`crate::pipeline::queue`]'s; each batch is stored
+//! here in one transaction: event ids already stored are skipped (SDKs retry,
+//! [`crate::pipeline::dedup`]), releases are
 //! recorded, each event's issue is created or updated (with the workflow of
 //! [`super::workflow`]: regressions, ignores that run out), the events are
 //! inserted and the hourly counts added. Only after the commit is every request
@@ -9,10 +10,7 @@
 //! The SQL takes its rows in key order, so writers (of this instance and of
 //! others) cannot deadlock one another.
 
-use std::{
-    collections::{BTreeMap, HashMap, HashSet},
-    time::Instant,
-};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
@@ -23,10 +21,11 @@ use super::{
     store::{self, IssueGroup, ReleaseSightings},
     workflow::{self, Arrivals, Transition},
 };
-pub use crate::ingest::queue::WriteError;
-use crate::{
-    ingest::queue::{Batch, Job, Queue},
-    pipeline::clock::ReceiveWindow,
+pub use crate::pipeline::queue::WriteError;
+use crate::pipeline::{
+    clock::ReceiveWindow,
+    dedup,
+    queue::{Batch, Job, Queue},
 };
 
 /// Most events written in one transaction.
@@ -76,58 +75,38 @@ impl Batch for ErrorBatch {
         event.correct_clock(window);
     }
 
-    async fn write(pool: &PgPool, jobs: &[Job<Self>]) -> Result<Vec<Vec<StoredEvent>>, WriteError> {
-        write_batch(pool, jobs).await
-    }
-}
-
-/// Writes the jobs in one transaction; answers each job's events in order.
-async fn write_batch(
-    pool: &PgPool,
-    jobs: &[Job<ErrorBatch>],
-) -> Result<Vec<Vec<StoredEvent>>, WriteError> {
-    let started = Instant::now();
-    let events: usize = jobs.iter().map(|j| j.items.len()).sum();
-    let result = async {
+    async fn write(pool: &PgPool, jobs: &[Job<Self>]) -> anyhow::Result<Vec<Vec<StoredEvent>>> {
         let mut tx = pool.begin().await?;
         let (answers, report) = store_batch(&mut tx, jobs).await?;
         tx.commit().await?;
-        Ok::<_, anyhow::Error>((answers, report))
-    }
-    .await;
-    match result {
-        Ok((answers, report)) => {
-            metrics::counter!("errors_ingested_total").increment(report.stored as u64);
-            metrics::counter!("errors_duplicates_total").increment(report.duplicates as u64);
-            metrics::counter!("errors_issues_created_total").increment(report.created as u64);
-            for (transition, count) in [
-                (Transition::Regression, report.regressions),
-                (Transition::Unignored, report.unignored),
-            ] {
-                metrics::counter!("errors_issues_reopened_total", "reason" => transition.kind())
-                    .increment(count as u64);
-            }
-            metrics::histogram!("errors_batch_rows").record(events as f64);
-            metrics::histogram!("errors_batch_duration_seconds")
-                .record(started.elapsed().as_secs_f64());
-            Ok(answers)
-        }
-        Err(error) => {
-            metrics::counter!("errors_batch_failures_total").increment(1);
-            tracing::error!(batch.rows = events, batch.requests = jobs.len(), error = %format!("{error:#}"), "writing an error batch failed");
-            Err(WriteError::from_failure(&error))
-        }
+        report.record();
+        Ok(answers)
     }
 }
 
 /// What a batch did, for metrics.
 #[derive(Debug, Default)]
 struct Report {
-    stored: usize,
     duplicates: usize,
     created: usize,
     regressions: usize,
     unignored: usize,
+}
+
+impl Report {
+    /// Adds a committed batch's figures to the error metrics (the queue records
+    /// those every batch has).
+    fn record(&self) {
+        metrics::counter!("errors_duplicates_total").increment(self.duplicates as u64);
+        metrics::counter!("errors_issues_created_total").increment(self.created as u64);
+        for (transition, count) in [
+            (Transition::Regression, self.regressions),
+            (Transition::Unignored, self.unignored),
+        ] {
+            metrics::counter!("errors_issues_reopened_total", "reason" => transition.kind())
+                .increment(count as u64);
+        }
+    }
 }
 
 /// One event of the batch, where it came from.
@@ -167,7 +146,7 @@ async fn store_batch(
         .iter()
         .map(|e| (e.project_id, e.event.event_id.as_str(), e.event.ts))
         .collect();
-    let fresh = store::mark_seen(conn, &seen).await?;
+    let fresh = dedup::first_sightings(conn, &seen).await?;
     let is_fresh = |e: &Entry<'_>| fresh.contains(&(e.project_id, e.event.event_id.clone()));
     let new_events: Vec<&Entry<'_>> = first_copies.iter().filter(|e| is_fresh(e)).collect();
 
@@ -303,7 +282,6 @@ async fn store_batch(
     if !hours.is_empty() {
         store::add_issue_hours(conn, &hours).await?;
     }
-    report.stored = rows.len();
 
     // Copies stored before (in an earlier batch): the issue of the first copy.
     let repeated: Vec<(i64, &str)> = first_copies

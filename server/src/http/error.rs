@@ -147,13 +147,21 @@ impl From<anyhow::Error> for ApiError {
 #[derive(Debug, Clone)]
 pub struct LoggedError(pub std::sync::Arc<String>);
 
+impl ApiError {
+    /// What the client is told: the error in words, except an internal one,
+    /// whose details are for the server log only.
+    pub fn public_message(&self) -> String {
+        match self {
+            ApiError::Internal(_) => "internal error; the server log has the details".to_string(),
+            other => other.to_string(),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let message = match &self {
-            ApiError::Internal(_) => "internal error; the server log has the details".to_string(),
-            other => other.to_string(),
-        };
+        let message = self.public_message();
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code().to_string(),

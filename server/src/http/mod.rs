@@ -1,37 +1,23 @@
-//! The HTTP edge: the router every domain contributes to, health and metrics
-//! endpoints, the OpenAPI document, and the per-request middleware.
+//! The HTTP edge: the API's error shape and extractors ([`error`]), health and
+//! metrics endpoints, the OpenAPI document's common parts, and the per-request
+//! middleware. It knows no domain: [`crate::routes`] puts every domain's routes
+//! behind it.
 
 pub mod client_ip;
 pub mod error;
-mod health;
+pub mod health;
 pub mod nul;
-mod observe;
+pub mod observe;
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
-use axum::{
-    extract::DefaultBodyLimit,
-    http::{HeaderName, StatusCode},
-    middleware,
-    routing::any,
-    Router,
-};
-use tower_http::{
-    compression::CompressionLayer,
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    timeout::TimeoutLayer,
-};
 use utoipa::OpenApi;
-use utoipa_axum::router::OpenApiRouter;
-
-use crate::{auth, errors, ingest, logs, overview, projects, traces, ui, AppState};
-use error::ApiError;
 
 /// Largest request body the configuration API accepts. Ingestion endpoints set
 /// their own limits.
-const API_BODY_LIMIT: usize = 256 * 1024;
+pub const API_BODY_LIMIT: usize = 256 * 1024;
 /// A request that takes longer than this is answered 408.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(OpenApi)]
 #[openapi(
@@ -50,7 +36,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         (name = "meta", description = "This document"),
     )
 )]
-struct ApiDoc;
+pub struct ApiDoc;
 
 /// Declares how callers authenticate: API tokens and ingest keys as bearer tokens.
 struct SecuritySchemes;
@@ -88,7 +74,7 @@ impl utoipa::Modify for SecuritySchemes {
 /// (an unknown id in the path), 413/415/422 (a request body too large, not
 /// JSON, or of the wrong shape) and 503 (the database is away). Each is the
 /// one error shape, `ErrorBody`.
-struct CommonResponses;
+pub struct CommonResponses;
 
 /// Operations anyone may call, without credentials.
 const PUBLIC_OPERATIONS: [&str; 4] = ["login", "setup_status", "setup", "openapi_document"];
@@ -172,74 +158,4 @@ impl utoipa::Modify for CommonResponses {
             }
         }
     }
-}
-
-/// The `/api/v1` routes and their OpenAPI document.
-pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let v1 = auth::router()
-        .merge(projects::router())
-        .merge(overview::router())
-        .merge(ingest::router())
-        .merge(logs::router())
-        .merge(errors::api::router())
-        .merge(traces::api::router())
-        .routes(utoipa_axum::routes!(openapi_document));
-    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest("/api/v1", v1)
-        .split_for_parts();
-    // After the routes: modifiers of `ApiDoc` run before any path is there.
-    utoipa::Modify::modify(&CommonResponses, &mut doc);
-    (router, doc)
-}
-
-/// The OpenAPI 3.1 document describing every `/api/v1` endpoint.
-#[utoipa::path(get, path = "/openapi.json", tag = "meta",
-    responses((status = 200, description = "OpenAPI document", content_type = "application/json")))]
-async fn openapi_document(
-    axum::Extension(doc): axum::Extension<Arc<utoipa::openapi::OpenApi>>,
-) -> axum::Json<utoipa::openapi::OpenApi> {
-    axum::Json((*doc).clone())
-}
-
-/// The whole application: API, health, metrics, UI, and the middleware around them.
-pub fn router(state: AppState) -> Router {
-    let (api, doc) = api();
-    let request_id = HeaderName::from_static("x-request-id");
-    Router::new()
-        .merge(api)
-        .route("/api/v1/{*rest}", any(api_not_found))
-        .layer(middleware::from_fn(nul::refuse_in_uri))
-        .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
-        .layer(axum::Extension(Arc::new(doc)))
-        .merge(health::router())
-        .merge(ingest::protocol_router())
-        .merge(ui::router(&state))
-        // `GET /` is the UI's Overview for browsers and the cluster info for
-        // Elasticsearch clients; this tells them apart.
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            ingest::elastic::root_handshake,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            observe::observe,
-        ))
-        .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
-        // Each request gets its own Sentry hub carrying the request's details, so
-        // an error reported while handling it says which request it was.
-        .layer(sentry::integrations::tower::SentryHttpLayer::new().enable_transaction())
-        .layer(sentry::integrations::tower::NewSentryLayer::<
-            axum::extract::Request,
-        >::new_from_top())
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-        .with_state(state)
-}
-
-async fn api_not_found() -> ApiError {
-    ApiError::NotFound("no such API endpoint; see /api/v1/openapi.json".into())
 }

@@ -98,6 +98,25 @@ impl DecodeBudget {
     }
 }
 
+/// Bodies up to this many bytes are parsed on the request's own task; larger
+/// ones on the blocking pool ([`parse`]).
+pub const INLINE_PARSE_BYTES: usize = 256 * 1024;
+
+/// Runs `parse` over a body of `bytes` bytes: inline when it is small, else on
+/// the blocking pool, since parsing megabytes of JSON or protobuf would stall
+/// the other requests of this runtime thread.
+pub async fn parse<T: Send + 'static>(
+    bytes: usize,
+    parse: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    if bytes <= INLINE_PARSE_BYTES {
+        return Ok(parse());
+    }
+    tokio::task::spawn_blocking(parse)
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("parsing a body")))
+}
+
 /// The largest decoded body of any endpoint (Elasticsearch `_bulk`).
 const LARGEST_DECODED: usize = 128 * 1024 * 1024;
 

@@ -1,8 +1,9 @@
-//! Ingestion protocols. Each adapter decodes its wire format into domain records
-//! and hands them to the domain's writer; none of them talks SQL. Shared here:
-//! the ingest-key extractor ([`auth`]), body reading with size limits and
-//! decompression ([`body`]), per-key rate limits ([`rate_limit`]), and the
-//! bounded queue with group commit in front of every writer ([`queue`]).
+//! Ingestion protocols: the adapter layer. Each adapter decodes its wire format
+//! into domain records, hands them to the domain's writer (the pipeline's
+//! queue) and answers in its protocol's own way; none of them talks SQL, and no
+//! domain imports this layer. Shared here: the ingest-key extractor ([`auth`]),
+//! body reading with size limits and decompression ([`body`]), and per-key rate
+//! limits ([`rate_limit`]).
 
 pub mod auth;
 pub mod body;
@@ -10,7 +11,6 @@ pub mod elastic;
 pub mod loki;
 pub mod native;
 pub mod otlp;
-pub mod queue;
 pub mod rate_limit;
 pub mod sentry;
 

@@ -508,13 +508,7 @@ fn strip_nul(s: &mut String) {
 }
 
 fn truncate_utf8(s: &mut String, max: usize) {
-    if s.len() > max {
-        let mut cut = max;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
-    }
+    s.truncate(s.floor_char_boundary(max));
 }
 
 fn take_first(

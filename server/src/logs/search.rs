@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use app::api::{
     HistogramBucket, LogContext, LogField, LogFields, LogHistogram, LogLine, LogSearchResult,
-    LogTable, Role,
+    LogTable,
 };
 use axum::extract::State;
 use chrono::{DateTime, Duration, DurationRound, Utc};
@@ -19,12 +19,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{
     level::Level,
     query::{self, counted, LogQuery, Scope},
-    time_range,
 };
 use crate::{
-    auth::Caller,
-    http::error::{ApiError, ApiResult, Json, Path, Query},
-    projects, AppState,
+    http::error::{ApiError, ApiResult, Json, Query},
+    query::{query_error, scope::ReadScope, time_range},
+    AppState,
 };
 
 /// Largest page of `/logs/search`.
@@ -48,10 +47,10 @@ pub struct SearchParams {
     #[param(format = "log-query")]
     pub q: Option<String>,
     /// Start of the range: RFC 3339, epoch ms, or `now-1h`. Default: an hour before `to`.
-    #[param(value_type = Option<crate::logs::time_range::TimeParam>, inline)]
+    #[param(value_type = Option<crate::query::time_range::TimeParam>, inline)]
     pub from: Option<String>,
     /// End of the range (exclusive). Default: now.
-    #[param(value_type = Option<crate::logs::time_range::TimeParam>, inline)]
+    #[param(value_type = Option<crate::query::time_range::TimeParam>, inline)]
     pub to: Option<String>,
     /// Lines a page (search, default 100, at most 1000).
     pub limit: Option<i64>,
@@ -68,15 +67,9 @@ pub struct Resolved {
     pub query: LogQuery,
 }
 
-/// Checks the caller, finds the project, parses the time range and the query.
-pub async fn resolve(
-    state: &AppState,
-    caller: &Caller,
-    project: &str,
-    params: &SearchParams,
-) -> ApiResult<Resolved> {
-    caller.require(Role::Viewer)?;
-    let project = projects::find(&state.pool, project).await?;
+/// Parses the time range and the query of a read of `scope`.
+pub fn resolve(scope: &ReadScope, params: &SearchParams) -> ApiResult<Resolved> {
+    let project = &scope.project;
     let (from, to) = time_range::resolve(params.from.as_deref(), params.to.as_deref(), Utc::now())?;
     let query = query::parse(params.q.as_deref().unwrap_or(""))
         .map_err(|e| ApiError::BadRequest(format!("q: {e}")))?;
@@ -101,11 +94,10 @@ pub async fn resolve(
     responses((status = 200, body = LogSearchResult), (status = 400, description = "bad query, time or cursor"), (status = 401), (status = 404)))]
 async fn search(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(project): Path<String>,
+    read: ReadScope,
     Query(params): Query<SearchParams>,
 ) -> ApiResult<Json<LogSearchResult>> {
-    let Resolved { scope, query } = resolve(&state, &caller, &project, &params).await?;
+    let Resolved { scope, query } = resolve(&read, &params)?;
     let limit = params.limit.unwrap_or(100).clamp(1, MAX_PAGE);
     let cursor = params.cursor.as_deref().map(parse_cursor).transpose()?;
 
@@ -137,11 +129,10 @@ async fn search(
     responses((status = 200, body = LogTable), (status = 400), (status = 401), (status = 404)))]
 async fn table(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(project): Path<String>,
+    read: ReadScope,
     Query(params): Query<SearchParams>,
 ) -> ApiResult<Json<LogTable>> {
-    let Resolved { scope, query } = resolve(&state, &caller, &project, &params).await?;
+    let Resolved { scope, query } = resolve(&read, &params)?;
     let mut tabular =
         query::tabular_sql(&query, &scope).map_err(|e| ApiError::BadRequest(format!("q: {e}")))?;
     let rows: Vec<Value> = tabular
@@ -169,11 +160,10 @@ async fn table(
     responses((status = 200, body = LogHistogram), (status = 400), (status = 401), (status = 404)))]
 async fn histogram(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(project): Path<String>,
+    read: ReadScope,
     Query(params): Query<SearchParams>,
 ) -> ApiResult<Json<LogHistogram>> {
-    let Resolved { scope, query } = resolve(&state, &caller, &project, &params).await?;
+    let Resolved { scope, query } = resolve(&read, &params)?;
     let buckets = params.buckets.unwrap_or(60).clamp(1, 500);
     let span_ms = (scope.to - scope.from).num_milliseconds();
     let mut interval_ms = ((span_ms + buckets - 1) / buckets).max(1);
@@ -238,13 +228,12 @@ async fn histogram(
     responses((status = 200, body = LogFields), (status = 400), (status = 401), (status = 404)))]
 async fn fields(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(project): Path<String>,
+    read: ReadScope,
     Query(params): Query<SearchParams>,
 ) -> ApiResult<Json<LogFields>> {
     const SAMPLE: i64 = 2000;
     const VALUES: usize = 10;
-    let Resolved { scope, .. } = resolve(&state, &caller, &project, &params).await?;
+    let Resolved { scope, .. } = resolve(&read, &params)?;
     let sample: Vec<(i16, String, String, Value)> = sqlx::query_as(
         "select level, service, host, attributes from log_entry
          where project_id = $1 and ts >= $2 and ts < $3 order by ts desc limit $4",
@@ -317,7 +306,7 @@ fn flatten(prefix: &str, map: &Map<String, Value>, add: &mut impl FnMut(&str, St
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ContextParams {
     /// The line's `ts` (RFC 3339, as search returned it).
-    #[param(value_type = crate::logs::time_range::InstantParam, inline)]
+    #[param(value_type = crate::query::time_range::InstantParam, inline)]
     pub ts: String,
     /// The line's `id`.
     pub id: i64,
@@ -333,12 +322,10 @@ pub struct ContextParams {
     responses((status = 200, body = LogContext), (status = 400), (status = 401), (status = 404)))]
 async fn context(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(project): Path<String>,
+    read: ReadScope,
     Query(params): Query<ContextParams>,
 ) -> ApiResult<Json<LogContext>> {
-    caller.require(Role::Viewer)?;
-    let project = projects::find(&state.pool, &project).await?;
+    let project = read.project;
     let ts = time_range::parse("ts", &params.ts, Utc::now())?;
     let scope = Scope {
         project_id: project.project_id,
@@ -452,31 +439,6 @@ fn line_of(
             _ => Map::new(),
         },
     }
-}
-
-/// Database errors a query can cause: its own fault (bad regex, too slow) is 400.
-pub fn query_error(error: sqlx::Error) -> ApiError {
-    if let sqlx::Error::Database(db) = &error {
-        match db.code().as_deref() {
-            Some("57014") => {
-                return ApiError::BadRequest(format!(
-                    "the query ran longer than {}; narrow the time range or add filters",
-                    crate::state::QUERY_TIMEOUT
-                ))
-            }
-            Some("2201B") => {
-                return ApiError::BadRequest(format!(
-                    "invalid regular expression: {}",
-                    db.message()
-                ))
-            }
-            Some("22P02" | "22003") => {
-                return ApiError::BadRequest(format!("a value does not fit: {}", db.message()))
-            }
-            _ => {}
-        }
-    }
-    error.into()
 }
 
 fn parse_cursor(cursor: &str) -> ApiResult<(DateTime<Utc>, i64)> {

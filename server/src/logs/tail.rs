@@ -25,8 +25,9 @@ use super::{
     writer::{BatchNotice, NOTIFY_CHANNEL},
 };
 use crate::{
-    auth::Caller,
-    http::error::{ApiResult, Path, Query},
+    http::error::{ApiResult, Query},
+    pipeline::workers::Workers,
+    query::scope::ReadScope,
     AppState,
 };
 
@@ -39,13 +40,22 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(tail))
 }
 
-/// The instance's one `LISTEN sightline_logs` connection, started on first use.
-#[derive(Default)]
+/// The instance's one `LISTEN sightline_logs` connection, started on first use
+/// as one of the instance's [`Workers`].
 pub struct TailHub {
     sender: OnceCell<broadcast::Sender<BatchNotice>>,
+    workers: Workers,
 }
 
 impl TailHub {
+    /// A hub whose listener, once started, runs until `workers` stop.
+    pub fn new(workers: Workers) -> Self {
+        TailHub {
+            sender: OnceCell::new(),
+            workers,
+        }
+    }
+
     /// Subscribes to committed batches, starting the listener if needed.
     pub async fn subscribe(
         &self,
@@ -57,7 +67,13 @@ impl TailHub {
                 let mut listener = PgListener::connect_with(pool).await?;
                 listener.listen(NOTIFY_CHANNEL).await?;
                 let (sender, _) = broadcast::channel(BACKLOG);
-                tokio::spawn(forward(listener, sender.clone()));
+                let forwarding = sender.clone();
+                self.workers.spawn(|cancel| async move {
+                    tokio::select! {
+                        () = forward(listener, forwarding) => {}
+                        () = cancel.cancelled() => {}
+                    }
+                });
                 Ok::<_, sqlx::Error>(sender)
             })
             .await?;
@@ -91,11 +107,10 @@ async fn forward(mut listener: PgListener, sender: broadcast::Sender<BatchNotice
               (status = 400), (status = 401), (status = 404)))]
 async fn tail(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(project): Path<String>,
+    read: ReadScope,
     Query(params): Query<SearchParams>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    let resolved = search::resolve(&state, &caller, &project, &params).await?;
+    let resolved = search::resolve(&read, &params)?;
     let receiver = state.tail.subscribe(&state.pool).await?;
     let subscriber = Subscriber {
         state,

@@ -1,18 +1,20 @@
 //! [`LogWriter`]: the one path every log line takes into PostgreSQL. The queue
-//! and group commit are [`crate::ingest::queue`]'s; a batch is written here with
+//! and group commit are [`crate::pipeline::queue`]'s; a batch is written here with
 //! one `COPY`, and the per-minute counts in the same transaction.
 //!
 //! After each commit the writer sends `NOTIFY sightline_logs` with the id range of
 //! the rows per project, which live tail (on any instance) turns into new lines.
 
-use std::{collections::BTreeMap, fmt::Write as _, time::Instant};
+use std::{collections::BTreeMap, fmt::Write as _};
 
 use super::record::LogRecord;
-pub use crate::ingest::queue::WriteError;
+pub use crate::pipeline::queue::WriteError;
 use crate::{
     db::copy::{push_optional, push_text},
-    ingest::queue::{Batch, Job, Queue},
-    pipeline::clock::{self, ReceiveWindow},
+    pipeline::{
+        clock::{self, ReceiveWindow},
+        queue::{Batch, Job, Queue},
+    },
 };
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -79,29 +81,10 @@ impl Batch for LogBatch {
         }
     }
 
-    async fn write(pool: &PgPool, jobs: &[Job<Self>]) -> Result<Vec<()>, WriteError> {
-        write_batch(pool, jobs).await?;
+    async fn write(pool: &PgPool, jobs: &[Job<Self>]) -> anyhow::Result<Vec<()>> {
+        copy_batch(pool, jobs).await?;
         Ok(vec![(); jobs.len()])
     }
-}
-
-async fn write_batch(pool: &PgPool, jobs: &[Job<LogBatch>]) -> Result<(), WriteError> {
-    let started = Instant::now();
-    let rows: usize = jobs.iter().map(|j| j.items.len()).sum();
-    let result = copy_batch(pool, jobs).await;
-    match &result {
-        Ok(()) => {
-            metrics::counter!("logs_ingested_total").increment(rows as u64);
-            metrics::histogram!("logs_batch_rows").record(rows as f64);
-            metrics::histogram!("logs_batch_duration_seconds")
-                .record(started.elapsed().as_secs_f64());
-        }
-        Err(error) => {
-            metrics::counter!("logs_batch_failures_total").increment(1);
-            tracing::error!(batch.rows = rows, batch.requests = jobs.len(), error = %error, "writing a log batch failed");
-        }
-    }
-    result.map_err(|error| WriteError::from_database(&error))
 }
 
 async fn copy_batch(pool: &PgPool, jobs: &[Job<LogBatch>]) -> Result<(), sqlx::Error> {

@@ -10,6 +10,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Datelike, Utc};
 use serde_json::{Map, Value};
 
+pub use crate::pipeline::ids::hex_id;
+
 /// Longest span name (description) and transaction name, in bytes.
 pub const MAX_NAME_BYTES: usize = 2048;
 /// Longest op, service, environment and release, in bytes.
@@ -325,20 +327,6 @@ pub fn nearest_segments(spans: &[SpanLink<'_>]) -> Vec<Option<usize>> {
     found.into_iter().map(Option::flatten).collect()
 }
 
-/// `len` lowercase hex digits, when `text` is that many hex digits (dashes and
-/// braces aside) and not all zero (the "invalid" id of W3C trace context).
-pub fn hex_id(text: &str, len: usize) -> Option<String> {
-    let id: String = text
-        .trim()
-        .trim_matches(['{', '}'])
-        .chars()
-        .filter(|c| *c != '-')
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    (id.len() == len && id.bytes().all(|b| b.is_ascii_hexdigit()) && id.bytes().any(|b| b != b'0'))
-        .then_some(id)
-}
-
 /// Milliseconds from `start` to `end`, to the microsecond.
 pub fn duration_ms(start: DateTime<Utc>, end: DateTime<Utc>) -> f64 {
     match (end - start).num_microseconds() {
@@ -361,13 +349,7 @@ fn clean_text(text: &mut String, max: usize) {
     if text.contains('\0') {
         text.retain(|c| c != '\0');
     }
-    if text.len() > max {
-        let mut cut = max;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        text.truncate(cut);
-    }
+    text.truncate(text.floor_char_boundary(max));
 }
 
 fn clean_map(map: &mut Map<String, Value>, depth: usize) {

@@ -1,19 +1,21 @@
 //! [`SpanWriter`]: the one path every span takes into PostgreSQL. The queue and
-//! group commit are [`crate::ingest::queue`]'s; a batch is written here with one
+//! group commit are [`crate::pipeline::queue`]'s; a batch is written here with one
 //! `COPY`, less the Sentry transactions an SDK sent again.
 
-use std::{collections::HashSet, fmt::Write as _, time::Instant};
+use std::{collections::HashSet, fmt::Write as _};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::{PgConnection, PgPool};
 
 use super::span::SpanRecord;
-pub use crate::ingest::queue::WriteError;
+pub use crate::pipeline::queue::WriteError;
 use crate::{
     db::copy::{push_optional, push_text},
-    errors::store::{self, EventKey},
-    ingest::queue::{Batch, Job, Queue},
-    pipeline::clock::{self, ReceiveWindow},
+    pipeline::{
+        clock::{self, ReceiveWindow},
+        dedup::{self, SeenKey},
+        queue::{Batch, Job, Queue},
+    },
 };
 
 /// Most spans written in one transaction.
@@ -61,29 +63,10 @@ impl Batch for SpanBatch {
         }
     }
 
-    async fn write(pool: &PgPool, jobs: &[Job<Self>]) -> Result<Vec<()>, WriteError> {
-        write_batch(pool, jobs).await?;
+    async fn write(pool: &PgPool, jobs: &[Job<Self>]) -> anyhow::Result<Vec<()>> {
+        copy_batch(pool, jobs).await?;
         Ok(vec![(); jobs.len()])
     }
-}
-
-async fn write_batch(pool: &PgPool, jobs: &[Job<SpanBatch>]) -> Result<(), WriteError> {
-    let started = Instant::now();
-    let rows: usize = jobs.iter().map(|j| j.items.len()).sum();
-    let result = copy_batch(pool, jobs).await;
-    match &result {
-        Ok(()) => {
-            metrics::counter!("spans_ingested_total").increment(rows as u64);
-            metrics::histogram!("spans_batch_rows").record(rows as f64);
-            metrics::histogram!("spans_batch_duration_seconds")
-                .record(started.elapsed().as_secs_f64());
-        }
-        Err(error) => {
-            metrics::counter!("spans_batch_failures_total").increment(1);
-            tracing::error!(batch.rows = rows, batch.requests = jobs.len(), error = %error, "writing a span batch failed");
-        }
-    }
-    result.map_err(|error| WriteError::from_database(&error))
 }
 
 async fn copy_batch(pool: &PgPool, jobs: &[Job<SpanBatch>]) -> Result<(), sqlx::Error> {
@@ -126,12 +109,12 @@ async fn copy_batch(pool: &PgPool, jobs: &[Job<SpanBatch>]) -> Result<(), sqlx::
 }
 
 /// The event ids of the batch's Sentry transactions not stored before: an SDK
-/// that got no answer retries the envelope. They are recorded with those of
-/// error events, in the batch's transaction, so a failed batch records nothing.
+/// that got no answer retries the envelope. They are recorded in the batch's
+/// transaction ([`dedup`]), so a failed batch records nothing.
 async fn fresh_transactions(
     conn: &mut PgConnection,
     jobs: &[Job<SpanBatch>],
-) -> Result<HashSet<EventKey>, sqlx::Error> {
+) -> Result<HashSet<SeenKey>, sqlx::Error> {
     let mut unique = HashSet::new();
     let seen: Vec<(i64, &str, DateTime<Utc>)> = jobs
         .iter()
@@ -145,7 +128,7 @@ async fn fresh_transactions(
     if seen.is_empty() {
         return Ok(HashSet::new());
     }
-    store::mark_seen(conn, &seen).await
+    dedup::first_sightings(conn, &seen).await
 }
 
 /// One row of `COPY span ... FROM STDIN` in PostgreSQL's text format.

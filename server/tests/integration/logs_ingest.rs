@@ -495,10 +495,10 @@ async fn live_tail_streams_new_matching_lines(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn partitions_are_made_ahead_and_dropped_by_retention(pool: PgPool) {
-    use server::db::partitions::{error_event, log_entry, partition_name, run_once, Period};
+    use server::pipeline::partitions::{partition_name, run_once, Period};
     let hour = |t: DateTime<Utc>| t.duration_trunc(chrono::Duration::hours(1)).unwrap();
     let now = Utc::now();
-    let tables = [log_entry(3), error_event(3)];
+    let tables = [server::logs::partitions(3), server::errors::partitions(3)];
     let report = run_once(&pool, &tables, now).await.unwrap();
     let hours = report
         .created
@@ -572,10 +572,10 @@ async fn partitions_are_made_ahead_and_dropped_by_retention(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn closed_hours_get_the_search_index_and_searches_use_it(pool: PgPool) {
-    use server::db::partitions::{index_closed, log_entry, partition_name, run_once, Period};
+    use server::pipeline::partitions::{index_closed, partition_name, run_once, Period};
     let hour = |t: DateTime<Utc>| t.duration_trunc(chrono::Duration::hours(1)).unwrap();
     let now = Utc::now();
-    let tables = [log_entry(3)];
+    let tables = [server::logs::partitions(3)];
     run_once(&pool, &tables, now).await.unwrap();
     let app = TestApp::new(pool.clone());
     let (_, key) = app.project("idx").await;

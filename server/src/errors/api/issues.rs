@@ -20,8 +20,9 @@ use super::EVENT_ID_HEX;
 use crate::{
     auth::Caller,
     http::error::{ApiError, ApiResult, Json, Path, Query},
-    logs::time_range,
-    projects, AppState,
+    query::scope::ReadScope,
+    query::time_range,
+    AppState,
 };
 
 /// Largest page of the issue list.
@@ -57,10 +58,10 @@ pub struct IssueParams {
     #[param(pattern = r"^(last_seen|first_seen|events|users)$")]
     pub sort: Option<String>,
     /// Start of the range (RFC 3339, epoch ms or `now-24h`). Default: 24 h before `to`.
-    #[param(value_type = Option<crate::logs::time_range::TimeParam>, inline)]
+    #[param(value_type = Option<crate::query::time_range::TimeParam>, inline)]
     pub from: Option<String>,
     /// End of the range. Default: now.
-    #[param(value_type = Option<crate::logs::time_range::TimeParam>, inline)]
+    #[param(value_type = Option<crate::query::time_range::TimeParam>, inline)]
     pub to: Option<String>,
     /// Issues a page (default 25, at most 100).
     pub limit: Option<i64>,
@@ -87,32 +88,16 @@ fn status_of(name: &str) -> IssueStatus {
     IssueStatus::from_name(name).unwrap_or(IssueStatus::Unresolved)
 }
 
-/// The range of the errors pages: like the logs', but the last 24 h by default.
-pub(super) fn range(
-    from: Option<&str>,
-    to: Option<&str>,
-) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
-    let now = Utc::now();
-    if time_range::given(from).is_some() {
-        return time_range::resolve(from, to, now);
-    }
-    let (_, to) = time_range::resolve(None, to, now)?;
-    Ok((to - Duration::hours(24), to))
-}
-
 /// Issues of a project with their events and users within the range.
 #[utoipa::path(get, path = "/projects/{project}/issues", tag = "errors", operation_id = "list_issues",
     params(("project" = String, Path, description = "id or slug"), IssueParams),
     responses((status = 200, body = IssueList), (status = 400), (status = 401), (status = 404)))]
 async fn list(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(project): Path<String>,
+    ReadScope { project, .. }: ReadScope,
     Query(params): Query<IssueParams>,
 ) -> ApiResult<Json<IssueList>> {
-    caller.require(Role::Viewer)?;
-    let project = projects::find(&state.pool, &project).await?;
-    let (from, to) = range(params.from.as_deref(), params.to.as_deref())?;
+    let (from, to) = time_range::resolve_or_last_day(params.from.as_deref(), params.to.as_deref())?;
     let limit = params.limit.unwrap_or(25).clamp(1, MAX_PAGE);
     let offset: i64 = match params.cursor.as_deref() {
         Some(cursor) => cursor
@@ -264,10 +249,10 @@ async fn sparklines(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct DetailParams {
     /// Start of the event series (default 24 h before `to`).
-    #[param(value_type = Option<crate::logs::time_range::TimeParam>, inline)]
+    #[param(value_type = Option<crate::query::time_range::TimeParam>, inline)]
     pub from: Option<String>,
     /// End of the event series (default now).
-    #[param(value_type = Option<crate::logs::time_range::TimeParam>, inline)]
+    #[param(value_type = Option<crate::query::time_range::TimeParam>, inline)]
     pub to: Option<String>,
 }
 
@@ -320,7 +305,7 @@ async fn detail(
     Query(params): Query<DetailParams>,
 ) -> ApiResult<Json<IssueDetail>> {
     caller.require(Role::Viewer)?;
-    let (from, to) = range(params.from.as_deref(), params.to.as_deref())?;
+    let (from, to) = time_range::resolve_or_last_day(params.from.as_deref(), params.to.as_deref())?;
     Ok(Json(load(&state, issue_id, from, to).await?))
 }
 

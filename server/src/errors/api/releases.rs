@@ -2,7 +2,7 @@
 //! release within a time range, how many of them crashed, and the issues each
 //! release introduced.
 
-use app::api::{ReleaseHealth, ReleaseList, Role};
+use app::api::{ReleaseHealth, ReleaseList};
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -10,11 +10,10 @@ use sqlx::FromRow;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::issues::range;
 use crate::{
-    auth::Caller,
-    http::error::{ApiResult, Json, Path, Query},
-    projects, AppState,
+    http::error::{ApiResult, Json, Query},
+    query::scope::ReadScope,
+    AppState,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -26,10 +25,10 @@ pub struct ReleaseParams {
     /// Only sessions of this environment.
     pub environment: Option<String>,
     /// Start of the range (default 24 h before `to`).
-    #[param(value_type = Option<crate::logs::time_range::TimeParam>, inline)]
+    #[param(value_type = Option<crate::query::time_range::TimeParam>, inline)]
     pub from: Option<String>,
     /// End of the range (default now).
-    #[param(value_type = Option<crate::logs::time_range::TimeParam>, inline)]
+    #[param(value_type = Option<crate::query::time_range::TimeParam>, inline)]
     pub to: Option<String>,
 }
 
@@ -52,13 +51,13 @@ struct Row {
     responses((status = 200, body = ReleaseList), (status = 400), (status = 401), (status = 404)))]
 async fn list(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(project): Path<String>,
+    ReadScope { project, .. }: ReadScope,
     Query(params): Query<ReleaseParams>,
 ) -> ApiResult<Json<ReleaseList>> {
-    caller.require(Role::Viewer)?;
-    let project = projects::find(&state.pool, &project).await?;
-    let (from, to) = range(params.from.as_deref(), params.to.as_deref())?;
+    let (from, to) = crate::query::time_range::resolve_or_last_day(
+        params.from.as_deref(),
+        params.to.as_deref(),
+    )?;
     let environment = params.environment.filter(|e| !e.is_empty());
     let rows: Vec<Row> = sqlx::query_as(
         "select r.version, r.first_seen, r.last_seen,

@@ -9,7 +9,7 @@ use serde_json::json;
 use sqlx::{PgConnection, Postgres, Transaction};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::issues::{find, load, range, IssueRow};
+use super::issues::{find, load, IssueRow};
 use crate::{
     auth::Caller,
     http::error::{ApiError, ApiResult, Json, Path},
@@ -42,7 +42,7 @@ async fn update(
     let issue = lock(&mut tx, issue_id).await?;
     apply(&mut tx, &issue, &change, user_of(&caller)).await?;
     tx.commit().await?;
-    let (from, to) = range(None, None)?;
+    let (from, to) = crate::query::time_range::resolve_or_last_day(None, None)?;
     Ok(Json(load(&state, issue_id, from, to).await?))
 }
 

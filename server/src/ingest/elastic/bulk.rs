@@ -78,10 +78,11 @@ async fn ingest(
     check_content_type(&headers)?;
     let bytes = body::read(&state.decode, &headers, body, LIMITS).await?;
     let received = Utc::now();
-    // Parsing up to 128 MiB of JSON would hold a runtime thread for a while.
-    let batch = tokio::task::spawn_blocking(move || parse(&bytes, index.as_deref(), received))
-        .await
-        .map_err(EsError::internal)??;
+    let batch = body::parse(bytes.len(), move || {
+        parse(&bytes, index.as_deref(), received)
+    })
+    .await
+    .map_err(EsError::from)??;
     let stored = batch.records.len();
     state
         .logs

@@ -135,11 +135,7 @@ pub fn parse_nanos(value: &Value) -> Result<DateTime<Utc>, RecordError> {
         _ => {
             let mut shown = value.to_string();
             if shown.len() > 40 {
-                let mut cut = 40;
-                while !shown.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                shown.truncate(cut);
+                shown.truncate(shown.floor_char_boundary(40));
                 shown.push('…');
             }
             Err(RecordError(format!(

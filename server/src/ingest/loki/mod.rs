@@ -57,8 +57,6 @@ pub const LIMITS: BodyLimits = BodyLimits {
     wire: 10 * 1024 * 1024,
     decoded: 64 * 1024 * 1024,
 };
-/// Bodies up to this size are decoded on the request's own task.
-const INLINE_DECODE_BYTES: usize = 256 * 1024;
 /// Most entries one push may carry (more is a 413: split the batch).
 pub const MAX_ENTRIES: usize = MAX_RECORDS_PER_JOB;
 
@@ -134,14 +132,8 @@ async fn decode(
         // JSON sent without its content type (curl -d does that).
         bytes.trim_ascii_start().first() == Some(&b'{')
     };
-    // Decoding a large body takes long enough to stall other requests on this
-    // runtime thread; it moves to the blocking pool.
-    if bytes.len() <= INLINE_DECODE_BYTES {
-        return Ok(decode_bytes(&bytes, is_json)?);
-    }
-    tokio::task::spawn_blocking(move || decode_bytes(&bytes, is_json))
-        .await
-        .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("decoding a Loki push")))?
+    body::parse(bytes.len(), move || decode_bytes(&bytes, is_json))
+        .await?
         .map_err(ApiError::from)
 }
 
@@ -211,11 +203,7 @@ pub fn shorten(text: &str) -> String {
     if text.len() <= MAX {
         return text.to_string();
     }
-    let mut cut = MAX;
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}…", &text[..cut])
+    format!("{}…", &text[..text.floor_char_boundary(MAX)])
 }
 
 /// Why a body is not a push request.
@@ -244,10 +232,7 @@ impl From<PushError> for ApiError {
 /// The API error's own response is kept for its status, headers (`Retry-After`)
 /// and extensions (internal errors are logged from them by the middleware).
 fn plain_text(error: ApiError) -> Response {
-    let message = match &error {
-        ApiError::Internal(_) => "internal error; the server log has the details".to_string(),
-        other => other.to_string(),
-    };
+    let message = error.public_message();
     let mut response = error.into_response();
     *response.body_mut() = Body::from(message + "\n");
     let headers = response.headers_mut();

@@ -10,6 +10,7 @@
 
 mod json;
 pub mod proto;
+pub mod spans;
 mod traces;
 
 use axum::{
@@ -324,10 +325,7 @@ fn answer(encoding: Encoding, response: ExportLogsServiceResponse) -> Response {
 /// An OTLP error answer: a `google.rpc.Status` in the client's encoding, with
 /// `Retry-After` kept for 429/503 (exporters retry those).
 fn api_failure(encoding: Encoding, error: ApiError) -> Response {
-    let message = match &error {
-        ApiError::Internal(_) => "internal error; the server log has the details".to_string(),
-        other => other.to_string(),
-    };
+    let message = error.public_message();
     let generic = error.into_response();
     let mut response = failure(encoding, generic.status(), &message);
     if let Some(retry_after) = generic.headers().get(header::RETRY_AFTER) {

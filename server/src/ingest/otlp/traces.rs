@@ -1,6 +1,6 @@
 //! `POST /v1/traces`: OTLP/HTTP traces, protobuf or JSON, authenticated by
 //! ingest key like `/v1/logs`. The spans become [`crate::traces`] records
-//! ([`crate::traces::otlp`]); spans that cannot be stored are counted in
+//! ([`super::spans`]); spans that cannot be stored are counted in
 //! `partialSuccess` and the rest are stored.
 
 use axum::{
@@ -14,12 +14,14 @@ use prost::Message;
 use super::{
     json,
     proto::{ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse},
-    serve, Encoding, Export, LIMITS,
+    serve,
+    spans::spans_of,
+    Encoding, Export, LIMITS,
 };
 use crate::{
     http::error::ApiError,
     ingest::{body, native::write_error},
-    traces::{otlp::spans_of, writer::MAX_SPANS_PER_JOB},
+    traces::writer::MAX_SPANS_PER_JOB,
     AppState,
 };
 

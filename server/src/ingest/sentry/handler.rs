@@ -45,6 +45,7 @@ use crate::{
         body::{self, BodyLimits},
     },
     logs::{record::LogRecord, writer::MAX_RECORDS_PER_JOB},
+    pipeline::ids::hex_id,
     AppState,
 };
 
@@ -63,8 +64,6 @@ pub const STORE_LIMITS: BodyLimits = BodyLimits {
 pub const MAX_ITEM_BYTES: usize = 1024 * 1024;
 /// Most items in one envelope.
 pub const MAX_ITEMS: usize = 1000;
-/// Bodies up to this size are decoded on the request's own task.
-const INLINE_DECODE_BYTES: usize = 256 * 1024;
 
 /// `POST /api/{project_id}/envelope/`.
 pub async fn post_envelope(
@@ -115,16 +114,7 @@ async fn receive_envelope(
     }
     let bytes = body::read(&state.decode, &parts.headers, body, ENVELOPE_LIMITS).await?;
     let received = Utc::now();
-    let contents = if bytes.len() <= INLINE_DECODE_BYTES {
-        decode_envelope(&bytes, received)?
-    } else {
-        // Decoding megabytes of JSON would stall other requests on this thread.
-        tokio::task::spawn_blocking(move || decode_envelope(&bytes, received))
-            .await
-            .map_err(|e| {
-                ApiError::Internal(anyhow::Error::new(e).context("decoding a Sentry envelope"))
-            })??
-    };
+    let contents = body::parse(bytes.len(), move || decode_envelope(&bytes, received)).await??;
     let key = match sent_key {
         Some(key) => key,
         None => {
@@ -202,7 +192,11 @@ fn decode_envelope(bytes: &Bytes, received: DateTime<Utc>) -> Result<Contents, R
         }
     })?;
     let mut contents = Contents {
-        id: envelope.header.event_id.as_deref().and_then(normalise_id),
+        id: envelope
+            .header
+            .event_id
+            .as_deref()
+            .and_then(|id| hex_id(id, 32)),
         dsn_key: envelope
             .header
             .dsn
@@ -287,7 +281,7 @@ async fn store_contents(
         // Transactions become spans (unreadable ones are skipped and counted).
         metrics::counter!("sentry_transactions_received_total")
             .increment(contents.transactions.len() as u64);
-        let spans = crate::traces::sentry::decode(contents.transactions, Utc::now()).await;
+        let spans = super::transaction::decode(contents.transactions, Utc::now()).await;
         let stored = state.spans.write(project_id, spans).await;
         stored.map_err(write_refusal)?;
     }
@@ -411,18 +405,6 @@ fn write_refusal(error: WriteError) -> Refusal {
     }
 }
 
-/// 32 lowercase hex characters, when `id` is a UUID in any spelling.
-fn normalise_id(id: &str) -> Option<String> {
-    let id: String = id
-        .trim()
-        .trim_matches(['{', '}'])
-        .chars()
-        .filter(|c| *c != '-')
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    (id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())).then_some(id)
-}
-
 /// The metric label of a skipped item type: known types by name, the rest as
 /// `other` (item types are client input; labels must stay few).
 fn skipped_label(name: &str) -> &'static str {
@@ -504,10 +486,7 @@ impl From<ApiError> for Refusal {
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
-        let detail = match &self.error {
-            ApiError::Internal(_) => "internal error; the server log has the details".to_string(),
-            other => other.to_string(),
-        };
+        let detail = self.error.public_message();
         // The API error's response keeps its status, Retry-After and the
         // extension the middleware logs internal errors from.
         let mut response = self.error.into_response();
@@ -545,15 +524,6 @@ fn header_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn event_ids_are_normalised_to_32_hex() {
-        assert_eq!(
-            normalise_id("9EC79C33-EC99-42AB-8353-589FCB2E04DC").as_deref(),
-            Some("9ec79c33ec9942ab8353589fcb2e04dc")
-        );
-        assert_eq!(normalise_id("not an id"), None);
-    }
 
     #[test]
     fn labels_stay_few() {

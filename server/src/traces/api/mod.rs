@@ -6,27 +6,15 @@ mod settings;
 mod trace;
 mod transactions;
 
-use chrono::{DateTime, Duration, Utc};
 use utoipa_axum::router::OpenApiRouter;
 
 use super::span::SpanStatus;
-use crate::{http::error::ApiResult, logs::time_range, AppState};
+use crate::{http::error::ApiResult, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
     transactions::router()
         .merge(trace::router())
         .merge(settings::router())
-}
-
-/// The range of the performance pages: like the logs', but the last 24 h by
-/// default.
-fn range(from: Option<&str>, to: Option<&str>) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
-    let now = Utc::now();
-    if time_range::given(from).is_some() {
-        return time_range::resolve(from, to, now);
-    }
-    let (_, to) = time_range::resolve(None, to, now)?;
-    Ok((to - Duration::hours(24), to))
 }
 
 /// The select list of the figures of a group of segments: `count`, `p50_ms`,

@@ -9,7 +9,9 @@ use super::apdex_threshold;
 use crate::{
     auth::Caller,
     http::error::{ApiError, ApiResult, Json, Path},
-    projects, AppState,
+    projects,
+    query::scope::ReadScope,
+    AppState,
 };
 
 /// Largest Apdex threshold (the column's check allows 1 ms to 10 minutes).
@@ -25,11 +27,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, body = PerformanceSettings), (status = 401), (status = 404)))]
 async fn get_settings(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(project): Path<String>,
+    ReadScope { project, .. }: ReadScope,
 ) -> ApiResult<Json<PerformanceSettings>> {
-    caller.require(Role::Viewer)?;
-    let project = projects::find(&state.pool, &project).await?;
     Ok(Json(PerformanceSettings {
         apdex_threshold_ms: apdex_threshold(&state, project.project_id).await?,
     }))

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use app::api::{Role, TraceDetail, TraceError, TraceSpan};
+use app::api::{TraceDetail, TraceError, TraceSpan};
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -12,10 +12,10 @@ use sqlx::{FromRow, QueryBuilder};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    auth::Caller,
     http::error::{ApiError, ApiResult, Json, Path},
-    logs::search::{fetch_lines, query_error},
-    projects,
+    logs::search::fetch_lines,
+    query::query_error,
+    query::scope::ReadScope,
     traces::span::{duration_ms, hex_id, nearest_segments, SpanLink},
     AppState,
 };
@@ -84,11 +84,9 @@ struct SpanRow {
     responses((status = 200, body = TraceDetail), (status = 400), (status = 401), (status = 404)))]
 async fn trace(
     State(state): State<AppState>,
-    caller: Caller,
-    Path((project, trace_id)): Path<(String, String)>,
+    ReadScope { project, .. }: ReadScope,
+    Path((_project, trace_id)): Path<(String, String)>,
 ) -> ApiResult<Json<TraceDetail>> {
-    caller.require(Role::Viewer)?;
-    let project = projects::find(&state.pool, &project).await?;
     let trace_id = hex_id(&trace_id, 32).ok_or_else(|| {
         ApiError::BadRequest("trace_id: expected 32 hex digits, not all zero".into())
     })?;

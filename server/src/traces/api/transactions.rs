@@ -4,8 +4,7 @@
 //! transaction's figures per bucket, and its slowest segments).
 
 use app::api::{
-    Role, SlowTransaction, TransactionBucket, TransactionList, TransactionSeries,
-    TransactionSummary,
+    SlowTransaction, TransactionBucket, TransactionList, TransactionSeries, TransactionSummary,
 };
 use axum::extract::State;
 use chrono::{DateTime, Duration, Utc};
@@ -14,12 +13,12 @@ use sqlx::{FromRow, Postgres, QueryBuilder};
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{apdex_threshold, figures, range};
+use super::{apdex_threshold, figures};
 use crate::{
-    auth::Caller,
-    http::error::{ApiError, ApiResult, Json, Path, Query},
-    logs::search::query_error,
-    projects, AppState,
+    http::error::{ApiError, ApiResult, Json, Query},
+    query::query_error,
+    query::scope::ReadScope,
+    AppState,
 };
 
 /// Largest number of rows of the table.
@@ -50,10 +49,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct TransactionParams {
     /// Start of the range (RFC 3339, epoch ms or `now-24h`). Default: 24 h before `to`.
-    #[param(value_type = Option<crate::logs::time_range::TimeParam>, inline)]
+    #[param(value_type = Option<crate::query::time_range::TimeParam>, inline)]
     pub from: Option<String>,
     /// End of the range. Default: now.
-    #[param(value_type = Option<crate::logs::time_range::TimeParam>, inline)]
+    #[param(value_type = Option<crate::query::time_range::TimeParam>, inline)]
     pub to: Option<String>,
     /// `count` (default), `name`, `throughput_per_min`, `p50_ms`, `p95_ms`,
     /// `p99_ms`, `error_rate` or `apdex`.
@@ -101,13 +100,13 @@ fn minutes(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
     responses((status = 200, body = TransactionList), (status = 400), (status = 401), (status = 404)))]
 async fn list(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(project): Path<String>,
+    ReadScope { project, .. }: ReadScope,
     Query(params): Query<TransactionParams>,
 ) -> ApiResult<Json<TransactionList>> {
-    caller.require(Role::Viewer)?;
-    let project = projects::find(&state.pool, &project).await?;
-    let (from, to) = range(params.from.as_deref(), params.to.as_deref())?;
+    let (from, to) = crate::query::time_range::resolve_or_last_day(
+        params.from.as_deref(),
+        params.to.as_deref(),
+    )?;
     let sort = params.sort.as_deref().unwrap_or("count");
     if !SORTS.contains(&sort) {
         return Err(ApiError::BadRequest(format!(
@@ -187,10 +186,10 @@ pub struct SeriesParams {
     #[param(value_type = String, required = true, min_length = 1)]
     pub name: Option<String>,
     /// Start of the range (default 24 h before `to`).
-    #[param(value_type = Option<crate::logs::time_range::TimeParam>, inline)]
+    #[param(value_type = Option<crate::query::time_range::TimeParam>, inline)]
     pub from: Option<String>,
     /// End of the range (default now).
-    #[param(value_type = Option<crate::logs::time_range::TimeParam>, inline)]
+    #[param(value_type = Option<crate::query::time_range::TimeParam>, inline)]
     pub to: Option<String>,
     /// Buckets across the range (default 60, at most 500).
     pub buckets: Option<i64>,
@@ -216,17 +215,17 @@ struct BucketRow {
     responses((status = 200, body = TransactionSeries), (status = 400), (status = 401), (status = 404)))]
 async fn series(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(project): Path<String>,
+    ReadScope { project, .. }: ReadScope,
     Query(params): Query<SeriesParams>,
 ) -> ApiResult<Json<TransactionSeries>> {
-    caller.require(Role::Viewer)?;
-    let project = projects::find(&state.pool, &project).await?;
     let name = params
         .name
         .filter(|n| !n.is_empty())
         .ok_or_else(|| ApiError::BadRequest("name: the transaction's name is required".into()))?;
-    let (from, to) = range(params.from.as_deref(), params.to.as_deref())?;
+    let (from, to) = crate::query::time_range::resolve_or_last_day(
+        params.from.as_deref(),
+        params.to.as_deref(),
+    )?;
     let buckets = params.buckets.unwrap_or(60).clamp(1, MAX_BUCKETS);
     let span_ms = (to - from).num_milliseconds().max(1);
     // Whole seconds once buckets are that wide, so bucket starts read well.

@@ -12,7 +12,7 @@ use axum::{
 };
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use server::{config::Config, http, AppState};
+use server::{config::Config, AppState};
 use sqlx::PgPool;
 use tower::ServiceExt;
 
@@ -62,7 +62,7 @@ impl TestApp {
         let state = AppState::new(pool.clone(), config).expect("writer thread");
         TestApp {
             pool,
-            router: http::router(state.clone()),
+            router: server::routes::router(state.clone()),
             state,
         }
     }

@@ -1,5 +1,5 @@
 //! OpenTelemetry spans (an OTLP `ExportTraceServiceRequest`, decoded by
-//! [`crate::ingest::otlp`]) as [`SpanRecord`]s.
+//! [`super::traces`]) as [`SpanRecord`]s.
 //!
 //! - **Segments.** A span is a segment (a transaction: the root of one
 //!   service's work) when it has no parent, or when it is a `SERVER` or
@@ -20,8 +20,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Map, Value};
 
-use super::span::{self, http_status_of, SpanRecord, SpanStatus};
-use crate::ingest::otlp::{
+use super::{
     insert_all,
     proto::{
         ExportTraceServiceRequest, Span, SpanKind, SPAN_FLAGS_HAS_IS_REMOTE, SPAN_FLAGS_IS_REMOTE,
@@ -29,6 +28,7 @@ use crate::ingest::otlp::{
     },
     text_attribute,
 };
+use crate::traces::span::{self, http_status_of, SpanRecord, SpanStatus};
 
 /// The spans of a request that can be stored, how many could not, and why the
 /// first of those could not.

@@ -1,6 +1,7 @@
 //! [`Queue`]: the bounded queue and group commit every batch writer (logs,
-//! error events, spans) shares; each supplies only how to write a batch
-//! ([`Batch`]).
+//! error events, spans, and each kind of data to come) shares; each supplies
+//! only how to write a batch ([`Batch`]). The metrics and the log line of every
+//! batch are written here, once, under the batch's [`Batch::NAME`].
 //!
 //! Requests hand their records to the queue and wait; writer tasks take
 //! everything queued at that moment (many requests), write it in one
@@ -13,15 +14,22 @@
 //! with load.
 //!
 //! The writers run on a thread of their own ([`WriterThread`]) with their own
-//! connections: a batch takes a dozen statements, and between two of them a
-//! writer sharing the request handlers' threads waited behind requests being
-//! parsed, while its connection sat idle in its transaction (measured: half of
-//! the writers' time under load).
+//! connections, one per writer task ([`Batch::WRITERS`]): a batch takes a dozen
+//! statements, and between two of them a writer sharing the request handlers'
+//! threads waited behind requests being parsed, while its connection sat idle
+//! in its transaction (measured: half of the writers' time under load).
 
-use std::{future::Future, sync::Arc};
+use std::{
+    future::Future,
+    sync::{Arc, PoisonError},
+    time::{Duration, Instant},
+};
 
 use chrono::{TimeDelta, Utc};
-use sqlx::{postgres::PgPoolOptions, PgPool};
+use sqlx::{
+    postgres::{PgConnectOptions, PgPoolOptions},
+    PgPool,
+};
 use tokio::sync::{mpsc, oneshot, Mutex, OwnedSemaphorePermit, Semaphore};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
@@ -69,12 +77,17 @@ impl WriteError {
 }
 
 /// How one kind of record is written, a batch of requests at a time.
+///
+/// The queue records, for every batch, `<NAME>_ingested_total` (records in
+/// committed batches), `<NAME>_batch_rows`, `<NAME>_batch_duration_seconds` and
+/// `<NAME>_batch_failures_total`, and logs a failed batch with its error.
 pub trait Batch: Send + Sync + 'static {
     /// One record (a log line, an error event, a span).
     type Item: Send + Sync + 'static;
     /// What a request is answered with once its records are committed.
     type Answer: Send + Default + 'static;
-    /// Prefix of the queue's metrics (`<name>_queue_bytes`).
+    /// Prefix of the queue's metrics (`<name>_queue_bytes`, ...) and the word
+    /// for the records in log lines.
     const NAME: &'static str;
     /// Writer tasks, each with its own connection while it writes: while one
     /// waits for its commit, the next batch is being written.
@@ -92,11 +105,13 @@ pub trait Batch: Send + Sync + 'static {
     /// where this kind keeps extra data. Called once per record as it is queued.
     fn correct_clock(item: &mut Self::Item, window: &ReceiveWindow);
 
-    /// Writes the jobs in one transaction; one answer per job, in order.
+    /// Writes the jobs in one transaction; one answer per job, in order. The
+    /// error is logged by the queue, and answered as [`WriteError::Unavailable`]
+    /// when it says the database is away, else as [`WriteError::Failed`].
     fn write(
         pool: &PgPool,
         jobs: &[Job<Self>],
-    ) -> impl Future<Output = Result<Vec<Self::Answer>, WriteError>> + Send;
+    ) -> impl Future<Output = anyhow::Result<Vec<Self::Answer>>> + Send;
 }
 
 /// One request's records, waiting for their batch.
@@ -134,28 +149,31 @@ impl<B: Batch> Clone for Queue<B> {
 
 /// The thread the batch writers of every queue run on, and their connections.
 ///
-/// Queues start their writers on it with [`Queue::start`]. The thread ends, and
-/// closes its connections, once this handle is dropped and every writer started
-/// on it has stopped (its queue was cancelled and drained, or every handle to
-/// the queue dropped). The runtime never leaves the thread, so no error path
-/// drops it inside another runtime.
+/// Queues start their writers on it with [`Queue::start`], each with a pool of
+/// its own of [`Batch::WRITERS`] connections. The thread ends, and closes those
+/// connections, once this handle is dropped and every writer started on it has
+/// stopped (its queue was cancelled and drained, or every handle to the queue
+/// dropped). The runtime never leaves the thread, so no error path drops it
+/// inside another runtime.
 pub struct WriterThread {
     runtime: tokio::runtime::Handle,
-    pool: PgPool,
+    /// How the writers' connections are opened: as the server's pool opens its own.
+    connect: PgConnectOptions,
+    acquire_timeout: Duration,
+    /// The pools of the queues started on this thread, closed when it ends.
+    pools: Arc<std::sync::Mutex<Vec<PgPool>>>,
     /// The writer tasks on this thread.
     writers: TaskTracker,
 }
 
 impl WriterThread {
-    /// Starts the thread, with at most `connections` connections, opened as
-    /// `pool` opens its own and given up as fast.
-    pub fn new(pool: &PgPool, connections: u32) -> std::io::Result<Self> {
-        let options = PgPoolOptions::new()
-            .max_connections(connections)
-            .acquire_timeout(pool.options().get_acquire_timeout());
-        let connect = (*pool.connect_options()).clone();
+    /// Starts the thread; its connections are opened as `pool` opens its own
+    /// and given up as fast.
+    pub fn new(pool: &PgPool) -> std::io::Result<Self> {
         let writers = TaskTracker::new();
         let stopped = writers.clone();
+        let pools: Arc<std::sync::Mutex<Vec<PgPool>>> = Arc::default();
+        let to_close = pools.clone();
         let (started, start) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("batch-writers".into())
@@ -170,25 +188,44 @@ impl WriterThread {
                         return;
                     }
                 };
-                // The pool's upkeep task belongs on this thread's runtime.
-                let pool = {
-                    let _entered = runtime.enter();
-                    options.connect_lazy_with(connect)
-                };
-                let _ = started.send(Ok((runtime.handle().clone(), pool.clone())));
+                let _ = started.send(Ok(runtime.handle().clone()));
                 runtime.block_on(async {
                     stopped.wait().await;
-                    pool.close().await;
+                    let pools = std::mem::take(
+                        &mut *to_close.lock().unwrap_or_else(PoisonError::into_inner),
+                    );
+                    for pool in pools {
+                        pool.close().await;
+                    }
                 });
             })?;
-        let (runtime, pool) = start
+        let runtime = start
             .recv()
             .map_err(|_| std::io::Error::other("the batch writer thread did not start"))??;
         Ok(WriterThread {
             runtime,
-            pool,
+            connect: (*pool.connect_options()).clone(),
+            acquire_timeout: pool.options().get_acquire_timeout(),
+            pools,
             writers,
         })
+    }
+
+    /// A pool of `connections` on this thread, closed when the thread ends.
+    fn pool(&self, connections: usize) -> PgPool {
+        let options = PgPoolOptions::new()
+            .max_connections(u32::try_from(connections).unwrap_or(u32::MAX))
+            .acquire_timeout(self.acquire_timeout);
+        // The pool's upkeep task belongs on this thread's runtime.
+        let pool = {
+            let _entered = self.runtime.enter();
+            options.connect_lazy_with(self.connect.clone())
+        };
+        self.pools
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(pool.clone());
+        pool
     }
 }
 
@@ -214,8 +251,9 @@ impl<B: Batch> Queue<B> {
         let budget_bytes = budget_bytes.clamp(1024 * 1024, Semaphore::MAX_PERMITS);
         let (sender, receiver) = mpsc::channel(QUEUE_JOBS);
         let receiver = Arc::new(Mutex::new(receiver));
+        let pool = thread.pool(B::WRITERS);
         for _ in 0..B::WRITERS {
-            let writer = run::<B>(thread.pool.clone(), receiver.clone(), cancel.clone());
+            let writer = run::<B>(pool.clone(), receiver.clone(), cancel.clone());
             thread
                 .runtime
                 .spawn(tracker.track_future(thread.writers.track_future(writer)));
@@ -271,7 +309,7 @@ type Receiver<B> = Arc<Mutex<mpsc::Receiver<Job<B>>>>;
 
 async fn run<B: Batch>(pool: PgPool, receiver: Receiver<B>, cancel: CancellationToken) {
     while let Some(jobs) = next_batch(&receiver, &cancel).await {
-        match B::write(&pool, &jobs).await {
+        match write::<B>(&pool, &jobs).await {
             Ok(answers) => {
                 for (job, answer) in jobs.into_iter().zip(answers) {
                     let _ = job.done.send(Ok(answer));
@@ -282,7 +320,7 @@ async fn run<B: Batch>(pool: PgPool, receiver: Receiver<B>, cancel: Cancellation
             Err(error) if jobs.len() > 1 && error != WriteError::Unavailable => {
                 // Do not let one request's failure fail the others: retry each alone.
                 for job in jobs {
-                    let alone = B::write(&pool, std::slice::from_ref(&job)).await;
+                    let alone = write::<B>(&pool, std::slice::from_ref(&job)).await;
                     let _ = job
                         .done
                         .send(alone.map(|mut answers| answers.pop().unwrap_or_default()));
@@ -293,6 +331,32 @@ async fn run<B: Batch>(pool: PgPool, receiver: Receiver<B>, cancel: Cancellation
                     let _ = job.done.send(Err(error.clone()));
                 }
             }
+        }
+    }
+}
+
+/// Writes one batch with [`Batch::write`], and records and logs how it went.
+async fn write<B: Batch>(pool: &PgPool, jobs: &[Job<B>]) -> Result<Vec<B::Answer>, WriteError> {
+    let started = Instant::now();
+    let rows: usize = jobs.iter().map(|j| j.items.len()).sum();
+    match B::write(pool, jobs).await {
+        Ok(answers) => {
+            metrics::counter!(format!("{}_ingested_total", B::NAME)).increment(rows as u64);
+            metrics::histogram!(format!("{}_batch_rows", B::NAME)).record(rows as f64);
+            metrics::histogram!(format!("{}_batch_duration_seconds", B::NAME))
+                .record(started.elapsed().as_secs_f64());
+            Ok(answers)
+        }
+        Err(error) => {
+            metrics::counter!(format!("{}_batch_failures_total", B::NAME)).increment(1);
+            tracing::error!(
+                batch.kind = B::NAME,
+                batch.rows = rows,
+                batch.requests = jobs.len(),
+                error = %format!("{error:#}"),
+                "writing a batch failed"
+            );
+            Err(WriteError::from_failure(&error))
         }
     }
 }
@@ -351,10 +415,10 @@ mod tests {
 
         fn correct_clock(_: &mut i64, _: &ReceiveWindow) {}
 
-        async fn write(_: &PgPool, jobs: &[Job<Self>]) -> Result<Vec<i64>, WriteError> {
+        async fn write(_: &PgPool, jobs: &[Job<Self>]) -> anyhow::Result<Vec<i64>> {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             if jobs.iter().flat_map(|j| &j.items).any(|n| *n < 0) {
-                return Err(WriteError::Failed);
+                anyhow::bail!("a negative number");
             }
             Ok(jobs.iter().map(|j| j.items.iter().sum()).collect())
         }
@@ -363,7 +427,7 @@ mod tests {
     fn queue() -> (Queue<Numbers>, CancellationToken, TaskTracker) {
         let pool = PgPool::connect_lazy("postgres://nobody@127.0.0.1:1/none").unwrap();
         let (cancel, tracker) = (CancellationToken::new(), TaskTracker::new());
-        let thread = WriterThread::new(&pool, 1).unwrap();
+        let thread = WriterThread::new(&pool).unwrap();
         let queue = Queue::start(
             &thread,
             1024 * 1024,

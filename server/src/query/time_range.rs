@@ -1,7 +1,11 @@
 //! `from`/`to` query parameters: RFC 3339, epoch milliseconds, `now`, or `now`
-//! minus a duration (`now-15m`, `now-1h`, `now-7d`).
+//! plus or minus a duration (`now-15m`, `now-1h`, `now-7d`, `now+1h`), rounded
+//! as in Grafana when a unit follows a slash: `now/d` (today), `now-7d/d`,
+//! `now-1w/w`, `now/M`. A rounded `from` is the start of its unit, a rounded
+//! `to` the end of it (the start of the next), so `from=now-1d/d&to=now-1d/d` is
+//! all of yesterday.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, DurationRound, Months, NaiveDate, Utc};
 
 use crate::http::error::ApiError;
 
@@ -11,9 +15,10 @@ pub const MAX_RANGE_DAYS: i64 = 400;
 /// Epoch milliseconds accepted, either way of 1970 (about ±316 years).
 pub const MAX_EPOCH_MS: i64 = 9_999_999_999_999;
 
-/// The OpenAPI schema of `from`/`to`: RFC 3339, `now` or `now-<n><unit>`
-/// (`s`, `m`, `h`, `d`, `w`; n at most 100000), epoch milliseconds, or empty
-/// (the default, as when absent).
+/// The OpenAPI schema of `from`/`to`: RFC 3339, `now`, `now-<n><unit>` or
+/// `now+<n><unit>` (`s`, `m`, `h`, `d`, `w`; n at most 100000), either followed
+/// by `/<unit>` to round (`s`, `m`, `h`, `d`, `w`, `M`, `y`), epoch
+/// milliseconds, or empty (the default, as when absent).
 pub struct TimeParam;
 
 /// The OpenAPI schema of a required point in time (`ts`): as [`TimeParam`],
@@ -24,9 +29,9 @@ fn time_schema(empty: bool) -> utoipa::openapi::RefOr<utoipa::openapi::schema::S
     use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Type};
     let string = || ObjectBuilder::new().schema_type(Type::String);
     let relative = if empty {
-        r"^(now(-(100000|[0-9]{1,5})[smhdw])?)?$"
+        r"^(now([+-](100000|[0-9]{1,5})[smhdw])?(/[smhdwMy])?)?$"
     } else {
-        r"^now(-(100000|[0-9]{1,5})[smhdw])?$"
+        r"^now([+-](100000|[0-9]{1,5})[smhdw])?(/[smhdwMy])?$"
     };
     AnyOfBuilder::new()
         .item(string().pattern(Some(app::api::RFC3339_PATTERN)))
@@ -38,7 +43,7 @@ fn time_schema(empty: bool) -> utoipa::openapi::RefOr<utoipa::openapi::schema::S
                 .maximum(Some(MAX_EPOCH_MS)),
         )
         .description(Some(
-            "RFC 3339, `now`, `now-15m` (s, m, h, d, w), or epoch milliseconds",
+            "RFC 3339, `now`, `now-15m` or `now+1h` (s, m, h, d, w), rounded with `/d` (s, m, h, d, w, M, y) as in `now-7d/d`, or epoch milliseconds",
         ))
         .into()
 }
@@ -69,14 +74,25 @@ pub fn resolve(
     to: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
+    resolve_or_last(from, to, now, Duration::hours(1))
+}
+
+/// As [`resolve`], but without `from` the range is the `default` before `to`
+/// (the errors and performance pages show the last 24 hours).
+pub fn resolve_or_last(
+    from: Option<&str>,
+    to: Option<&str>,
+    now: DateTime<Utc>,
+    default: Duration,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
     let (from, to) = (given(from), given(to));
     let to = match to {
-        Some(t) => parse("to", t, now)?,
+        Some(t) => parse_bound("to", t, now, Round::Up)?,
         None => now,
     };
     let from = match from {
         Some(f) => parse("from", f, now)?,
-        None => to - Duration::hours(1),
+        None => to - default,
     };
     // PostgreSQL keeps microseconds: truncate so that bounds echoed back (e.g.
     // histogram buckets) equal the ones computed here.
@@ -90,6 +106,15 @@ pub fn resolve(
         to
     };
     Ok((from.max(to - Duration::days(MAX_RANGE_DAYS)), to))
+}
+
+/// The range of the errors and performance pages: as [`resolve`], but the
+/// last 24 hours when `from` is not given.
+pub fn resolve_or_last_day(
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
+    resolve_or_last(from, to, Utc::now(), Duration::hours(24))
 }
 
 /// Times before 1970 (when no record can be) are 1970, times after 9000 are
@@ -111,19 +136,51 @@ fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
 }
 
-/// One point in time.
+/// Which way `now/<unit>` rounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Round {
+    /// To the start of the unit (a `from`, or one point in time).
+    Down,
+    /// To the end of the unit, the start of the next (a `to`).
+    Up,
+}
+
+/// One point in time; `now/d` is the start of today.
 pub fn parse(name: &str, text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, ApiError> {
+    parse_bound(name, text, now, Round::Down)
+}
+
+fn parse_bound(
+    name: &str,
+    text: &str,
+    now: DateTime<Utc>,
+    round: Round,
+) -> Result<DateTime<Utc>, ApiError> {
     let bad = || {
         ApiError::BadRequest(format!(
-            "{name}: `{text}` is not a time; use RFC 3339 (2026-11-26T10:00:00Z), epoch milliseconds, or now-15m / now-1h / now-7d"
+            "{name}: `{text}` is not a time; use RFC 3339 (2026-11-26T10:00:00Z), epoch milliseconds, or now-15m / now+1h / now-7d/d"
         ))
     };
     if let Some(rest) = text.strip_prefix("now") {
-        if rest.is_empty() {
-            return Ok(now);
-        }
-        let ago = rest.strip_prefix('-').ok_or_else(bad)?;
-        return Ok(now - duration(ago).ok_or_else(bad)?);
+        let (offset, unit) = match rest.split_once('/') {
+            Some((offset, unit)) => (offset, Some(unit)),
+            None => (rest, None),
+        };
+        let t = if offset.is_empty() {
+            now
+        } else if let Some(ago) = offset.strip_prefix('-') {
+            now.checked_sub_signed(duration(ago).ok_or_else(bad)?)
+                .ok_or_else(bad)?
+        } else if let Some(ahead) = offset.strip_prefix('+') {
+            now.checked_add_signed(duration(ahead).ok_or_else(bad)?)
+                .ok_or_else(bad)?
+        } else {
+            return Err(bad());
+        };
+        return match unit {
+            None => Ok(t),
+            Some(unit) => round_to(t, unit, round).ok_or_else(bad),
+        };
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
@@ -133,6 +190,38 @@ pub fn parse(name: &str, text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>
         .filter(|ms| ms.abs() <= MAX_EPOCH_MS)
         .and_then(DateTime::from_timestamp_millis)
         .ok_or_else(bad)
+}
+
+/// `t` rounded to its `unit` (`s`, `m`, `h`, `d`, `w` from Monday, `M`, `y`).
+fn round_to(t: DateTime<Utc>, unit: &str, round: Round) -> Option<DateTime<Utc>> {
+    let fixed = |length: Duration| {
+        let start = t.duration_trunc(length).ok()?;
+        match round {
+            Round::Down => Some(start),
+            Round::Up => start.checked_add_signed(length),
+        }
+    };
+    let day = t.date_naive();
+    let (start, next): (NaiveDate, fn(NaiveDate) -> Option<NaiveDate>) = match unit {
+        "s" => return fixed(Duration::seconds(1)),
+        "m" => return fixed(Duration::minutes(1)),
+        "h" => return fixed(Duration::hours(1)),
+        "d" => return fixed(Duration::days(1)),
+        "w" => (
+            day - Duration::days(i64::from(day.weekday().num_days_from_monday())),
+            |d| d.checked_add_signed(Duration::weeks(1)),
+        ),
+        "M" => (day.with_day(1)?, |d| d.checked_add_months(Months::new(1))),
+        "y" => (day.with_ordinal(1)?, |d| {
+            d.checked_add_months(Months::new(12))
+        }),
+        _ => return None,
+    };
+    let date = match round {
+        Round::Down => start,
+        Round::Up => next(start)?,
+    };
+    Some(date.and_hms_opt(0, 0, 0)?.and_utc())
 }
 
 /// `30s`, `15m`, `1h`, `7d`, `2w`.
@@ -173,7 +262,12 @@ mod tests {
         );
         assert_eq!(parse("from", "1795694400000", now).unwrap(), now);
         assert!(parse("from", "yesterday", now).is_err());
-        assert!(parse("from", "now+1h", now).is_err());
+        assert_eq!(
+            parse("from", "now+1h", now).unwrap(),
+            now + Duration::hours(1)
+        );
+        assert!(parse("from", "now*1h", now).is_err());
+        assert!(parse("from", "now/q", now).is_err());
         assert_eq!(
             resolve(None, None, now).unwrap(),
             (now - Duration::hours(1), now)
@@ -200,6 +294,48 @@ mod tests {
                 DateTime::UNIX_EPOCH,
                 DateTime::UNIX_EPOCH + Duration::milliseconds(1)
             )
+        );
+    }
+
+    #[test]
+    fn rounding_as_in_grafana() {
+        let at = |t: &str| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc);
+        // A Thursday afternoon.
+        let now = at("2026-12-03T15:42:10.5Z");
+        let range = |from: &str, to: &str| resolve(Some(from), Some(to), now).unwrap();
+        assert_eq!(
+            range("now/d", "now/d"),
+            (at("2026-12-03T00:00:00Z"), at("2026-12-04T00:00:00Z")),
+            "today"
+        );
+        assert_eq!(
+            range("now-1d/d", "now-1d/d"),
+            (at("2026-12-02T00:00:00Z"), at("2026-12-03T00:00:00Z")),
+            "yesterday"
+        );
+        assert_eq!(
+            range("now-7d/d", "now"),
+            (
+                at("2026-11-26T00:00:00Z"),
+                now.duration_trunc(Duration::microseconds(1)).unwrap()
+            )
+        );
+        assert_eq!(
+            range("now/w", "now/w"),
+            (at("2026-11-30T00:00:00Z"), at("2026-12-07T00:00:00Z")),
+            "weeks start on Monday"
+        );
+        assert_eq!(
+            range("now/M", "now/y"),
+            (at("2026-12-01T00:00:00Z"), at("2027-01-01T00:00:00Z"))
+        );
+        assert_eq!(
+            range("now/h", "now+1h/h"),
+            (at("2026-12-03T15:00:00Z"), at("2026-12-03T17:00:00Z"))
+        );
+        assert_eq!(
+            parse("ts", "now/m", now).unwrap(),
+            at("2026-12-03T15:42:00Z")
         );
     }
 }

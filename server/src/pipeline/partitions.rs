@@ -1,5 +1,7 @@
-//! Partition upkeep and retention for the time-partitioned tables (`log_entry`
-//! by hour, `error_event` and `span` by day).
+//! Partition upkeep and retention for the time-partitioned tables. Each domain
+//! declares its own tables ([`PartitionedTable`]: the table, its period, its
+//! retention, what to clean up beside it, the index built once a partition is
+//! closed); this module knows none of them by name.
 //!
 //! - Partitions exist ahead of time, so writes never wait for DDL; rows outside
 //!   every partition land in the table's default partition, and are moved into a
@@ -20,8 +22,6 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde::Serialize;
 use sqlx::{Connection, PgPool, Postgres, Transaction};
 use tokio_util::sync::CancellationToken;
-
-use crate::config::Config;
 
 /// How often the worker runs.
 const INTERVAL: Duration = Duration::from_secs(300);
@@ -72,7 +72,8 @@ pub struct ClosedIndex {
     pub definition: &'static str,
 }
 
-/// A table range-partitioned on `ts` that this module keeps.
+/// A table range-partitioned on `ts` that this module keeps, as its domain
+/// declares it.
 #[derive(Debug, Clone)]
 pub struct PartitionedTable {
     pub table: &'static str,
@@ -81,54 +82,6 @@ pub struct PartitionedTable {
     /// Statements run with `$1` = the retention cutoff, for the table's rollups.
     pub cleanups: &'static [&'static str],
     pub closed_index: Option<ClosedIndex>,
-}
-
-/// The tables as configured.
-pub fn tables(config: &Config) -> Vec<PartitionedTable> {
-    vec![
-        log_entry(config.logs_retention_days),
-        error_event(config.errors_retention_days),
-        span(config.spans_retention_days),
-    ]
-}
-
-/// Log lines: hour partitions, message trigram index once closed.
-pub fn log_entry(retention_days: u64) -> PartitionedTable {
-    PartitionedTable {
-        table: "log_entry",
-        period: Period::Hour,
-        retention_days,
-        cleanups: &["delete from log_count_minute where minute < $1"],
-        closed_index: Some(ClosedIndex {
-            suffix: "message_trgm",
-            definition: "using gin (message gin_trgm_ops)",
-        }),
-    }
-}
-
-/// Error events: day partitions; their issues outlive them.
-pub fn error_event(retention_days: u64) -> PartitionedTable {
-    PartitionedTable {
-        table: "error_event",
-        period: Period::Day,
-        retention_days,
-        cleanups: &[
-            "delete from error_event_seen where ts < $1",
-            "delete from issue_hour where hour < $1",
-        ],
-        closed_index: None,
-    }
-}
-
-/// Spans (transactions and traces): day partitions, nothing kept beside them.
-pub fn span(retention_days: u64) -> PartitionedTable {
-    PartitionedTable {
-        table: "span",
-        period: Period::Day,
-        retention_days,
-        cleanups: &[],
-        closed_index: None,
-    }
 }
 
 /// What one maintenance run did.

@@ -11,12 +11,12 @@ use axum::body::Bytes;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use super::span::{self, hex_id, http_status_of, SpanRecord, SpanStatus};
-use crate::logs::record::parse_timestamp;
+use crate::{
+    ingest::body,
+    logs::record::parse_timestamp,
+    traces::span::{self, hex_id, http_status_of, SpanRecord, SpanStatus},
+};
 
-/// Transactions up to this many bytes in all are decoded on the request's own
-/// task; more go to a blocking thread.
-const INLINE_DECODE_BYTES: usize = 256 * 1024;
 /// Sentry's name for a transaction sent without one.
 const UNLABELED: &str = "<unlabeled transaction>";
 
@@ -30,11 +30,7 @@ pub struct TransactionError(pub String);
 /// drops them; they do not fail the envelope.
 pub async fn decode(payloads: Vec<Bytes>, received: DateTime<Utc>) -> Vec<SpanRecord> {
     let bytes: usize = payloads.iter().map(Bytes::len).sum();
-    if bytes <= INLINE_DECODE_BYTES {
-        return decode_all(&payloads, received);
-    }
-    // Parsing megabytes of JSON would stall other requests on this thread.
-    tokio::task::spawn_blocking(move || decode_all(&payloads, received))
+    body::parse(bytes, move || decode_all(&payloads, received))
         .await
         .unwrap_or_else(|error| {
             tracing::error!(error = %error, "decoding Sentry transactions failed");
