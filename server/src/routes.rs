@@ -26,7 +26,7 @@ use crate::{
         error::ApiError, health, nul, observe, ApiDoc, CommonResponses, API_BODY_LIMIT,
         REQUEST_TIMEOUT,
     },
-    ingest, logs, overview, projects, traces, ui, AppState,
+    ingest, logs, overview, projects, query, traces, ui, AppState,
 };
 
 /// The `/api/v1` routes and their OpenAPI document.
@@ -38,6 +38,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(logs::router())
         .merge(errors::api::router())
         .merge(traces::api::router())
+        .merge(query::api::router())
         .routes(utoipa_axum::routes!(openapi_document));
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)

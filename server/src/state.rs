@@ -19,7 +19,7 @@ use crate::{
         queue::WriterThread,
         workers::Workers,
     },
-    query,
+    query::{self, source::Sources},
     telemetry::RequestRate,
     traces::{self, writer::SpanWriter},
 };
@@ -51,6 +51,8 @@ pub struct AppState {
     pub tail: Arc<TailHub>,
     /// The writer tasks and workers, stopped at shutdown.
     pub workers: Workers,
+    /// Every kind of data that answers queries with series (`POST /api/v1/query`).
+    pub sources: Sources,
 }
 
 impl AppState {
@@ -100,6 +102,7 @@ impl AppState {
             key_limits: Arc::new(KeyRateLimits::default()),
             ingest_keys: Arc::new(IngestKeyCache::default()),
             workers,
+            sources: sources(),
         })
     }
 
@@ -110,6 +113,15 @@ impl AppState {
         self.workers
             .spawn(|cancel| partitions::run(pool, tables, cancel));
     }
+}
+
+/// The query sources, one per kind of data.
+pub fn sources() -> Sources {
+    Sources::new(vec![
+        Arc::new(logs::source::LogSource),
+        Arc::new(errors::source::ErrorSource),
+        Arc::new(traces::source::PerformanceSource),
+    ])
 }
 
 /// The time-partitioned tables, each as its domain declares it, with the

@@ -7,6 +7,11 @@ be a 404, and in the stateful phase the pinned id would replace the id of a key
 just created ("created resource not found"). Before each rotation of the pinned
 key, this points the call at the current active key of its rotation chain.
 
+The body of `POST /api/v1/query` names a source and a query in that source's
+language, which no JSON Schema can tie together: a positive case is given the
+fixture project and a valid query of a valid source (drawn from the case's
+own values, so a run stays reproducible); negative cases are sent as generated.
+
 The `q` parameter of the logs endpoints has the format `log-query`: a query in
 Sightline's log query language (docs/logs-query.md), which no JSON Schema can
 describe. Valid values are drawn from queries of every kind the language has.
@@ -14,6 +19,7 @@ describe. Valid values are drawn from queries of every kind the language has.
 
 import json
 import os
+import zlib
 import urllib.parse
 import urllib.request
 
@@ -45,13 +51,37 @@ def _active_rotated_key(project):
 @schemathesis.hook
 def before_call(context, case, kwargs):
     operation = case.operation
-    if operation.method.upper() != "POST" or not operation.path.endswith("/keys/{key_id}/rotate"):
+    if operation.method.upper() != "POST":
         return
+    if operation.path.endswith("/keys/{key_id}/rotate"):
+        _follow_rotated_key(case)
+    elif operation.path.endswith("/query"):
+        _valid_series_query(case)
+
+
+def _follow_rotated_key(case):
     if case.path_parameters.get("key_id") != ROTATED_KEY_ID:
         return
     current = _active_rotated_key(case.path_parameters["project"])
     if current is not None:
         case.path_parameters["key_id"] = current
+
+
+def _valid_series_query(case):
+    meta = getattr(case, "meta", None)
+    if meta is None or str(meta.generation.mode) != "positive" or not isinstance(case.body, dict):
+        return
+    pick = zlib.crc32(json.dumps(case.body, sort_keys=True, default=str).encode())
+    source = sorted(SERIES_QUERIES)[pick % len(SERIES_QUERIES)]
+    queries = SERIES_QUERIES[source]
+    case.body = {
+        "project": "demo",
+        "source": source,
+        "query": queries[(pick // 7) % len(queries)],
+        "from": ["now-1h", "now-24h", "now-2d/d", ""][(pick // 11) % 4],
+        "to": ["now", "now+1h", ""][(pick // 13) % 3],
+        "step": ["1m", "300", "", "1h"][(pick // 17) % 4],
+    }
 
 
 # Queries of every construct of docs/logs-query.md: words, phrases, fields and
@@ -73,3 +103,16 @@ LOG_QUERIES = [
 ]
 
 schemathesis.openapi.format("log-query", st.sampled_from(LOG_QUERIES))
+
+# Valid queries of each source of POST /api/v1/query.
+SERIES_QUERIES = {
+    "logs": LOG_QUERIES + ["| stats count() by level every 1m", "error | stats count(), p95(duration_ms)"],
+    "errors": ["", "count", "count by level", "by issue level:error", "count by release environment:production"],
+    "performance": [
+        "",
+        "p95",
+        "count, p50, p99 by transaction",
+        'failure_rate transaction:"GET /checkout"',
+        "apdex, throughput by op",
+    ],
+}

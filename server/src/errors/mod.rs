@@ -10,6 +10,7 @@ mod exception;
 pub mod fingerprint;
 pub mod message;
 pub mod sessions;
+pub mod source;
 pub mod store;
 pub mod workflow;
 pub mod writer;

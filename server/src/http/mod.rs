@@ -33,6 +33,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         (name = "ingest", description = "Sending data (authenticated by a project's ingest key)"),
         (name = "logs", description = "Searching logs"),
         (name = "performance", description = "Transactions, their series, and traces"),
+        (name = "query", description = "Series of any kind of data, for charts and alerts"),
         (name = "meta", description = "This document"),
     )
 )]

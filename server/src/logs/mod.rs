@@ -7,6 +7,7 @@ pub mod level;
 pub mod query;
 pub mod record;
 pub mod search;
+pub mod source;
 pub mod tail;
 pub mod writer;
 

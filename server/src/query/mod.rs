@@ -1,14 +1,25 @@
 //! The query layer: what every read of stored data shares, whatever its kind.
 //!
+//! - [`source`]: the one query model — each kind of data is a [`source::Source`]
+//!   answering "this query over this range at this step" with labelled series,
+//!   exposed as `POST /api/v1/query` ([`api`]);
+//! - [`scope`]: the project a read is about and the caller's right to read it;
 //! - [`time_range`]: the `from`/`to` parameters (RFC 3339, epoch milliseconds,
 //!   `now-15m`, `now+1h`, Grafana's rounding `now-7d/d`);
+//! - [`terms`]: the small query grammar of sources without a language of their
+//!   own (`p95 by transaction transaction:"GET /"`);
 //! - the query pool ([`pool`]): read-only connections whose statements are
 //!   cancelled after [`QUERY_TIMEOUT`], and [`query_error`], which answers a
 //!   query's own faults (too slow, a bad regular expression) with a 400.
 //!
-//! Domains read through it; it imports only [`crate::db`] and [`crate::http`].
+//! Domains read through it and implement its [`source::Source`]; it names none
+//! of them. Besides [`crate::db`] and [`crate::http`] it uses [`crate::auth`] and
+//! [`crate::projects`], which every read needs.
 
+pub mod api;
 pub mod scope;
+pub mod source;
+pub mod terms;
 pub mod time_range;
 
 use sqlx::{postgres::PgPoolOptions, PgPool};
@@ -41,9 +52,11 @@ pub fn pool(pool: &PgPool) -> PgPool {
 pub fn query_error(error: sqlx::Error) -> ApiError {
     if let sqlx::Error::Database(db) = &error {
         match db.code().as_deref() {
-            Some("57014") => return ApiError::BadRequest(format!(
+            Some("57014") => {
+                return ApiError::BadRequest(format!(
                 "the query ran longer than {QUERY_TIMEOUT}; narrow the time range or add filters"
-            )),
+            ))
+            }
             Some("2201B") => {
                 return ApiError::BadRequest(format!(
                     "invalid regular expression: {}",

@@ -8,6 +8,7 @@
 //! [`crate::pipeline::partitions`].
 
 pub mod api;
+pub mod source;
 pub mod span;
 pub mod writer;
 

@@ -21,6 +21,7 @@ mod ingest_otlp;
 mod logs_ingest;
 mod logs_query;
 mod performance;
+mod query_api;
 mod robustness;
 mod self_monitoring;
 mod sentry_ingest;
