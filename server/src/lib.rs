@@ -1,5 +1,6 @@
-//! Sightline's server: one binary that takes in logs, errors, metrics, traces and
-//! user events, stores them in PostgreSQL and serves the web UI and `/api/v1`.
+//! Sightline's server: one binary that takes in logs, errors and traces (metrics
+//! and product events are next), stores them in PostgreSQL and serves the web UI
+//! and `/api/v1`. `docs/ARCHITECTURE.md` draws the paths and the layers.
 //!
 //! A tour, in the order a request meets the code:
 //!
@@ -8,16 +9,28 @@
 //! - [`db`] opens the pool, either to `SIGHTLINE_DATABASE_URL` or to a private
 //!   PostgreSQL cluster it starts under the data directory ([`db::embedded`]), and
 //!   runs the migrations in `migrations/`.
-//! - [`http`] builds the router: every domain module ([`auth`], [`projects`],
-//!   [`overview`], [`ingest`], [`logs`], [`ui`]) contributes its own routes; [`http::error::ApiError`] is
-//!   the one error shape of the API; the request middleware gives every request an
-//!   id, a log line and its metrics ([`telemetry`]).
-//! - [`ingest`] decodes each ingestion protocol into domain records; [`logs`]
-//!   stores log lines through one batch writer (bounded queue, COPY, group
-//!   commit, answer after commit) into day partitions, and searches them;
-//!   [`errors`] and [`traces`] do the same for Sentry events and for spans.
+//! - [`state`] puts an instance together: one batch writer per kind of data, the
+//!   query sources, the partitioned tables, the background workers. [`routes`]
+//!   merges every domain's routes behind the edge's middleware ([`http`]: the one
+//!   error shape [`http::error::ApiError`], request ids, logs and metrics with
+//!   [`telemetry`]).
+//! - Ingest: [`ingest`] holds one adapter per protocol (Loki, Elasticsearch
+//!   `_bulk`, OTLP, Sentry, Sightline's own JSON), which decode into domain
+//!   records and hand them to the domain's writer; [`pipeline`] is the ground
+//!   under every writer: the bounded queue with group commit and acknowledgement
+//!   after commit, the clock-drift rule, deduplication, partition upkeep and
+//!   retention, the workers.
+//! - Domains: [`logs`] (records, writer, the search language, search and live
+//!   tail), [`errors`] (Sentry events grouped into issues, the issue workflow,
+//!   release health), [`traces`] (spans and transactions, the performance
+//!   pages), with [`auth`] (users, sessions, tokens) and [`projects`] (projects
+//!   and ingest keys) at the edge, and [`overview`] and [`ui`] (the Leptos shell).
+//! - Reads: [`query`] is what every read shares — time ranges, the caller's scope,
+//!   the query pool and timeout — and the one query model, `POST /api/v1/query`,
+//!   which each domain answers as a [`query::source::Source`].
 //! - [`serve`] binds the listener and shuts down in order: stop accepting, finish
-//!   in-flight requests, stop the embedded PostgreSQL.
+//!   in-flight requests, stop the workers (writers drain their queues), stop the
+//!   embedded PostgreSQL.
 
 // Leptos view types nest deeply; rendering them needs a higher limit.
 #![recursion_limit = "256"]

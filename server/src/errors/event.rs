@@ -14,7 +14,7 @@ use super::exception::{self, text, Exception, Frame};
 use super::fingerprint;
 use super::message::{truncate, EventMessage};
 use crate::{
-    logs::record::parse_timestamp,
+    pipeline::clock::parse_timestamp,
     pipeline::{
         clock::{self, Drift, ReceiveWindow, MAX_FUTURE},
         ids::hex_id,

@@ -10,7 +10,7 @@
 
 use std::{
     collections::HashMap,
-    sync::Mutex,
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -22,10 +22,12 @@ use base64::Engine;
 
 use crate::{http::error::ApiError, AppState};
 
-/// The project an ingestion request writes into.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The project an ingestion request writes into, and the key it came with
+/// (which its rate limit is counted against, [`super::deliver`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IngestKey {
     pub project_id: i64,
+    pub key: Arc<str>,
 }
 
 impl FromRequestParts<AppState> for IngestKey {
@@ -138,6 +140,9 @@ pub async fn resolve(state: &AppState, key: &str) -> Result<IngestKey, ApiError>
         }
     };
     project_id
-        .map(|project_id| IngestKey { project_id })
+        .map(|project_id| IngestKey {
+            project_id,
+            key: Arc::from(key),
+        })
         .ok_or_else(unknown)
 }

@@ -2,11 +2,13 @@
 //! into domain records, hands them to the domain's writer (the pipeline's
 //! queue) and answers in its protocol's own way; none of them talks SQL, and no
 //! domain imports this layer. Shared here: the ingest-key extractor ([`auth`]),
-//! body reading with size limits and decompression ([`body`]), and per-key rate
-//! limits ([`rate_limit`]).
+//! body reading with size limits, decompression and parsing ([`body`]), and
+//! handing records to a writer ([`deliver`]) after the key's rate limit
+//! ([`rate_limit`]), which so applies to every protocol.
 
 pub mod auth;
 pub mod body;
+pub mod deliver;
 pub mod elastic;
 pub mod loki;
 pub mod native;

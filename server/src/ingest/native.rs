@@ -11,7 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use chrono::{DateTime, Utc};
-use serde_json::value::RawValue;
+use serde_json::{value::RawValue, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
@@ -20,10 +20,7 @@ use super::{
 };
 use crate::{
     http::error::{ApiError, Json},
-    logs::{
-        record::LogRecord,
-        writer::{WriteError, MAX_RECORDS_PER_JOB},
-    },
+    logs::{record::LogRecord, writer::MAX_RECORDS_PER_JOB},
     AppState,
 };
 
@@ -78,43 +75,35 @@ async fn ingest_logs(
         });
         return Ok((StatusCode::BAD_REQUEST, axum::Json(body)).into_response());
     }
-    state
-        .logs
-        .write(key.project_id, records)
-        .await
-        .map_err(write_error)?;
+    key.deliver(&state, &state.logs, records).await?;
     Ok(Json(summary).into_response())
 }
 
-/// The API error for a failed write: 429 (or 503 while stopping) with Retry-After.
-pub fn write_error(error: WriteError) -> ApiError {
-    match error {
-        WriteError::Overloaded => ApiError::TooManyRequests {
-            message: error.to_string(),
-            retry_after_secs: 1,
-        },
-        WriteError::ShuttingDown => ApiError::Unavailable {
-            message: error.to_string(),
-            retry_after_secs: 5,
-        },
-        WriteError::Unavailable => ApiError::DatabaseUnavailable,
-        WriteError::Failed => ApiError::Internal(anyhow::anyhow!("log batch write failed")),
-    }
-}
+pub use super::deliver::write_error;
 
 /// The OpenAPI schema of a body of Sightline's own log format: one record or
 /// an array of them. The fields it reads are described with the values it
-/// takes; every other field is an attribute, of any JSON value.
+/// takes; every other field is an attribute, of any JSON value. In an array,
+/// an item that is not a valid record is refused on its own and reported in
+/// `errors` while the others are stored (the answer is 200 when one is), so
+/// the array's items are any JSON value; [`describe_batch_body`] adds what
+/// the types here cannot say.
 pub struct NativeBody;
 
 impl utoipa::PartialSchema for NativeBody {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder};
+        use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, ObjectBuilder, SchemaType};
+        let item = ObjectBuilder::new()
+            .schema_type(SchemaType::AnyValue)
+            .description(Some(
+                "a log record as in the single-record form; an item that is not one is refused \
+                 and reported in `errors`, and the other items are stored",
+            ));
         AnyOfBuilder::new()
             .item(record_schema())
             .item(
                 ArrayBuilder::new()
-                    .items(record_schema())
+                    .items(item)
                     .max_items(Some(MAX_RECORDS_PER_JOB)),
             )
             .into()
@@ -122,6 +111,26 @@ impl utoipa::PartialSchema for NativeBody {
 }
 
 impl utoipa::ToSchema for NativeBody {}
+
+/// Says in the served document what utoipa's types cannot: an array body is
+/// accepted when it holds at least one valid record (`contains`), the other
+/// items being refused one by one, or when it is empty; an array of nothing
+/// but refusals is a 400, like a single refused record.
+pub fn describe_batch_body(doc: &mut Value) {
+    let pointer = "/components/schemas/NativeBody/anyOf";
+    let Some(any_of) = doc.pointer_mut(pointer).and_then(Value::as_array_mut) else {
+        return;
+    };
+    let Some(record) = any_of.first().cloned() else {
+        return;
+    };
+    for form in any_of.iter_mut() {
+        if form.get("type").and_then(Value::as_str) == Some("array") {
+            form["contains"] = record.clone();
+        }
+    }
+    any_of.push(serde_json::json!({"type": "array", "maxItems": 0}));
+}
 
 /// One record: the recognised fields and what each accepts.
 fn record_schema() -> utoipa::openapi::schema::Object {
@@ -145,7 +154,7 @@ fn record_schema() -> utoipa::openapi::schema::Object {
                 ObjectBuilder::new()
                     .schema_type(Type::Number)
                     .minimum(Some(0))
-                    .maximum(Some(crate::logs::record::MAX_EPOCH_NUMBER as f64)),
+                    .maximum(Some(crate::pipeline::clock::MAX_EPOCH_NUMBER as f64)),
             )
             .description(Some(
                 "RFC 3339, or epoch seconds, milliseconds, microseconds or nanoseconds (told apart by size)",

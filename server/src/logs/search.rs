@@ -101,17 +101,8 @@ async fn search(
     let limit = params.limit.unwrap_or(100).clamp(1, MAX_PAGE);
     let cursor = params.cursor.as_deref().map(parse_cursor).transpose()?;
 
-    let mut sql = select_lines(&scope);
-    query.push_filter(&mut sql);
-    if let Some((ts, id)) = cursor {
-        sql.push(" and (ts, log_id) < (")
-            .push_bind(ts)
-            .push(", ")
-            .push_bind(id)
-            .push(")");
-    }
-    sql.push(" order by ts desc, log_id desc limit ")
-        .push_bind(limit + 1);
+    let mut sql = QueryBuilder::new("");
+    push_page(&mut sql, &scope, &query, cursor, limit + 1);
     let mut rows = fetch_lines(&state, sql).await?;
     let next_cursor = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
@@ -383,16 +374,46 @@ async fn context(
 
 /// `select <line columns> from log_entry where <scope>`, ready for more conditions.
 pub fn select_lines(scope: &Scope) -> QueryBuilder<'static, Postgres> {
-    let mut sql = QueryBuilder::new(
+    let mut sql = QueryBuilder::new("");
+    push_select_lines(&mut sql, scope);
+    sql
+}
+
+/// [`select_lines`], pushed onto `sql` (after an `explain`, say).
+pub fn push_select_lines(sql: &mut QueryBuilder<'static, Postgres>, scope: &Scope) {
+    sql.push(
         "select log_id, ts, level, service, host, message, trace_id, span_id, attributes \
          from log_entry where project_id = ",
-    );
-    sql.push_bind(scope.project_id)
-        .push(" and ts >= ")
-        .push_bind(scope.from)
-        .push(" and ts < ")
-        .push_bind(scope.to);
-    sql
+    )
+    .push_bind(scope.project_id)
+    .push(" and ts >= ")
+    .push_bind(scope.from)
+    .push(" and ts < ")
+    .push_bind(scope.to);
+}
+
+/// The statement of one page of `/logs/search`, pushed onto `sql`: lines of
+/// `scope` matching `query`, newest first, older than `cursor` (`ts`, `log_id`)
+/// when there is one, at most `rows`. It walks the time index backwards
+/// (`tests/integration/indexes.rs` checks its plan).
+pub fn push_page(
+    sql: &mut QueryBuilder<'static, Postgres>,
+    scope: &Scope,
+    query: &LogQuery,
+    cursor: Option<(DateTime<Utc>, i64)>,
+    rows: i64,
+) {
+    push_select_lines(sql, scope);
+    query.push_filter(sql);
+    if let Some((ts, id)) = cursor {
+        sql.push(" and (ts, log_id) < (")
+            .push_bind(ts)
+            .push(", ")
+            .push_bind(id)
+            .push(")");
+    }
+    sql.push(" order by ts desc, log_id desc limit ")
+        .push_bind(rows);
 }
 
 type LineRow = (

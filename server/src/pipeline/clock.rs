@@ -9,9 +9,11 @@
 //!
 //! How a protocol's numbers become a time (seconds for Sentry, nanoseconds for
 //! Loki and OTLP, by magnitude for Sightline's own format) is each adapter's
-//! business; this rule applies afterwards, in the queue, to all alike.
+//! business, with [`parse_timestamp`] for the common spellings; this rule
+//! applies afterwards, in the queue, to all alike.
 
-use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+use chrono::{DateTime, SecondsFormat, TimeDelta, TimeZone, Utc};
+use serde_json::Value;
 
 /// How far ahead of its arrival a record's own time may be (clocks drift;
 /// more than this is a wrong clock).
@@ -80,6 +82,60 @@ pub fn retention(retention_days: u64) -> TimeDelta {
 /// A time as kept in an attribute: RFC 3339 with microseconds, UTC.
 pub fn rfc3339(ts: DateTime<Utc>) -> String {
     ts.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// RFC 3339 (or the same with a space, or without a zone: UTC), or an epoch
+/// number whose magnitude says its unit.
+pub fn parse_timestamp(value: &Value) -> Option<DateTime<Utc>> {
+    match value {
+        // Integers are compared exactly: past 2^53 a float cannot tell
+        // 9000000000000000001 from the limit.
+        Value::Number(n) if n.is_u64() || n.is_i64() => n
+            .as_i64()
+            .filter(|i| *i <= MAX_EPOCH_NUMBER)
+            .and_then(|i| from_epoch(i as f64)),
+        Value::Number(n) => n.as_f64().and_then(from_epoch),
+        Value::String(s) => {
+            let s = s.trim();
+            if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+                return Some(t.with_timezone(&Utc));
+            }
+            if let Ok(t) = DateTime::parse_from_rfc3339(&s.replacen(' ', "T", 1)) {
+                return Some(t.with_timezone(&Utc));
+            }
+            for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+                if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, format) {
+                    return Some(t.and_utc());
+                }
+            }
+            s.parse::<f64>().ok().and_then(from_epoch)
+        }
+        _ => None,
+    }
+}
+
+/// The largest epoch number read as a time (nanoseconds of 2255).
+pub const MAX_EPOCH_NUMBER: i64 = 9_000_000_000_000_000_000;
+
+/// Seconds below 10^11, milliseconds below 10^14, microseconds below 10^17,
+/// nanoseconds above, up to [`MAX_EPOCH_NUMBER`].
+fn from_epoch(n: f64) -> Option<DateTime<Utc>> {
+    if !n.is_finite() || n < 0.0 || n > MAX_EPOCH_NUMBER as f64 {
+        return None;
+    }
+    // Microseconds (what PostgreSQL keeps) for every unit but nanoseconds:
+    // nanoseconds in an i64 end in 2262, and seconds, milliseconds and
+    // microseconds reach years beyond.
+    let micros = if n < 1e11 {
+        n * 1e6
+    } else if n < 1e14 {
+        n * 1e3
+    } else if n < 1e17 {
+        n
+    } else {
+        return Some(Utc.timestamp_nanos(n as i64));
+    };
+    DateTime::from_timestamp_micros(micros.round() as i64)
 }
 
 #[cfg(test)]

@@ -71,3 +71,15 @@ pub fn query_error(error: sqlx::Error) -> ApiError {
     }
     error.into()
 }
+
+/// Escapes `\`, `%` and `_` so `text` matches itself in a LIKE pattern.
+pub fn like_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}

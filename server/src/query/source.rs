@@ -9,7 +9,7 @@
 use std::{collections::BTreeMap, sync::Arc};
 
 pub use app::api::Frame;
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{DateTime, Duration, Utc};
 use futures_util::future::BoxFuture;
 use sqlx::PgPool;
 
@@ -117,7 +117,7 @@ pub fn resolve(
             Duration::seconds(secs)
         }
     };
-    let from = from.duration_trunc(step).unwrap_or(from);
+    let from = time_range::floor(from, step).unwrap_or(from);
     let resolved = SeriesQuery {
         project_id,
         query: query.to_string(),

@@ -5,7 +5,7 @@
 //! `to` the end of it (the start of the next), so `from=now-1d/d&to=now-1d/d` is
 //! all of yesterday.
 
-use chrono::{DateTime, Datelike, Duration, DurationRound, Months, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
 
 use crate::http::error::ApiError;
 
@@ -195,7 +195,7 @@ fn parse_bound(
 /// `t` rounded to its `unit` (`s`, `m`, `h`, `d`, `w` from Monday, `M`, `y`).
 fn round_to(t: DateTime<Utc>, unit: &str, round: Round) -> Option<DateTime<Utc>> {
     let fixed = |length: Duration| {
-        let start = t.duration_trunc(length).ok()?;
+        let start = floor(t, length)?;
         match round {
             Round::Down => Some(start),
             Round::Up => start.checked_add_signed(length),
@@ -222,6 +222,14 @@ fn round_to(t: DateTime<Utc>, unit: &str, round: Round) -> Option<DateTime<Utc>>
         Round::Up => next(start)?,
     };
     Some(date.and_hms_opt(0, 0, 0)?.and_utc())
+}
+
+/// The start of the `step` (whole microseconds) holding `t`, counted from
+/// the epoch. Unlike chrono's `duration_trunc`, which counts nanoseconds, it
+/// holds for any year a range may reach.
+pub fn floor(t: DateTime<Utc>, step: Duration) -> Option<DateTime<Utc>> {
+    let step = step.num_microseconds().filter(|s| *s > 0)?;
+    DateTime::from_timestamp_micros(t.timestamp_micros().div_euclid(step) * step)
 }
 
 /// `30s`, `15m`, `1h`, `7d`, `2w`.
@@ -317,7 +325,7 @@ mod tests {
             range("now-7d/d", "now"),
             (
                 at("2026-11-26T00:00:00Z"),
-                now.duration_trunc(Duration::microseconds(1)).unwrap()
+                floor(now, Duration::microseconds(1)).unwrap()
             )
         );
         assert_eq!(

@@ -115,8 +115,21 @@ async fn cookies_are_secure_behind_https(pool: PgPool) {
             json!({"email": email, "password": password}),
         )
         .await;
-    for cookie in response.headers.get_all(header::SET_COOKIE) {
-        assert!(cookie.to_str().unwrap().contains("Secure"), "{cookie:?}");
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+    let cookies: Vec<&str> = response
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|c| c.to_str().unwrap())
+        .collect();
+    // The session cookie and the CSRF cookie, both only over HTTPS.
+    assert_eq!(cookies.len(), 2, "{cookies:?}");
+    for name in ["sightline_session=", "sightline_csrf="] {
+        let cookie = cookies
+            .iter()
+            .find(|c| c.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} cookie in {cookies:?}"));
+        assert!(cookie.contains("; Secure"), "{cookie}");
     }
 }
 

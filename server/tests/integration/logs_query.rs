@@ -8,7 +8,10 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, TimeZone, Timelike, Utc};
 use serde_json::{json, Value};
-use server::logs::query::{parse, tabular_sql, Scope};
+use server::logs::{
+    query::{parse, tabular_sql, Scope},
+    search::push_page,
+};
 use sqlx::{PgPool, Postgres, QueryBuilder};
 
 const ROWS: usize = 3000;
@@ -201,21 +204,18 @@ fn whole_range(project_id: i64) -> Scope {
     }
 }
 
-/// `count(*)` of the lines matching `query` in `scope`, through `push_filter`.
+/// How many lines `query` finds in `scope`, with the statement `/logs/search`
+/// runs (one page as large as the data set).
 async fn count(pool: &PgPool, scope: &Scope, query: &str) -> i64 {
     let parsed = parse(query).unwrap_or_else(|e| panic!("{query}: {e}"));
-    let mut sql =
-        QueryBuilder::<Postgres>::new("select count(*) from log_entry where project_id = ");
-    sql.push_bind(scope.project_id)
-        .push(" and ts >= ")
-        .push_bind(scope.from)
-        .push(" and ts < ")
-        .push_bind(scope.to);
-    parsed.push_filter(&mut sql);
-    sql.build_query_scalar()
-        .fetch_one(pool)
+    let mut sql = QueryBuilder::<Postgres>::new("");
+    push_page(&mut sql, scope, &parsed, None, ROWS as i64 + 1);
+    let rows = sql
+        .build()
+        .fetch_all(pool)
         .await
-        .unwrap_or_else(|e| panic!("{query}: {e}"))
+        .unwrap_or_else(|e| panic!("{query}: {e}"));
+    i64::try_from(rows.len()).expect("small")
 }
 
 /// The rows of a tabular query, and its column names.
@@ -698,18 +698,39 @@ async fn sort_limit_and_fields_shape_the_table(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn unusual_queries_run_without_database_errors(pool: PgPool) {
-    load(&pool).await;
+    let lines = load(&pool).await;
     let scope = whole_range(1);
-    for query in [
-        "/[[:digit:]]+ ms$/",
-        "level:/^e/ message:!=timeout",
-        "(a OR -b) NOT c",
-        "trace_id:>t001 span_id:<=s002",
-        "x.y:<=-1e3 OR x.y:>.5",
-        "http.status:!=\"200\" -user.id:*",
-        "\"50%_\\\\\" OR message:_*",
-    ] {
-        count(&pool, &scope, query).await;
+    let contains = |l: &Line, word: &str| l.message.to_lowercase().contains(word);
+    type Matches<'a> = &'a dyn Fn(&Line) -> bool;
+    let cases: [(&str, Matches<'_>); 7] = [
+        ("/[[:digit:]]+ ms$/", &|l| {
+            l.message.starts_with("GET /api/users took")
+        }),
+        // `message` is matched like a word: `!=` is "does not contain".
+        ("level:/^e/ message:!=timeout", &|l| {
+            l.level_name() == "error" && !contains(l, "timeout")
+        }),
+        ("(a OR -b) NOT c", &|l| {
+            (contains(l, "a") || !contains(l, "b")) && !contains(l, "c")
+        }),
+        ("trace_id:>t001 span_id:<=s002", &|l| {
+            l.trace_id.as_deref().is_some_and(|t| t > "t001")
+                && l.span_id.as_deref().is_some_and(|s| s <= "s002")
+        }),
+        // No line has `x.y`: a condition on a missing field is false.
+        ("x.y:<=-1e3 OR x.y:>.5", &|_| false),
+        ("http.status:!=\"200\" -user.id:*", &|l| {
+            l.status != Some(200) && l.user.is_none()
+        }),
+        // The phrase is taken literally (no LIKE wildcards), as is `_` in a prefix.
+        ("\"50%_\\\\\" OR message:_*", &|_| false),
+    ];
+    for (query, matches) in cases {
+        assert_eq!(
+            count(&pool, &scope, query).await,
+            expected(&lines, 1, matches),
+            "{query}"
+        );
     }
     for query in [
         "| stats min(service), max(ts), count_distinct(level), avg(level) by level, user.id \

@@ -603,3 +603,94 @@ async fn a_whole_number_written_with_a_fraction_is_a_whole_number(pool: PgPool) 
         response.text
     );
 }
+
+/// A key's rate limit per minute holds whatever protocol the records come by:
+/// once Sightline's own format has used it up, Loki, OTLP and Elasticsearch
+/// pushes with the same key are refused 429 with `Retry-After`, each in its
+/// own answer format, and store nothing.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_keys_rate_limit_holds_for_every_protocol(pool: PgPool) {
+    let app = TestApp::new(pool.clone());
+    let (project_id, key) = app.project("limited").await;
+    sqlx::query("update project_key set rate_limit_per_minute = 3 where public_key = $1")
+        .bind(&key)
+        .execute(&pool)
+        .await
+        .unwrap();
+    // The window is the clock's minute: start early in one.
+    let second = chrono::Utc::now().timestamp() % 60;
+    if second > 50 {
+        tokio::time::sleep(Duration::from_secs((61 - second) as u64)).await;
+    }
+    let post = |path: &str, content_type: &str, body: String| {
+        Request::post(path)
+            .header(header::AUTHORIZATION, format!("Bearer {key}"))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let native = app
+        .send(post(
+            "/api/v1/ingest/logs",
+            "application/json",
+            json!([{"message": "one"}, {"message": "two"}, {"message": "three"}]).to_string(),
+        ))
+        .await;
+    assert_eq!(native.status, StatusCode::OK, "{}", native.text);
+
+    let ns = chrono::Utc::now()
+        .timestamp_nanos_opt()
+        .unwrap_or_default()
+        .to_string();
+    let refused = [
+        (
+            "Loki",
+            post(
+                "/loki/api/v1/push",
+                "application/json",
+                json!({"streams": [{"stream": {"service": "api"}, "values": [[ns, "four"]]}]})
+                    .to_string(),
+            ),
+        ),
+        (
+            "OTLP",
+            post(
+                "/v1/logs",
+                "application/json",
+                json!({"resourceLogs": [{"scopeLogs": [{"logRecords": [
+                    {"body": {"stringValue": "four"}}]}]}]})
+                .to_string(),
+            ),
+        ),
+        (
+            "Elasticsearch",
+            post(
+                "/app-logs/_bulk",
+                "application/x-ndjson",
+                "{\"index\":{}}\n{\"message\":\"four\"}\n".to_string(),
+            ),
+        ),
+    ];
+    for (protocol, request) in refused {
+        let r = app.send(request).await;
+        assert_eq!(
+            r.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{protocol}: {}",
+            r.text
+        );
+        let retry_after: u64 = r.headers[header::RETRY_AFTER]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&retry_after), "{protocol}: {retry_after}");
+        assert!(r.text.contains("rate limit"), "{protocol}: {}", r.text);
+    }
+    let stored: i64 = sqlx::query_scalar("select count(*) from log_entry where project_id = $1")
+        .bind(project_id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 3, "only the first request's lines");
+}

@@ -145,7 +145,7 @@ async fn list(
         .split_whitespace()
         .take(10)
     {
-        let pattern = format!("%{}%", crate::logs::query::like_escape(word));
+        let pattern = format!("%{}%", crate::query::like_escape(word));
         sql.push(" and (i.title ilike ")
             .push_bind(pattern.clone())
             .push(" or i.culprit ilike ")

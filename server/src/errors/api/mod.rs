@@ -2,7 +2,7 @@
 //! range ([`issues`]), status changes ([`triage`]), the events of an issue and one
 //! event in full ([`events`]), and release health ([`releases`]).
 
-mod events;
+pub mod events;
 mod issues;
 mod releases;
 mod triage;

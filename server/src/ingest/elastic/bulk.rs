@@ -28,10 +28,7 @@ use super::{
     EsKey,
 };
 use crate::{
-    ingest::{
-        body::{self, BodyLimits},
-        native,
-    },
+    ingest::body::{self, BodyLimits},
     logs::{record::LogRecord, writer::MAX_RECORDS_PER_JOB},
     AppState,
 };
@@ -84,14 +81,10 @@ async fn ingest(
     .await
     .map_err(EsError::from)??;
     let stored = batch.records.len();
-    state
-        .logs
-        .write(key.project_id, batch.records)
-        .await
-        .map_err(|e| EsError::from(native::write_error(e)))?;
+    key.0.deliver(&state, &state.logs, batch.records).await?;
     let errors = batch.items.iter().any(|item| item.outcome.error.is_some());
     tracing::debug!(
-        project_id = key.project_id,
+        project_id = key.0.project_id,
         bulk.items = batch.items.len(),
         bulk.stored = stored,
         "elasticsearch bulk stored"

@@ -77,10 +77,8 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The project an Elasticsearch request writes into; refused in ES's error shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EsKey {
-    pub project_id: i64,
-}
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EsKey(pub auth::IngestKey);
 
 impl FromRequestParts<AppState> for EsKey {
     type Rejection = EsError;
@@ -92,10 +90,7 @@ impl FromRequestParts<AppState> for EsKey {
                 parts.uri.path()
             ))
         })?;
-        let key = auth::resolve(state, &key).await?;
-        Ok(EsKey {
-            project_id: key.project_id,
-        })
+        Ok(EsKey(auth::resolve(state, &key).await?))
     }
 }
 

@@ -39,7 +39,6 @@ use axum::{
 use super::{
     auth,
     body::{self, BodyLimits},
-    native::write_error,
 };
 use crate::{
     http::error::ApiError,
@@ -84,11 +83,7 @@ async fn store(state: &AppState, request: Request) -> Result<(), ApiError> {
     let outcome = decode(state, parts.headers, body).await?;
     let refusal = outcome.refusal_message();
     if !outcome.records.is_empty() {
-        state
-            .logs
-            .write(project.project_id, outcome.records)
-            .await
-            .map_err(write_error)?;
+        project.deliver(state, &state.logs, outcome.records).await?;
     }
     match refusal {
         Some(message) => Err(ApiError::BadRequest(message)),

@@ -80,7 +80,7 @@ fn encoding_of(headers: &axum::http::HeaderMap) -> Result<Encoding, String> {
 /// `Content-Type`) and its project (from the ingest key). A refusal is already
 /// answered in the encoding the client speaks.
 struct Export {
-    project_id: i64,
+    key: auth::IngestKey,
     encoding: Encoding,
     headers: axum::http::HeaderMap,
     body: Body,
@@ -94,7 +94,7 @@ async fn accept(state: &AppState, request: Request) -> Result<Export, Response> 
         .await
         .map_err(|error| api_failure(encoding, error))?;
     Ok(Export {
-        project_id: key.project_id,
+        key,
         encoding,
         headers: parts.headers,
         body,
@@ -125,7 +125,7 @@ where
 
 async fn ingest(state: AppState, export: Export) -> Result<Response, ApiError> {
     let (state, headers) = (&state, &export.headers);
-    let (project_id, encoding, body) = (export.project_id, export.encoding, export.body);
+    let (key, encoding, body) = (&export.key, export.encoding, export.body);
     let bytes = body::read(&state.decode, headers, body, LIMITS).await?;
     let request = match encoding {
         Encoding::Protobuf => {
@@ -136,11 +136,7 @@ async fn ingest(state: AppState, export: Export) -> Result<Response, ApiError> {
         Encoding::Json => json::decode(&bytes).map_err(ApiError::BadRequest)?,
     };
     let (records, rejected, first_error) = records_of(request, Utc::now())?;
-    state
-        .logs
-        .write(project_id, records)
-        .await
-        .map_err(super::native::write_error)?;
+    key.deliver(state, &state.logs, records).await?;
     let partial_success = (rejected > 0).then_some(ExportLogsPartialSuccess {
         rejected_log_records: rejected,
         error_message: first_error,

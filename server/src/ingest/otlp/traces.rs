@@ -18,12 +18,7 @@ use super::{
     spans::spans_of,
     Encoding, Export, LIMITS,
 };
-use crate::{
-    http::error::ApiError,
-    ingest::{body, native::write_error},
-    traces::writer::MAX_SPANS_PER_JOB,
-    AppState,
-};
+use crate::{http::error::ApiError, ingest::body, traces::writer::MAX_SPANS_PER_JOB, AppState};
 
 /// `POST /v1/traces`.
 pub(super) async fn export_traces(State(state): State<AppState>, request: Request) -> Response {
@@ -32,7 +27,7 @@ pub(super) async fn export_traces(State(state): State<AppState>, request: Reques
 
 async fn ingest(state: AppState, export: Export) -> Result<Response, ApiError> {
     let (state, headers) = (&state, &export.headers);
-    let (project_id, encoding, body) = (export.project_id, export.encoding, export.body);
+    let (key, encoding, body) = (&export.key, export.encoding, export.body);
     let bytes = body::read(&state.decode, headers, body, LIMITS).await?;
     let request = match encoding {
         Encoding::Protobuf => ExportTraceServiceRequest::decode(bytes.as_ref()).map_err(|e| {
@@ -53,11 +48,7 @@ async fn ingest(state: AppState, export: Export) -> Result<Response, ApiError> {
         ));
     }
     let converted = spans_of(request, Utc::now());
-    state
-        .spans
-        .write(project_id, converted.spans)
-        .await
-        .map_err(write_error)?;
+    key.deliver(state, &state.spans, converted.spans).await?;
     let partial_success = (converted.rejected > 0).then_some(ExportTracePartialSuccess {
         rejected_spans: converted.rejected,
         error_message: converted.first_error,

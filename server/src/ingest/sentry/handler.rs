@@ -124,7 +124,7 @@ async fn receive_envelope(
         }
     };
     let units = contents.events.len() + contents.transactions.len();
-    rate_limit(state, &key, units).await?;
+    rate_limit(state, project_id, &key, units).await?;
     store_contents(state, project_id, contents).await
 }
 
@@ -147,7 +147,7 @@ async fn receive_store(
         }
     })?;
     let event = read_event(&json, Utc::now()).map_err(Refusal::bad_request)?;
-    rate_limit(state, &key, 1).await?;
+    rate_limit(state, project_id, &key, 1).await?;
     let stored = state
         .errors
         .write(project_id, vec![event])
@@ -356,26 +356,26 @@ fn missing_key() -> Refusal {
     )
 }
 
-async fn rate_limit(state: &AppState, key: &str, units: usize) -> Result<(), Refusal> {
-    let units = u32::try_from(units).unwrap_or(u32::MAX);
-    let now = Utc::now().timestamp();
-    match state
-        .key_limits
-        .check(&state.pool, key, units, now)
-        .await
-        .map_err(ApiError::from)?
-    {
+/// The key's rate limit ([`auth::IngestKey::admit`]), answered as Sentry does:
+/// `X-Sentry-Rate-Limits` scoped to the key.
+async fn rate_limit(
+    state: &AppState,
+    project_id: i64,
+    key: &str,
+    units: usize,
+) -> Result<(), Refusal> {
+    let ingest = auth::IngestKey {
+        project_id,
+        key: key.into(),
+    };
+    match ingest.admit(state, units).await {
         Ok(()) => Ok(()),
-        Err(over) => {
+        Err(error @ ApiError::TooManyRequests { .. }) => {
             metrics::counter!("sentry_rate_limited_total", "scope" => "key").increment(1);
-            Err(Refusal {
-                error: ApiError::TooManyRequests {
-                    message: "this key's rate limit per minute is reached".into(),
-                    retry_after_secs: over.retry_after_secs,
-                },
-                rate_limits: Some(format!("{}::key", over.retry_after_secs)),
-            })
+            let rate_limits = error.retry_after_secs().map(|secs| format!("{secs}::key"));
+            Err(Refusal { error, rate_limits })
         }
+        Err(error) => Err(Refusal::from(error)),
     }
 }
 

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 pub use self::log::log_records;
 pub use self::session::{session_updates, SessionStatus, SessionUpdate};
-use crate::logs::record::parse_timestamp;
+use crate::pipeline::clock::parse_timestamp;
 
 /// Why a whole item could not be decoded.
 #[derive(Debug, thiserror::Error)]

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::{
     ingest::body,
-    logs::record::parse_timestamp,
+    pipeline::clock::parse_timestamp,
     traces::span::{self, hex_id, http_status_of, SpanRecord, SpanStatus},
 };
 

@@ -58,15 +58,3 @@ pub(crate) fn rfc3339(time: Fragment) -> Fragment {
         " at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
     )
 }
-
-/// Escapes `\`, `%` and `_` so `text` matches itself in a LIKE pattern.
-pub(crate) fn like_escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '\\' | '%' | '_') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
-}

@@ -34,7 +34,6 @@ pub use ast::{
     Aggregation, AttributePath, Column, ColumnRef, Comparison, Field, Filter, Function, Level,
     Match, Regex, SortKey, Stage, Stats, Term,
 };
-pub(crate) use expression::like_escape;
 pub use tabular::{tabular_sql, Tabular};
 
 /// The longest query accepted, in characters.

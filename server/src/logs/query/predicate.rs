@@ -2,9 +2,11 @@
 //! missing attribute or trace id does not match, and does match under `NOT`), so
 //! `NOT` means exactly "the lines the term does not match".
 
+use crate::query::like_escape;
+
 use super::{
     ast::{AttributePath, Column, Filter, Level, Match, Regex, Term},
-    expression::{attribute_number, attribute_text, attribute_value, level_name, like_escape},
+    expression::{attribute_number, attribute_text, attribute_value, level_name},
     fragment::{Bind, Fragment},
 };
 

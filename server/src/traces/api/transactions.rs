@@ -146,7 +146,7 @@ async fn list(
             .push_bind(environment.to_string());
     }
     if let Some(q) = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let pattern = format!("%{}%", crate::logs::query::like_escape(q));
+        let pattern = format!("%{}%", crate::query::like_escape(q));
         sql.push(" and transaction ilike ").push_bind(pattern);
     }
     // `column` and `order` come from the lists above, never from the request.
