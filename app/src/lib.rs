@@ -47,8 +47,29 @@ use pages::{
 /// The brand mark as an inline SVG icon, so browsers do not ask for `/favicon.ico`.
 const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='8' r='5.5' fill='none' stroke='%232563eb' stroke-width='3'/%3E%3C/svg%3E";
 
+/// The stylesheet's URL: `/pkg/sightline.<hash>.css` when the bundle's files
+/// are named after their content (Leptos reads only the `js` and `wasm` lines
+/// of `hash.txt`; the `css` line is read here).
+fn stylesheet_href(options: &leptos::config::LeptosOptions) -> String {
+    let mut name = options.output_name.to_string();
+    if options.hash_files {
+        let hash = std::fs::read_to_string(&*options.hash_file)
+            .ok()
+            .and_then(|lines| {
+                lines
+                    .lines()
+                    .find_map(|l| l.trim().strip_prefix("css:").map(|h| h.trim().to_string()))
+            });
+        if let Some(hash) = hash {
+            name = format!("{name}.{hash}");
+        }
+    }
+    format!("/{}/{name}.css", options.site_pkg_dir)
+}
+
 /// The full HTML document the server renders around [`App`].
 pub fn shell(options: leptos::config::LeptosOptions) -> impl IntoView {
+    let stylesheet = stylesheet_href(&options);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -57,7 +78,7 @@ pub fn shell(options: leptos::config::LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <title>"Sightline"</title>
                 <link rel="icon" href=FAVICON/>
-                <link rel="stylesheet" href="/pkg/sightline.css"/>
+                <link rel="stylesheet" href=stylesheet/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>

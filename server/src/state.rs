@@ -61,11 +61,18 @@ impl AppState {
     pub fn new(pool: PgPool, config: Config) -> std::io::Result<Self> {
         // Install the metrics recorder before the first request records anything.
         crate::telemetry::prometheus();
+        // `make site-release` names the bundle's files after their content and
+        // lists the names in pkg/hash.txt. Leptos joins the file's path to the
+        // executable's directory (an absolute one stays as it is) and fails
+        // without it: hashing is on only when the file is there.
+        let hash_file = std::path::absolute(config.site_root.join("pkg").join("hash.txt"))?;
         let leptos = LeptosOptions::builder()
             .output_name(env!("LEPTOS_OUTPUT_NAME"))
             .site_root(config.site_root.to_string_lossy().into_owned())
             .site_pkg_dir("pkg")
             .site_addr(config.listen)
+            .hash_files(hash_file.is_file())
+            .hash_file(Arc::<str>::from(hash_file.to_string_lossy().as_ref()))
             .build();
         let workers = Workers::default();
         let writer_thread = WriterThread::new(&pool)?;

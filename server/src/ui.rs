@@ -1,10 +1,19 @@
 //! The server side of the web UI: Leptos renders every page route (the `app`
 //! crate), `/pkg` serves the WASM bundle and CSS, and a guard sends visitors to
 //! the first-admin page or the login page before any other page renders.
+//!
+//! The release bundle's files are named after their content
+//! (`sightline.<16 hex>.wasm`, listed in `pkg/hash.txt`) and come with `.br`
+//! and `.gz` copies made at build time: `/pkg` sends the copy the browser
+//! accepts, as it is, and lets browsers keep hashed files for a year. An
+//! upgrade changes the names, so no browser runs a stale bundle.
 
 use axum::{
     extract::{Request, State},
-    http::StatusCode,
+    http::{
+        header::{CACHE_CONTROL, VARY},
+        HeaderValue, StatusCode,
+    },
     middleware::{self, Next},
     response::{IntoResponse, Redirect, Response},
     Router,
@@ -29,10 +38,40 @@ pub fn router(state: &AppState) -> Router<AppState> {
             move || app::shell(options.clone())
         })
         .route_layer(middleware::from_fn_with_state(state.clone(), page_guard))
-        .nest_service("/pkg", ServeDir::new(pkg))
+        .nest_service(
+            "/pkg",
+            tower::ServiceBuilder::new()
+                .layer(middleware::from_fn(cache_headers))
+                .service(ServeDir::new(pkg).precompressed_br().precompressed_gzip()),
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
+}
+
+/// Hashed names never change: browsers keep them a year without asking again.
+/// Anything else (a debug build's `sightline.wasm`) is checked on each use.
+async fn cache_headers(request: Request, next: Next) -> Response {
+    let hashed = is_hashed(request.uri().path());
+    let mut response = next.run(request).await;
+    if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
+        let policy = if hashed {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
+        let headers = response.headers_mut();
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static(policy));
+        headers.append(VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    response
+}
+
+/// Whether `path` names a file by its content: `<name>.<16 hex>.<ext>`.
+fn is_hashed(path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or_default();
+    let parts: Vec<&str> = file.split('.').collect();
+    parts.len() == 3 && parts[1].len() == 16 && parts[1].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// Where a page request must go first: `/setup` while no user exists, `/login`
@@ -87,5 +126,18 @@ async fn page_guard(State(state): State<AppState>, request: Request, next: Next)
     match target {
         Some(target) => Redirect::to(&target).into_response(),
         None => next.run(request).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_hashed;
+
+    #[test]
+    fn only_content_named_files_are_immutable() {
+        assert!(is_hashed("/sightline.0123456789abcdef.wasm"));
+        assert!(!is_hashed("/sightline.wasm"));
+        assert!(!is_hashed("/hash.txt"));
+        assert!(!is_hashed("/sightline.0123456789abcdeg.js"));
     }
 }

@@ -266,6 +266,24 @@ test('endpoints, a transaction and its trace with errors and logs', async () => 
     await page.waitForFunction(() => document.querySelector('h1')?.textContent.trim() === 'GET /checkout');
     await page.waitForFunction(() => document.querySelectorAll('.perf-chart-grid canvas').length === 4, null, { timeout: 15_000 });
     assert.match(await page.textContent('#chart-latency'), /p95 \(ms\)/);
+    // The legend hides and shows a series, and the chart is drawn again without it.
+    const p50 = page.locator('#chart-latency .legend-item', { hasText: 'p50' });
+    const drawing = () => page.$eval('#chart-latency canvas', (c) => c.toDataURL());
+    const withP50 = await drawing();
+    assert.equal(await p50.getAttribute('aria-pressed'), 'true');
+    await p50.click();
+    assert.equal(await p50.getAttribute('aria-pressed'), 'false');
+    assert.match(await p50.getAttribute('class'), /legend-off/);
+    await page.waitForFunction((before) => document.querySelector('#chart-latency canvas').toDataURL() !== before, withP50);
+    await p50.click();
+    assert.equal(await p50.getAttribute('aria-pressed'), 'true');
+    mkdirSync('artifacts', { recursive: true });
+    await page.screenshot({ path: 'artifacts/transaction-desktop.png', fullPage: true });
+    const desktop = page.viewportSize();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: 'artifacts/transaction-phone.png', fullPage: true });
+    await page.setViewportSize(desktop);
     assert.match(await page.textContent('#transaction-summary'), /2 transactions in this range/);
     // The slowest traces, slowest first: the checkout with the query.
     await page.waitForFunction(() => document.querySelectorAll('tr.slow-row').length === 2);

@@ -2,10 +2,12 @@
 //!
 //! It takes `Signal<Vec<Series>>` and draws lines on a `<canvas>` with plotters
 //! (in the browser only: the server renders an empty canvas). The x axis is time in
-//! the browser's time zone, the y axis is labelled with the series' unit, the legend
-//! and the hover read-out are HTML, and the canvas follows its container's size and
-//! the device pixel ratio. Colours come from [`PALETTE`], which `style/main.css`
-//! repeats as `--series-1` … `--series-6`.
+//! the browser's time zone, the y axis is labelled with the series' unit (series
+//! in a second unit get a second axis on the right), [`Threshold`]s are dashed
+//! lines, the legend (whose entries hide and show their series) and the hover
+//! read-out are HTML, and the canvas follows its container's size and the device
+//! pixel ratio. Colours come from [`PALETTE`], read at build time
+//! from `--series-1` … in `style/01-tokens.css` (see `app/build.rs`).
 //!
 //! [`bars::BarChart`] is the same chart drawing bars (stacked over time, or one per
 //! name) instead of lines: it shares the canvas handling, axes and read-out.
@@ -19,15 +21,16 @@ pub mod bars;
 #[cfg(feature = "hydrate")]
 mod render;
 
-/// Series colours in order (RGB); the CSS custom properties `--series-N` match.
-pub const PALETTE: [(u8, u8, u8); 6] = [
-    (0x3b, 0x82, 0xf6),
-    (0xf9, 0x73, 0x16),
-    (0x10, 0xb9, 0x81),
-    (0xa8, 0x55, 0xf7),
-    (0xef, 0x44, 0x44),
-    (0xea, 0xb3, 0x08),
-];
+include!(concat!(env!("OUT_DIR"), "/palette.rs"));
+
+/// A horizontal line at a value on the left axis: an alert's threshold, an
+/// objective.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Threshold {
+    pub value: f64,
+    /// Written at the line's right end.
+    pub label: String,
+}
 
 /// The colour of the `index`-th series as CSS.
 pub fn series_color(index: usize) -> String {
@@ -185,9 +188,15 @@ pub fn format_value(value: f64) -> String {
     }
 }
 
-/// The read-out for the mouse at (`x`, `y`) CSS pixels over the canvas: each series'
-/// point nearest in time. `None` outside the plot area or without points.
-pub fn readout(geometry: &PlotGeometry, series: &[Series], x: f64, y: f64) -> Option<Readout> {
+/// The read-out for the mouse at (`x`, `y`) CSS pixels over the canvas: each
+/// shown series' point nearest in time (`series` pairs each with its index, for
+/// its colour). `None` outside the plot area or without points.
+pub fn readout(
+    geometry: &PlotGeometry,
+    series: &[(usize, &Series)],
+    x: f64,
+    y: f64,
+) -> Option<Readout> {
     let px = x * geometry.pixel_ratio;
     if px < geometry.left || px > geometry.right || geometry.right <= geometry.left {
         return None;
@@ -199,15 +208,17 @@ pub fn readout(geometry: &PlotGeometry, series: &[Series], x: f64, y: f64) -> Op
     let nearest = |s: &Series| s.points.iter().copied().min_by_key(|(t, _)| (t - at).abs());
     let closest_time = series
         .iter()
-        .filter_map(nearest)
+        .filter_map(|(_, s)| nearest(s))
         .map(|(t, _)| t)
         .min_by_key(|t| (t - at).abs())?;
     let lines = series
         .iter()
-        .enumerate()
         .filter_map(|(i, s)| {
             let (_, value) = nearest(s)?;
-            Some((i, format!("{}: {} {}", s.name, format_value(value), s.unit)))
+            Some((
+                *i,
+                format!("{}: {} {}", s.name, format_value(value), s.unit),
+            ))
         })
         .collect();
 
@@ -228,6 +239,9 @@ pub fn Chart(
     /// The lines to draw; the chart redraws when they change.
     #[prop(into)]
     series: Signal<Vec<Series>>,
+    /// Dashed lines at values of the left axis.
+    #[prop(into, default = Signal::stored(Vec::new()))]
+    thresholds: Signal<Vec<Threshold>>,
     /// What the chart shows, for screen readers.
     #[prop(into)]
     label: String,
@@ -236,18 +250,30 @@ pub fn Chart(
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let geometry = StoredValue::new(None::<PlotGeometry>);
     let hover = RwSignal::new(None::<Readout>);
+    // Series the reader switched off in the legend, by index.
+    let hidden = RwSignal::new(std::collections::BTreeSet::<usize>::new());
     let has_data = Memo::new(move |_| series.with(|s| s.iter().any(|s| !s.points.is_empty())));
 
     #[cfg(feature = "hydrate")]
     render::attach(container, canvas, geometry, move |c, w, h, theme| {
-        series.with(|s| render::draw_lines(c, s, w, h, theme))
+        let hidden = hidden.get();
+        thresholds.with(|t| series.with(|s| render::draw_lines(c, s, &hidden, t, w, h, theme)))
     });
 
     let on_move = move |ev: leptos::ev::MouseEvent| {
         let (x, y) = (f64::from(ev.offset_x()), f64::from(ev.offset_y()));
-        let found = geometry
-            .get_value()
-            .and_then(|g| series.with_untracked(|s| readout(&g, s, x, y)));
+        let found = geometry.get_value().and_then(|g| {
+            hidden.with_untracked(|hidden| {
+                series.with_untracked(|all| {
+                    let shown: Vec<(usize, &Series)> = all
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| !hidden.contains(i))
+                        .collect();
+                    readout(&g, &shown, x, y)
+                })
+            })
+        });
         hover.set(found);
     };
 
@@ -256,10 +282,42 @@ pub fn Chart(
             all.iter()
                 .enumerate()
                 .map(|(i, s)| {
+                    let shown = move || !hidden.with(|h| h.contains(&i));
+                    let toggle = move |_| {
+                        hidden.update(|h| {
+                            if !h.remove(&i) {
+                                h.insert(i);
+                            }
+                        });
+                        hover.set(None);
+                    };
                     view! {
                         <li>
-                            <span class="swatch" style:background=series_color(i)></span>
-                            {format!("{} ({})", s.name, s.unit)}
+                            <button
+                                type="button"
+                                class="legend-item"
+                                class:legend-off=move || !shown()
+                                aria-pressed=move || shown().to_string()
+                                title="Show or hide this series"
+                                on:click=toggle
+                            >
+                                <span class="swatch" style:background=series_color(i)></span>
+                                {format!("{} ({})", s.name, s.unit)}
+                            </button>
+                        </li>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    let threshold_legend = move || {
+        thresholds.with(|all| {
+            all.iter()
+                .map(|t| {
+                    view! {
+                        <li class="legend-threshold">
+                            <span class="swatch swatch-dashed"></span>
+                            {format!("{} ({})", t.label, format_value(t.value))}
                         </li>
                     }
                 })
@@ -279,7 +337,7 @@ pub fn Chart(
                 when=move || has_data.get()
                 fallback=|| view! { <p class="empty chart-empty">"No data in this range"</p> }
             >
-                <ul class="chart-legend">{legend}</ul>
+                <ul class="chart-legend">{legend}{threshold_legend}</ul>
                 <div class="chart-canvas-wrap" node_ref=container>
                     <canvas
                         node_ref=canvas
@@ -318,13 +376,14 @@ mod tests {
             pixel_ratio: 2.0,
             css_width: 200.0,
         };
-        let all = vec![
+        let (a, b) = (
             series("a", vec![(0, 1.0), (30_000, 2.5), (60_000, 3.0)]),
             series("b", vec![(29_000, 7.0)]),
-        ];
+        );
+        let all = vec![(0, &a), (1, &b)];
         // 100 CSS px = 200 canvas px = the middle of the plot = 30 s.
-        let readout = readout(&geometry, &all, 100.0, 10.0);
-        let lines = readout.map(|r| r.lines).unwrap_or_default();
+        let found = readout(&geometry, &all, 100.0, 10.0);
+        let lines = found.map(|r| r.lines).unwrap_or_default();
         assert_eq!(
             lines,
             vec![
@@ -333,11 +392,10 @@ mod tests {
             ]
         );
         // Left of the plot area there is nothing to read.
-        assert_eq!(readout_outside(&geometry, &all), None);
-    }
-
-    fn readout_outside(geometry: &PlotGeometry, all: &[Series]) -> Option<Readout> {
-        readout(geometry, all, 10.0, 10.0)
+        assert_eq!(readout(&geometry, &all, 10.0, 10.0), None);
+        // A hidden series is left out, and the other keeps its colour (index).
+        let lines = readout(&geometry, &[(1, &b)], 100.0, 10.0).map(|r| r.lines);
+        assert_eq!(lines, Some(vec![(1, "b: 7 req/min".to_owned())]));
     }
 
     #[test]

@@ -1,23 +1,27 @@
 //! Log levels as the UI shows them: one colour per level, used by the level badges
-//! in tables and by the logs histogram's bars. `style/main.css` repeats the colours
-//! as `--level-trace` … `--level-fatal`.
+//! in tables and by the logs histogram's bars. The colours are `--level-trace` …
+//! `--level-fatal` of `style/01-tokens.css`, read at build time (`app/build.rs`).
 
 use leptos::prelude::*;
+
+use super::chart::LEVEL_COLORS;
 
 /// The levels from least to most severe, as the API names them.
 pub const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "fatal"];
 
 /// The colour of a level (RGB); grey for a name Sightline does not know.
 pub fn level_color(level: &str) -> (u8, u8, u8) {
-    match level {
-        "debug" => (0x8b, 0x5c, 0xf6),
-        "info" => (0x3b, 0x82, 0xf6),
-        // Sentry SDKs say `warning`.
-        "warn" | "warning" => (0xf5, 0x9e, 0x0b),
-        "error" => (0xef, 0x44, 0x44),
-        "fatal" => (0xbe, 0x18, 0x5d),
-        _ => (0x9c, 0xa3, 0xaf),
-    }
+    // Sentry SDKs say `warning`.
+    let level = if level == "warning" { "warn" } else { level };
+    let color = |name: &str| {
+        LEVEL_COLORS
+            .iter()
+            .find(|(l, _)| *l == name)
+            .map(|(_, rgb)| *rgb)
+    };
+    color(level)
+        .or_else(|| color("trace"))
+        .unwrap_or((0x9c, 0xa3, 0xaf))
 }
 
 /// The CSS class of a level's colour: `level-error`, or `level-other`.

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::api::{client, Overview};
-use crate::components::chart::Chart;
+use crate::components::panel::{Panel, PanelBody, PanelState};
 use crate::components::status::{ErrorBox, Loading};
 
 /// One figure card.
@@ -26,7 +26,7 @@ fn StatCard(
 /// The loaded overview: four counts and the requests-per-minute chart.
 #[component]
 fn OverviewBody(overview: Overview) -> impl IntoView {
-    let series = Signal::stored(vec![overview.requests_per_minute]);
+    let requests = PanelState::Ready(PanelBody::lines(vec![overview.requests_per_minute]));
     view! {
         <div class="stats">
             <StatCard label="Projects" value=overview.projects/>
@@ -34,11 +34,12 @@ fn OverviewBody(overview: Overview) -> impl IntoView {
             <StatCard label="Active ingest keys" value=overview.active_keys/>
             <StatCard label="Active API tokens" value=overview.active_tokens/>
         </div>
-        <section class="card">
-            <h2>"Requests per minute"</h2>
-            <p class="muted">"HTTP requests served by this Sightline instance over the last 60 minutes."</p>
-            <Chart series=series label="Requests per minute, last 60 minutes"/>
-        </section>
+        <Panel
+            title="Requests per minute"
+            detail="HTTP requests served by this Sightline instance over the last 60 minutes."
+            label="Requests per minute, last 60 minutes"
+            state=Signal::stored(requests)
+        />
     }
     .into_any()
 }

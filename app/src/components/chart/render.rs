@@ -10,7 +10,7 @@ use wasm_bindgen::{closure::Closure, JsCast};
 use web_sys::{HtmlCanvasElement, ResizeObserver};
 
 use super::bars::{BarAxis, Bars};
-use super::{format_value, time_ticks, PlotGeometry, PALETTE};
+use super::{format_value, time_ticks, PlotGeometry, Threshold, PALETTE};
 use crate::api::Series;
 use crate::browser::prefers_dark;
 use crate::local_time::{format_local, zone_label};
@@ -97,12 +97,13 @@ pub(super) fn attach<F>(
     });
 }
 
-/// Axis and grid colours for the current colour scheme: `--text-muted`,
-/// `--border` of style/main.css.
+/// Axis, grid and threshold colours for the current colour scheme:
+/// `--text-muted`, `--border` and `--danger` of style/01-tokens.css.
 pub(super) struct Theme {
     text: RGBColor,
     axis: RGBColor,
     grid: RGBColor,
+    threshold: RGBColor,
 }
 
 impl Theme {
@@ -112,12 +113,14 @@ impl Theme {
                 text: RGBColor(0x8b, 0x94, 0x9e),
                 axis: RGBColor(0x6e, 0x76, 0x81),
                 grid: RGBColor(0x30, 0x36, 0x3d),
+                threshold: RGBColor(0xf8, 0x51, 0x49),
             }
         } else {
             Theme {
                 text: RGBColor(0x6b, 0x72, 0x80),
                 axis: RGBColor(0x9c, 0xa3, 0xaf),
                 grid: RGBColor(0xe5, 0xe7, 0xeb),
+                threshold: RGBColor(0xdc, 0x26, 0x26),
             }
         }
     }
@@ -189,48 +192,82 @@ pub(super) fn size_canvas(
     Some(ratio)
 }
 
-/// Draws the series as lines over time. Returns where the plot area ended up.
+/// The lowest and highest of `values`, widened so that lines do not touch the
+/// frame; `0` is always inside, as a reader expects of counts and durations.
+fn value_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (mut low, mut high) = (0.0_f64, 0.0_f64);
+    for v in values {
+        low = low.min(v);
+        high = high.max(v);
+    }
+    let high = if high <= low {
+        low + 1.0
+    } else {
+        high + (high - low) * 0.1
+    };
+    (low, high)
+}
+
+/// Draws the visible series as lines over time: those in the first visible
+/// series' unit against the left axis, the others against a second axis on the
+/// right, labelled with their unit; `thresholds` as dashed lines on the left
+/// axis. A series keeps its colour (its index) when others are hidden. Returns
+/// where the plot area ended up.
 pub(super) fn draw_lines(
     canvas: &HtmlCanvasElement,
     series: &[Series],
+    hidden: &std::collections::BTreeSet<usize>,
+    thresholds: &[Threshold],
     css_width: f64,
     css_height: f64,
     theme: &Theme,
 ) -> Option<PlotGeometry> {
     let ratio = size_canvas(canvas, css_width, css_height)?;
+    let visible: Vec<(usize, &Series)> = series
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !hidden.contains(i))
+        .collect();
+    let unit = visible
+        .first()
+        .map(|(_, s)| s.unit.clone())
+        .unwrap_or_default();
+    let (left, right): (Vec<_>, Vec<_>) = visible.iter().partition(|(_, s)| s.unit == unit);
+    let second_unit = right.first().map(|(_, s)| s.unit.clone());
 
-    let points = series.iter().flat_map(|s| s.points.iter().copied());
-    let (mut x_min, mut x_max, mut y_min, mut y_max) = (i64::MAX, i64::MIN, 0.0_f64, 0.0_f64);
-    for (t, v) in points {
-        x_min = x_min.min(t);
-        x_max = x_max.max(t);
-        y_min = y_min.min(v);
-        y_max = y_max.max(v);
+    let (mut x_min, mut x_max) = (i64::MAX, i64::MIN);
+    for (t, _) in visible.iter().flat_map(|(_, s)| s.points.iter()) {
+        x_min = x_min.min(*t);
+        x_max = x_max.max(*t);
     }
     if x_min > x_max {
+        // Every series hidden (or empty): keep the frame of the last drawing.
         return None;
     }
     if x_min == x_max {
         x_min -= 30_000;
         x_max += 30_000;
     }
-    y_max = if y_max <= y_min {
-        y_min + 1.0
-    } else {
-        y_max + (y_max - y_min) * 0.1
-    };
+    let (y_min, y_max) = value_range(
+        left.iter()
+            .flat_map(|(_, s)| s.points.iter().map(|p| p.1))
+            .chain(thresholds.iter().map(|t| t.value)),
+    );
+    let (y2_min, y2_max) =
+        value_range(right.iter().flat_map(|(_, s)| s.points.iter().map(|p| p.1)));
 
     let px = |css: f64| (css * ratio).round() as u32;
     let font = |size: f64| ("sans-serif", size * ratio).into_font().color(&theme.text);
-    let unit = series.first().map(|s| s.unit.clone()).unwrap_or_default();
 
     let root = CanvasBackend::with_canvas_object(canvas.clone())?.into_drawing_area();
     let mut chart = ChartBuilder::on(&root)
         .margin(px(10.0))
         .x_label_area_size(px(52.0))
         .y_label_area_size(px(64.0))
+        .right_y_label_area_size(if second_unit.is_some() { px(64.0) } else { 0 })
         .build_cartesian_2d(x_min..x_max, y_min..y_max)
-        .ok()?;
+        .ok()?
+        .set_secondary_coord(x_min..x_max, y2_min..y2_max);
     chart
         .configure_mesh()
         // Time labels and vertical grid lines come from draw_time_axis (plotters
@@ -242,7 +279,7 @@ pub(super) fn draw_lines(
         .y_labels(5)
         .y_label_formatter(&|v| format_value(*v))
         .x_desc(format!("Time ({})", zone_label(x_max)))
-        .y_desc(unit)
+        .y_desc(unit.as_str())
         .label_style(font(12.0))
         .axis_desc_style(font(12.0))
         .axis_style(theme.axis)
@@ -251,28 +288,63 @@ pub(super) fn draw_lines(
         .light_line_style(TRANSPARENT)
         .draw()
         .ok()?;
+    if let Some(second_unit) = &second_unit {
+        chart
+            .configure_secondary_axes()
+            .y_labels(5)
+            .y_label_formatter(&|v| format_value(*v))
+            .y_desc(second_unit.as_str())
+            .label_style(font(12.0))
+            .axis_desc_style(font(12.0))
+            .axis_style(theme.axis)
+            .draw()
+            .ok()?;
+    }
     let plot = chart.plotting_area().get_pixel_range();
     draw_time_axis(&root, plot, (x_min, x_max), theme, ratio)?;
 
-    for (i, s) in series.iter().enumerate() {
+    for threshold in thresholds {
+        let line = [(x_min, threshold.value), (x_max, threshold.value)];
+        chart
+            .draw_series(DashedLineSeries::new(
+                line,
+                px(6.0),
+                px(4.0),
+                theme.threshold.stroke_width(px(1.5)),
+            ))
+            .ok()?;
+        let label_style = ("sans-serif", 11.0 * ratio)
+            .into_font()
+            .color(&theme.threshold)
+            .pos(Pos::new(HPos::Right, VPos::Bottom));
+        chart
+            .draw_series(std::iter::once(Text::new(
+                threshold.label.clone(),
+                (x_max, threshold.value),
+                label_style,
+            )))
+            .ok()?;
+    }
+    for (i, s) in &visible {
         let (r, g, b) = PALETTE[i % PALETTE.len()];
         let color = RGBColor(r, g, b);
+        let on_right = s.unit != unit;
+        let points = s.points.iter().copied();
         if s.points.len() == 1 {
             // A lone point makes no line; show it as a dot.
-            chart
-                .draw_series(
-                    s.points
-                        .iter()
-                        .map(|&p| Circle::new(p, px(3.0), color.filled())),
-                )
-                .ok()?;
+            let dots = points.map(|p| Circle::new(p, px(3.0), color.filled()));
+            if on_right {
+                chart.draw_secondary_series(dots).ok()?;
+            } else {
+                chart.draw_series(dots).ok()?;
+            }
         } else {
-            chart
-                .draw_series(LineSeries::new(
-                    s.points.iter().copied(),
-                    color.stroke_width(px(2.0)),
-                ))
-                .ok()?;
+            let line = LineSeries::new(points, color.stroke_width(px(2.0)));
+            if on_right {
+                chart.draw_secondary_series(line).ok()?;
+            } else {
+                chart.draw_series(line).ok()?;
+            }
         }
     }
     root.present().ok()?;

@@ -13,8 +13,9 @@ use super::issue_table::{Ago, StatusBadge};
 use super::tags::TagBars;
 use super::triage::IssueActions;
 use crate::api::{client, EventBucket, IssueDetail};
-use crate::components::chart::bars::{BarAxis, BarChart, BarStack, Bars};
+use crate::components::chart::bars::{BarAxis, BarStack, Bars};
 use crate::components::level::{level_color, LevelBadge};
+use crate::components::panel::{Panel, PanelBody, PanelState};
 use crate::components::status::{EmptyState, ErrorBox, Loading};
 use crate::local_time::now;
 use crate::url_state::{href_keeping_query, use_query, use_set_query, TimeRange, PROJECT_KEY};
@@ -132,7 +133,9 @@ fn IssueView(issue: IssueDetail) -> impl IntoView {
         href_keeping_query(&pathname.get_untracked(), &with_event(&id))
     });
 
-    let bars = Signal::derive(move || issue.with(|i| bars_of(&i.series, &i.level)));
+    let events = Signal::derive(move || {
+        issue.with(|i| PanelState::Ready(PanelBody::Bars(bars_of(&i.series, &i.level))))
+    });
     let header = move || {
         issue.with(|i| {
             let culprit = (!i.culprit.is_empty())
@@ -205,10 +208,13 @@ fn IssueView(issue: IssueDetail) -> impl IntoView {
             <IssueActions issue/>
             {facts}
         </section>
-        <section class="card issue-chart" aria-label="Events per hour">
-            <h2>"Events per hour"</h2>
-            <BarChart bars label="Events of this issue per hour" empty="No events in this time range"/>
-        </section>
+        <Panel
+            title="Events per hour"
+            class="issue-chart"
+            label="Events of this issue per hour"
+            empty="No events in this time range"
+            state=events
+        />
         <div class="issue-columns">
             <section class="card issue-tags">
                 <h2>"Tags"</h2>

@@ -5,8 +5,9 @@
 use leptos::prelude::*;
 
 use crate::api::TransactionSummary;
-use crate::components::chart::bars::{BarAxis, BarChart, BarStack, Bars};
+use crate::components::chart::bars::{BarAxis, BarStack, Bars};
 use crate::components::chart::PALETTE;
+use crate::components::panel::{Panel, PanelBody, PanelState};
 
 /// Transactions the chart shows at most.
 pub const TOP: usize = 10;
@@ -36,7 +37,7 @@ pub fn LatencyBars(
     /// The transactions of the table.
     rows: Vec<TransactionSummary>,
 ) -> impl IntoView {
-    let bars = Signal::stored(p95_bars(&rows));
+    let state = PanelState::Ready(PanelBody::Bars(p95_bars(&rows)));
     let shown = rows.len().min(TOP);
     let title = if shown == 1 {
         "p95 duration".to_owned()
@@ -44,14 +45,13 @@ pub fn LatencyBars(
         format!("p95 duration of the {shown} busiest transactions")
     };
     view! {
-        <section class="card perf-chart" aria-label="p95 duration per transaction">
-            <h2>{title}</h2>
-            <BarChart
-                bars
-                label="p95 duration of the busiest transactions, in milliseconds"
-                empty="No transactions in this range"
-            />
-        </section>
+        <Panel
+            title
+            class="perf-chart"
+            label="p95 duration of the busiest transactions, in milliseconds"
+            empty="No transactions in this range"
+            state=Signal::stored(state)
+        />
     }
     .into_any()
 }

@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 
 use crate::api::{Series, TransactionBucket};
-use crate::components::chart::Chart;
+use crate::components::panel::{Panel, PanelBody, PanelState};
 
 /// A series of `unit` with one point per bucket that has a value.
 fn series(
@@ -66,11 +66,9 @@ fn ChartCard(
     /// What the chart shows, for screen readers.
     label: &'static str,
 ) -> impl IntoView {
+    let state = PanelState::Ready(PanelBody::lines(series));
     view! {
-        <section class="card perf-chart" id=id>
-            <h2>{title}</h2>
-            <Chart series=Signal::stored(series) label=label/>
-        </section>
+        <Panel title id class="perf-chart" label empty="No transactions in this range" state=Signal::stored(state)/>
     }
     .into_any()
 }
