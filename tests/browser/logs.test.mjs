@@ -190,3 +190,38 @@ test('a user searches, filters, aggregates and tails logs', async () => {
     await page.close();
   }
 });
+
+test('a long result is read a page at a time', async () => {
+  // 130 lines of one service: a page of 100, then the 30 older ones.
+  const now = Date.now();
+  await ingest(Array.from({ length: 130 }, (_, i) => ({
+    ts: new Date(now - (i + 1) * 10_000).toISOString(),
+    service: 'pager',
+    message: `page line ${i}`,
+  })));
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  try {
+    await page.goto(`${base}/login`);
+    await hydrated(page);
+    await page.fill('#login-email', EMAIL);
+    await page.fill('#login-password', PASSWORD);
+    await page.click('#login-submit');
+    await page.waitForURL(`${base}/`);
+    await page.goto(`${base}/logs?project=web&range=1h&q=service%3Apager`);
+    await hydrated(page);
+    await rowCount(page, 100);
+    assert.match(await page.textContent('.logs-summary'), /100 lines, newest first, older ones below/);
+    await page.click('#logs-older');
+    await rowCount(page, 130);
+    await page.waitForFunction(() => !document.querySelector('#logs-older'));
+    assert.match(await page.textContent('.logs-summary'), /^130 lines, newest first$/);
+    // The oldest line is last.
+    assert.match(await page.locator('tr.log-row').last().textContent(), /page line 129/);
+  } catch (error) {
+    mkdirSync('artifacts', { recursive: true });
+    await page.screenshot({ path: 'artifacts/logs-paging-failure.png', fullPage: true }).catch(() => {});
+    throw error;
+  } finally {
+    await page.close();
+  }
+});

@@ -6,6 +6,7 @@ pub mod chart;
 pub mod copy_button;
 pub mod layout;
 pub mod level;
+pub mod paged_list;
 pub mod panel;
 pub mod project_scoped;
 pub mod project_selector;

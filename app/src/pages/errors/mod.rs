@@ -33,8 +33,9 @@ use std::collections::BTreeSet;
 
 use leptos::prelude::*;
 
-use crate::api::client::{self, ApiError};
+use crate::api::client;
 use crate::api::{BulkIssueUpdate, IssueStatus, IssueSummary, IssueUpdate};
+use crate::components::paged_list::{FirstPage, MoreButton, Page, Pages};
 use crate::components::project_scoped::ProjectScoped;
 use crate::components::status::{EmptyState, ErrorBox, ErrorText, Loading};
 use crate::local_time::now;
@@ -63,22 +64,6 @@ pub fn ErrorsPage() -> impl IntoView {
         />
     }
     .into_any()
-}
-
-/// Where the first page of the list is.
-#[derive(Debug, Clone, PartialEq)]
-enum Listing {
-    Loading,
-    Ready,
-    Failed(ApiError),
-}
-
-/// Where "Load more" is.
-#[derive(Debug, Clone, PartialEq)]
-enum More {
-    Idle,
-    Loading,
-    Failed(ApiError),
 }
 
 /// The words of a bulk change: the button, and the notice after it.
@@ -117,72 +102,32 @@ fn IssuesExplorer(project: String) -> impl IntoView {
         navigate.with_value(|go| go(params));
     });
 
-    let issues = RwSignal::new(Vec::<IssueSummary>::new());
-    let cursor = RwSignal::new(None::<String>);
-    let listing = RwSignal::new(Listing::Loading);
-    let more = RwSignal::new(More::Idle);
+    let pages = Pages::<IssueSummary>::default();
+    let (issues, cursor, listing) = (pages.items, pages.cursor, pages.first);
     let selected = RwSignal::new(BTreeSet::<i64>::new());
-    let generation = StoredValue::new(0_u64);
-    Effect::new(move |_| {
-        let scope = scope.get();
-        let current = generation.get_value() + 1;
-        generation.set_value(current);
-        listing.set(Listing::Loading);
-        more.set(More::Idle);
-        let slug = project.get_value();
-        leptos::task::spawn_local(async move {
-            let answer = client::issues(&slug, &scope, PAGE, None).await;
-            // A newer request (or leaving the page) makes this answer stale.
-            if generation.try_get_value() != Some(current) {
-                return;
-            }
-            match answer {
-                Ok(page) => {
-                    let shown: BTreeSet<i64> = page.issues.iter().map(|i| i.issue_id).collect();
-                    selected.update(|s| s.retain(|id| shown.contains(id)));
-                    issues.set(page.issues);
-                    cursor.set(page.next_cursor);
-                    listing.set(Listing::Ready);
-                }
-                Err(e) => {
-                    issues.set(Vec::new());
-                    cursor.set(None);
-                    listing.set(Listing::Failed(e));
-                }
-            }
-        });
-    });
-    let load_more = move |_| {
-        let Some(after) = cursor.get_untracked() else {
-            return;
-        };
-        let (scope, slug, current) = (
-            scope.get_untracked(),
-            project.get_value(),
-            generation.get_value(),
-        );
-        more.set(More::Loading);
-        leptos::task::spawn_local(async move {
-            let answer = client::issues(&slug, &scope, PAGE, Some(&after)).await;
-            if generation.try_get_value() != Some(current) {
-                return;
-            }
-            match answer {
-                Ok(page) => {
-                    issues.update(|all| {
-                        for issue in page.issues {
-                            if !all.iter().any(|i| i.issue_id == issue.issue_id) {
-                                all.push(issue);
-                            }
-                        }
-                    });
-                    cursor.set(page.next_cursor);
-                    more.set(More::Idle);
-                }
-                Err(e) => more.set(More::Failed(e)),
-            }
-        });
+    let issue_page = move |slug: String, scope, after: Option<String>| async move {
+        client::issues(&slug, &scope, PAGE, after.as_deref())
+            .await
+            .map(|page| Page {
+                items: page.issues,
+                next_cursor: page.next_cursor,
+            })
     };
+    Effect::new(move |_| {
+        pages.load_first(issue_page(project.get_value(), scope.get(), None));
+    });
+    // Selected issues that the list no longer shows are no longer selected.
+    Effect::new(move |_| {
+        let shown: BTreeSet<i64> = issues.with(|all| all.iter().map(|i| i.issue_id).collect());
+        selected.update(|s| s.retain(|id| shown.contains(id)));
+    });
+    let load_more = Callback::new(move |()| {
+        let (scope, slug) = (scope.get_untracked(), project.get_value());
+        pages.load_next(
+            move |after| issue_page(slug, scope, Some(after)),
+            |issue: &IssueSummary| issue.issue_id,
+        );
+    });
 
     // Bulk changes.
     let bulk_error = RwSignal::new(None::<String>);
@@ -250,7 +195,7 @@ fn IssuesExplorer(project: String) -> impl IntoView {
     }
 
     let summary = move || {
-        if listing.get() != Listing::Ready {
+        if listing.get() != FirstPage::Ready {
             return String::new();
         }
         let shown = issues.with(Vec::len);
@@ -268,9 +213,9 @@ fn IssuesExplorer(project: String) -> impl IntoView {
         )
     };
     let list_view = move || match listing.get() {
-        Listing::Loading => view! { <Loading what="Loading issues…"/> }.into_any(),
-        Listing::Failed(e) => view! { <ErrorBox error=e/> }.into_any(),
-        Listing::Ready if issues.with(Vec::is_empty) => {
+        FirstPage::Loading => view! { <Loading what="Loading issues…"/> }.into_any(),
+        FirstPage::Failed(e) => view! { <ErrorBox error=e/> }.into_any(),
+        FirstPage::Ready if issues.with(Vec::is_empty) => {
             if filters.with(IssueFilters::narrows) {
                 view! {
                     <EmptyState
@@ -289,24 +234,16 @@ fn IssuesExplorer(project: String) -> impl IntoView {
                 .into_any()
             }
         }
-        Listing::Ready => view! {
+        FirstPage::Ready => view! {
             <IssueTable issues selected now_ms query/>
             <div class="issue-more">
-                <Show when=move || cursor.with(Option::is_some)>
-                    <button
-                        id="issues-more"
-                        type="button"
-                        class="button secondary"
-                        disabled=move || more.get() == More::Loading
-                        on:click=load_more
-                    >
-                        {move || if more.get() == More::Loading { "Loading…" } else { "Load more" }}
-                    </button>
-                </Show>
-                {move || match more.get() {
-                    More::Failed(e) => Some(view! { <ErrorBox error=e/> }),
-                    _ => None,
-                }}
+                <MoreButton
+                    id="issues-more"
+                    label="Load more"
+                    has_next=Signal::derive(move || pages.has_next())
+                    next=pages.next
+                    on_click=load_more
+                />
             </div>
         }
         .into_any(),

@@ -10,13 +10,15 @@
 //! - [`query_bar`] and [`query_text`]: editing, completing and running queries;
 //!   [`history`] remembers recent ones.
 //! - [`histogram`], [`results`] (with [`json_view`]) and [`stats`]: the answers.
-//! - [`live`]: the tail's `EventSource`; [`export`]: NDJSON and CSV downloads.
+//! - [`live_tail`]: following new lines and its controls, over [`live`], the
+//!   tail's `EventSource`; [`export`]: NDJSON and CSV downloads.
 
 mod export;
 mod histogram;
 mod history;
 mod json_view;
 mod live;
+mod live_tail;
 mod query_bar;
 pub mod query_text;
 mod results;
@@ -26,15 +28,16 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_router::params::ParamsMap;
 
-use crate::api::client::{self, ApiError, LogScope};
+use crate::api::client::{self, LogScope};
 use crate::api::LogLine;
+use crate::components::paged_list::{FirstPage, MoreButton, Page, Pages};
 use crate::components::project_scoped::ProjectScoped;
 use crate::components::status::{EmptyState, ErrorBox, Loading};
 use crate::local_time::now;
 use crate::url_state::{use_query, use_set_query, TimeRange};
 use export::Format;
 use histogram::LogHistogramChart;
-use live::{Skipped, TailHandlers, TailState};
+use live_tail::{LiveControls, LiveTail};
 use query_bar::QueryBar;
 use query_text::{has_stages, QueryError};
 use results::LogTableView;
@@ -62,22 +65,6 @@ pub fn LogsPage() -> impl IntoView {
         />
     }
     .into_any()
-}
-
-/// Where the first page of a search is.
-#[derive(Debug, Clone, PartialEq)]
-enum Search {
-    Loading,
-    Ready,
-    Failed(ApiError),
-}
-
-/// Where "Load older" is.
-#[derive(Debug, Clone, PartialEq)]
-enum Older {
-    Idle,
-    Loading,
-    Failed(ApiError),
 }
 
 /// The explorer of one project: query bar, histogram, results.
@@ -143,82 +130,35 @@ fn LogsExplorer(project: String) -> impl IntoView {
     });
 
     // The lines: the first page of the search, older pages, live lines on top.
-    let lines = RwSignal::new(Vec::<LogLine>::new());
-    let cursor = RwSignal::new(None::<String>);
-    let search = RwSignal::new(Search::Loading);
-    let phase = Memo::new(move |_| search.get());
-    let older = RwSignal::new(Older::Idle);
+    let pages = Pages::<LogLine>::default();
+    let (lines, cursor) = (pages.items, pages.cursor);
+    let phase = Memo::new(move |_| pages.first.get());
     let trimmed = RwSignal::new(false);
-    let generation = StoredValue::new(0_u64);
+    let search_page = move |slug: String, scope: LogScope, after: Option<String>| async move {
+        client::log_search(&slug, &scope, PAGE, after.as_deref())
+            .await
+            .map(|page| Page {
+                items: page.rows,
+                next_cursor: page.next_cursor,
+            })
+    };
     Effect::new(move |_| {
         let scope = scope.get();
         if has_stages(&scope.q) {
             return;
         }
-        let current = generation.get_value() + 1;
-        generation.set_value(current);
-        search.set(Search::Loading);
-        older.set(Older::Idle);
         trimmed.set(false);
-        let slug = project.get_value();
-        leptos::task::spawn_local(async move {
-            let answer = client::log_search(&slug, &scope, PAGE, None).await;
-            // A newer search (or leaving the page) makes this answer stale.
-            if generation.try_get_value() != Some(current) {
-                return;
-            }
-            match answer {
-                Ok(page) => {
-                    lines.set(page.rows);
-                    cursor.set(page.next_cursor);
-                    search.set(Search::Ready);
-                }
-                Err(e) => {
-                    lines.set(Vec::new());
-                    cursor.set(None);
-                    search.set(Search::Failed(e));
-                }
-            }
-        });
+        pages.load_first(search_page(project.get_value(), scope, None));
     });
-    let load_older = move |_| {
-        let Some(after) = cursor.get_untracked() else {
-            return;
-        };
-        let (scope, slug, current) = (
-            scope.get_untracked(),
-            project.get_value(),
-            generation.get_value(),
+    let load_older = Callback::new(move |()| {
+        let (scope, slug) = (scope.get_untracked(), project.get_value());
+        pages.load_next(
+            move |after| search_page(slug, scope, Some(after)),
+            |line: &LogLine| line.id,
         );
-        older.set(Older::Loading);
-        leptos::task::spawn_local(async move {
-            let answer = client::log_search(&slug, &scope, PAGE, Some(&after)).await;
-            if generation.try_get_value() != Some(current) {
-                return;
-            }
-            match answer {
-                Ok(page) => {
-                    lines.update(|all| {
-                        for line in page.rows {
-                            if !all.iter().any(|l| l.id == line.id) {
-                                all.push(line);
-                            }
-                        }
-                    });
-                    cursor.set(page.next_cursor);
-                    older.set(Older::Idle);
-                }
-                Err(e) => older.set(Older::Failed(e)),
-            }
-        });
-    };
+    });
 
-    // Live tail.
-    let live = RwSignal::new(false);
-    let paused = RwSignal::new(false);
-    let tail_state = RwSignal::new(TailState::Connecting);
-    let skipped = RwSignal::new(Skipped::default());
-    let tail = StoredValue::new_local(None::<live::Tail>);
+    // Live tail: new lines on top of the list.
     let add_live = move |line: LogLine| {
         let mut dropped = false;
         lines.update(|all| {
@@ -238,36 +178,7 @@ fn LogsExplorer(project: String) -> impl IntoView {
             trimmed.set(true);
         }
     };
-    Effect::new(move |_| {
-        let wanted = live.get() && !paused.get() && !is_table.get();
-        let q = url_q.get();
-        // Dropping the old tail closes its connection.
-        tail.update_value(|t| *t = None);
-        if wanted {
-            let handlers = TailHandlers {
-                line: Box::new(add_live),
-                skipped: Box::new(move |s: Skipped| {
-                    skipped.update(|total| {
-                        total.batches += s.batches;
-                        if s.reason.is_some() {
-                            total.reason = s.reason;
-                        }
-                    });
-                }),
-                state: Box::new(move |state| tail_state.set(state)),
-            };
-            let url = client::log_tail_url(&project.get_value(), &q);
-            tail.set_value(live::open(&url, handlers));
-        }
-    });
-    on_cleanup(move || {
-        tail.try_update_value(|t| *t = None);
-    });
-    let toggle_live = move |_| {
-        skipped.set(Skipped::default());
-        paused.set(false);
-        live.update(|on| *on = !*on);
-    };
+    let live = LiveTail::follow(project, url_q, is_table, add_live);
 
     // "3 min ago" moves on.
     let now_ms = RwSignal::new(now().timestamp_millis());
@@ -325,7 +236,7 @@ fn LogsExplorer(project: String) -> impl IntoView {
             table.get().flatten().and_then(Result::err)
         } else {
             match phase.get() {
-                Search::Failed(e) => Some(e),
+                FirstPage::Failed(e) => Some(e),
                 _ => None,
             }
         };
@@ -367,36 +278,28 @@ fn LogsExplorer(project: String) -> impl IntoView {
     let has_lines = Memo::new(move |_| lines.with(|l| !l.is_empty()));
     let lines_view = move || {
         match phase.get() {
-        Search::Loading => view! { <Loading what="Searching…"/> }.into_any(),
-        Search::Failed(e) if QueryError::from_api(&e).is_some() => {
+        FirstPage::Loading => view! { <Loading what="Searching…"/> }.into_any(),
+        FirstPage::Failed(e) if QueryError::from_api(&e).is_some() => {
             view! { <p class="muted">"The query has an error: see above."</p> }.into_any()
         }
-        Search::Failed(e) => view! { <ErrorBox error=e/> }.into_any(),
-        Search::Ready if !has_lines.get() => {
-            if live.get() {
+        FirstPage::Failed(e) => view! { <ErrorBox error=e/> }.into_any(),
+        FirstPage::Ready if !has_lines.get() => {
+            if live.on.get() {
                 view! { <EmptyState title="No lines yet" detail="Live tail is on: new lines appear here as they arrive."/> }.into_any()
             } else {
                 view! { <EmptyState title="No lines match in this range" detail=empty_hint()/> }.into_any()
             }
         }
-        Search::Ready => view! {
+        FirstPage::Ready => view! {
             <LogTableView lines project now_ms on_filter=add_filter/>
             <div class="logs-more">
-                <Show when=move || cursor.with(Option::is_some)>
-                    <button
-                        id="logs-older"
-                        type="button"
-                        class="button secondary"
-                        disabled=move || older.get() == Older::Loading
-                        on:click=load_older
-                    >
-                        {move || if older.get() == Older::Loading { "Loading…" } else { "Load older" }}
-                    </button>
-                </Show>
-                {move || match older.get() {
-                    Older::Failed(e) => Some(view! { <ErrorBox error=e/> }),
-                    _ => None,
-                }}
+                <MoreButton
+                    id="logs-older"
+                    label="Load older"
+                    has_next=Signal::derive(move || pages.has_next())
+                    next=pages.next
+                    on_click=load_older
+                />
                 <Show when=move || trimmed.get()>
                     <p class="muted">
                         {format!("Showing the newest {MAX_LINES} lines; older ones were let go. Run the query again to page through them.")}
@@ -434,7 +337,7 @@ fn LogsExplorer(project: String) -> impl IntoView {
     let summary = move || {
         if is_table.get() {
             "Table".to_owned()
-        } else if phase.get() != Search::Ready {
+        } else if phase.get() != FirstPage::Ready {
             String::new()
         } else {
             let count = lines.with(Vec::len);
@@ -449,48 +352,6 @@ fn LogsExplorer(project: String) -> impl IntoView {
             )
         }
     };
-    let live_status = move || {
-        live.get().then(|| {
-            let (class, text) = match (paused.get(), tail_state.get()) {
-                (true, _) => ("logs-live-status muted", "Paused".to_owned()),
-                (false, TailState::Connecting) => {
-                    ("logs-live-status muted", "Connecting…".to_owned())
-                }
-                (false, TailState::Open) => (
-                    "logs-live-status live",
-                    "Live: new lines appear at the top".to_owned(),
-                ),
-                (false, TailState::Closed) => (
-                    "logs-live-status error inline",
-                    "The server ended live tail".to_owned(),
-                ),
-            };
-            view! {
-                <button
-                    id="logs-live-pause"
-                    type="button"
-                    class="button secondary small"
-                    on:click=move |_| paused.update(|p| *p = !*p)
-                >
-                    {move || if paused.get() { "Resume" } else { "Pause" }}
-                </button>
-                <span class=class role="status">{text}</span>
-            }
-        })
-    };
-    let skipped_note = move || {
-        let s = skipped.get();
-        let text = match (s.batches, s.reason) {
-            (0, None) => return None,
-            (0, Some(reason)) => format!("Lines skipped: {reason}"),
-            (n, _) => format!(
-                "Lines skipped: {n} batch{} arrived faster than live tail could show",
-                if n == 1 { "" } else { "es" }
-            ),
-        };
-        Some(view! { <span class="badge logs-skipped">{text}</span> })
-    };
-
     view! {
         <section class="card logs-query-card">
             <QueryBar text fields=field_list history error=query_error ran=url_q on_run=run/>
@@ -501,20 +362,7 @@ fn LogsExplorer(project: String) -> impl IntoView {
         <section class="card logs-results">
             <div class="logs-toolbar">
                 <span class="logs-summary">{summary}</span>
-                <button
-                    id="logs-live"
-                    type="button"
-                    class="button secondary small"
-                    class:active=move || live.get()
-                    aria-pressed=move || live.get().to_string()
-                    disabled=move || is_table.get()
-                    title=move || if is_table.get() { "Live tail shows lines: remove the stages to use it" } else { "Stream new lines as they arrive" }
-                    on:click=toggle_live
-                >
-                    {move || if live.get() { "Stop live tail" } else { "Live tail" }}
-                </button>
-                {live_status}
-                {skipped_note}
+                <LiveControls live is_table/>
                 <span class="topbar-spacer"></span>
                 <button id="logs-export-ndjson" type="button" class="button secondary small" on:click=move |_| export(Format::Ndjson)>
                     "Export NDJSON"
