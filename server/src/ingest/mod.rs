@@ -2,12 +2,14 @@
 //! into domain records, hands them to the domain's writer (the pipeline's
 //! queue) and answers in its protocol's own way; none of them talks SQL, and no
 //! domain imports this layer. Shared here: the ingest-key extractor ([`auth`]),
-//! body reading with size limits, decompression and parsing ([`body`]), and
+//! body reading with size limits, decompression and parsing ([`body`]), the
+//! tally of stored and refused records ([`decoded`]), and
 //! handing records to a writer ([`deliver`]) after the key's rate limit
 //! ([`rate_limit`]), which so applies to every protocol.
 
 pub mod auth;
 pub mod body;
+pub mod decoded;
 pub mod deliver;
 pub mod elastic;
 pub mod loki;

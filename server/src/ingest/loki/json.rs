@@ -97,7 +97,7 @@ impl StreamLabels {
                 let record = parse_nanos(&entry.ts).and_then(|ts| {
                     fields.record(ts, entry.line, entry.metadata.into_iter().collect())
                 });
-                outcome.add(record, &self.shown, index);
+                outcome.add_entry(record, &self.shown, index);
             }
             Err(problem) => {
                 outcome.refuse(1, || format!("stream {}: {problem}", shorten(&self.shown)));

@@ -39,6 +39,7 @@ use axum::{
 use super::{
     auth,
     body::{self, BodyLimits},
+    decoded::Decoded,
 };
 use crate::{
     http::error::ApiError,
@@ -140,36 +141,22 @@ fn decode_bytes(bytes: &[u8], is_json: bool) -> Result<PushOutcome, PushError> {
     }
 }
 
-/// What one push decoded to: the records to store and the entries refused.
-#[derive(Debug, Default)]
-pub struct PushOutcome {
-    pub records: Vec<LogRecord>,
-    /// Entries refused (a stream with bad labels counts all its entries).
-    pub refused: usize,
-    /// The first refusal's reason, with its stream and entry.
-    pub first_refusal: Option<String>,
-}
+/// What one push decoded to: the records to store and the entries refused (a
+/// stream with bad labels counts all its entries), the first refusal's reason
+/// naming its stream and entry.
+pub type PushOutcome = Decoded<LogRecord>;
 
-impl PushOutcome {
-    /// Counts `count` entries refused for `reason` (made only for the first).
-    pub fn refuse(&mut self, count: usize, reason: impl FnOnce() -> String) {
-        if count == 0 {
-            return;
-        }
-        self.refused += count;
-        if self.first_refusal.is_none() {
-            self.first_refusal = Some(reason());
-        }
-    }
-
+impl Decoded<LogRecord> {
     /// Keeps a record, or counts it refused, naming where it came from.
-    pub fn add(&mut self, record: Result<LogRecord, RecordError>, stream: &str, index: usize) {
-        match record {
-            Ok(record) => self.records.push(record),
-            Err(error) => self.refuse(1, || {
-                format!("stream {}, entry {index}: {error}", shorten(stream))
-            }),
-        }
+    pub fn add_entry(
+        &mut self,
+        record: Result<LogRecord, RecordError>,
+        stream: &str,
+        index: usize,
+    ) {
+        self.add(record, |error| {
+            format!("stream {}, entry {index}: {error}", shorten(stream))
+        });
     }
 
     /// The 400 message when some entries were refused.

@@ -156,7 +156,7 @@ pub fn records(request: PushRequest) -> PushOutcome {
                     .collect();
                 fields.record(ts, entry.line, metadata)
             });
-            outcome.add(record, &stream.labels, index);
+            outcome.add_entry(record, &stream.labels, index);
         }
     }
     outcome

@@ -29,6 +29,7 @@ use serde_json::{Map, Value};
 use super::{
     auth,
     body::{self, BodyLimits},
+    decoded::Decoded,
 };
 use crate::{
     http::error::ApiError,
@@ -135,11 +136,13 @@ async fn ingest(state: AppState, export: Export) -> Result<Response, ApiError> {
         }
         Encoding::Json => json::decode(&bytes).map_err(ApiError::BadRequest)?,
     };
-    let (records, rejected, first_error) = records_of(request, Utc::now())?;
+    let decoded = records_of(request, Utc::now())?;
+    let (rejected, first_error) = (decoded.refused_i64(), decoded.first_refusal);
+    let records = decoded.records;
     key.deliver(state, &state.logs, records).await?;
     let partial_success = (rejected > 0).then_some(ExportLogsPartialSuccess {
         rejected_log_records: rejected,
-        error_message: first_error,
+        error_message: first_error.unwrap_or_default(),
     });
     Ok(answer(
         encoding,
@@ -151,7 +154,7 @@ async fn ingest(state: AppState, export: Export) -> Result<Response, ApiError> {
 fn records_of(
     request: proto::ExportLogsServiceRequest,
     received: DateTime<Utc>,
-) -> Result<(Vec<LogRecord>, i64, String), ApiError> {
+) -> Result<Decoded<LogRecord>, ApiError> {
     let total: usize = request
         .resource_logs
         .iter()
@@ -164,9 +167,10 @@ fn records_of(
             format!("more than {MAX_RECORDS_PER_JOB} log records in one request"),
         ));
     }
-    let mut records = Vec::with_capacity(total);
-    let mut rejected = 0;
-    let mut first_error = String::new();
+    let mut decoded = Decoded {
+        records: Vec::with_capacity(total),
+        ..Decoded::default()
+    };
     for resource_logs in request.resource_logs {
         let resource = resource_logs
             .resource
@@ -195,18 +199,13 @@ fn records_of(
                 record.service.clone_from(&service);
                 record.host.clone_from(&host);
                 match record.sanitise() {
-                    Ok(()) => records.push(record),
-                    Err(error) => {
-                        rejected += 1;
-                        if first_error.is_empty() {
-                            first_error = error.0;
-                        }
-                    }
+                    Ok(()) => decoded.records.push(record),
+                    Err(error) => decoded.refuse(1, || error.0),
                 }
             }
         }
     }
-    Ok((records, rejected, first_error))
+    Ok(decoded)
 }
 
 fn record_of(

@@ -28,16 +28,14 @@ use super::{
     },
     text_attribute,
 };
-use crate::traces::span::{self, http_status_of, SpanRecord, SpanStatus};
+use crate::{
+    ingest::decoded::Decoded,
+    traces::span::{self, http_status_of, SpanRecord, SpanStatus},
+};
 
 /// The spans of a request that can be stored, how many could not, and why the
 /// first of those could not.
-#[derive(Debug, Default)]
-pub struct Converted {
-    pub spans: Vec<SpanRecord>,
-    pub rejected: i64,
-    pub first_error: String,
-}
+pub type Converted = Decoded<SpanRecord>;
 
 /// Where a resource's spans come from.
 struct Origin {
@@ -84,18 +82,13 @@ pub fn spans_of(request: ExportTraceServiceRequest, received: DateTime<Utc>) -> 
             for span in scope_spans.spans {
                 let mut record = record_of(span, &origin, &scope, received);
                 match record.sanitise() {
-                    Ok(()) => out.spans.push(record),
-                    Err(error) => {
-                        out.rejected += 1;
-                        if out.first_error.is_empty() {
-                            out.first_error = error.0;
-                        }
-                    }
+                    Ok(()) => out.records.push(record),
+                    Err(error) => out.refuse(1, || error.0),
                 }
             }
         }
     }
-    span::assign_segments(&mut out.spans);
+    span::assign_segments(&mut out.records);
     out
 }
 
@@ -288,10 +281,10 @@ mod tests {
             // No flags (an older exporter): a server with a parent is taken as remote.
             span(6, Some(9), SpanKind::Consumer, 0),
         ]);
-        assert_eq!(converted.rejected, 0);
+        assert_eq!(converted.refused, 0);
         let by_id = |id: u8| {
             converted
-                .spans
+                .records
                 .iter()
                 .find(|s| s.span_id == hex::encode([id; 8]))
                 .unwrap()
@@ -358,14 +351,17 @@ mod tests {
             code: STATUS_CODE_ERROR,
         });
         let converted = convert(vec![short, backwards, failed]);
-        assert_eq!(converted.rejected, 2);
+        assert_eq!(converted.refused, 2);
         assert!(
-            converted.first_error.contains("span id"),
+            converted
+                .first_refusal
+                .as_deref()
+                .is_some_and(|e| e.contains("span id")),
             "{}",
-            converted.first_error
+            converted.first_refusal.as_deref().unwrap_or_default()
         );
-        assert_eq!(converted.spans.len(), 1);
-        assert_eq!(converted.spans[0].status, SpanStatus::InternalError);
-        assert_eq!(converted.spans[0].data["otel.status_message"], "boom");
+        assert_eq!(converted.records.len(), 1);
+        assert_eq!(converted.records[0].status, SpanStatus::InternalError);
+        assert_eq!(converted.records[0].data["otel.status_message"], "boom");
     }
 }

@@ -48,10 +48,11 @@ async fn ingest(state: AppState, export: Export) -> Result<Response, ApiError> {
         ));
     }
     let converted = spans_of(request, Utc::now());
-    key.deliver(state, &state.spans, converted.spans).await?;
-    let partial_success = (converted.rejected > 0).then_some(ExportTracePartialSuccess {
-        rejected_spans: converted.rejected,
-        error_message: converted.first_error,
+    let (rejected_spans, error_message) = (converted.refused_i64(), converted.first_refusal);
+    key.deliver(state, &state.spans, converted.records).await?;
+    let partial_success = (rejected_spans > 0).then_some(ExportTracePartialSuccess {
+        rejected_spans,
+        error_message: error_message.unwrap_or_default(),
     });
     Ok(answer(
         encoding,
