@@ -1,13 +1,15 @@
 //! Logs: the records every ingestion protocol produces ([`record`], [`level`]),
 //! the batch writer that stores them ([`writer`]), the search language
-//! ([`query`]) and the read API ([`search`], [`tail`]). Partitions and retention
-//! are kept by [`crate::pipeline::partitions`].
+//! ([`query`]), the read SQL of lines ([`store`]), the read API ([`search`],
+//! [`tail`]) and the query source ([`source`]). Partitions and retention are
+//! kept by [`crate::pipeline::partitions`] as [`partitions`] declares them.
 
 pub mod level;
 pub mod query;
 pub mod record;
 pub mod search;
 pub mod source;
+pub mod store;
 pub mod tail;
 pub mod writer;
 

@@ -5,8 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use app::api::{
-    HistogramBucket, LogContext, LogField, LogFields, LogHistogram, LogLine, LogSearchResult,
-    LogTable,
+    HistogramBucket, LogContext, LogField, LogFields, LogHistogram, LogSearchResult, LogTable,
 };
 use axum::extract::State;
 use chrono::{DateTime, Duration, DurationRound, Utc};
@@ -19,10 +18,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{
     level::Level,
     query::{self, counted, LogQuery, Scope},
+    store::{fetch_lines, push_page, select_lines},
 };
 use crate::{
     http::error::{ApiError, ApiResult, Json, Query},
-    query::{query_error, scope::ReadScope, time_range},
+    query::{cursor, query_error, scope::ReadScope, time_range},
     AppState,
 };
 
@@ -75,8 +75,8 @@ pub fn resolve(scope: &ReadScope, params: &SearchParams) -> ApiResult<Resolved> 
         .map_err(|e| ApiError::BadRequest(format!("q: {e}")))?;
     // Only a page of search reads the cursor, but every endpoint refuses one
     // that is not a cursor, as the document says.
-    if let Some(cursor) = &params.cursor {
-        parse_cursor(cursor)?;
+    if let Some(given) = &params.cursor {
+        cursor::decode::<i64>(given)?;
     }
     Ok(Resolved {
         scope: Scope {
@@ -99,18 +99,18 @@ async fn search(
 ) -> ApiResult<Json<LogSearchResult>> {
     let Resolved { scope, query } = resolve(&read, &params)?;
     let limit = params.limit.unwrap_or(100).clamp(1, MAX_PAGE);
-    let cursor = params.cursor.as_deref().map(parse_cursor).transpose()?;
+    let after = params
+        .cursor
+        .as_deref()
+        .map(cursor::decode::<i64>)
+        .transpose()?;
 
     let mut sql = QueryBuilder::new("");
-    push_page(&mut sql, &scope, &query, cursor, limit + 1);
-    let mut rows = fetch_lines(&state, sql).await?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last()
-            .map(|l| format!("{}_{}", l.ts.timestamp_micros(), l.id))
-    } else {
-        None
-    };
+    push_page(&mut sql, &scope, &query, after, limit + 1);
+    let mut rows = fetch_lines(&state.queries, sql)
+        .await
+        .map_err(query_error)?;
+    let next_cursor = cursor::page(&mut rows, limit, |l| cursor::encode(l.ts, l.id));
     Ok(Json(LogSearchResult { rows, next_cursor }))
 }
 
@@ -325,8 +325,9 @@ async fn context(
     };
     let mut sql = select_lines(&scope);
     sql.push(" and log_id = ").push_bind(params.id);
-    let line = fetch_lines(&state, sql)
-        .await?
+    let line = fetch_lines(&state.queries, sql)
+        .await
+        .map_err(query_error)?
         .into_iter()
         .next()
         .ok_or_else(|| ApiError::NotFound("no such log line".into()))?;
@@ -362,110 +363,16 @@ async fn context(
             .push_bind(n.clamp(0, 200));
         sql
     };
-    let mut before = fetch_lines(&state, around(false, params.before.unwrap_or(20))).await?;
+    let mut before = fetch_lines(&state.queries, around(false, params.before.unwrap_or(20)))
+        .await
+        .map_err(query_error)?;
     before.reverse();
-    let after = fetch_lines(&state, around(true, params.after.unwrap_or(20))).await?;
+    let after = fetch_lines(&state.queries, around(true, params.after.unwrap_or(20)))
+        .await
+        .map_err(query_error)?;
     Ok(Json(LogContext {
         before,
         line,
         after,
     }))
-}
-
-/// `select <line columns> from log_entry where <scope>`, ready for more conditions.
-pub fn select_lines(scope: &Scope) -> QueryBuilder<'static, Postgres> {
-    let mut sql = QueryBuilder::new("");
-    push_select_lines(&mut sql, scope);
-    sql
-}
-
-/// [`select_lines`], pushed onto `sql` (after an `explain`, say).
-pub fn push_select_lines(sql: &mut QueryBuilder<'static, Postgres>, scope: &Scope) {
-    sql.push(
-        "select log_id, ts, level, service, host, message, trace_id, span_id, attributes \
-         from log_entry where project_id = ",
-    )
-    .push_bind(scope.project_id)
-    .push(" and ts >= ")
-    .push_bind(scope.from)
-    .push(" and ts < ")
-    .push_bind(scope.to);
-}
-
-/// The statement of one page of `/logs/search`, pushed onto `sql`: lines of
-/// `scope` matching `query`, newest first, older than `cursor` (`ts`, `log_id`)
-/// when there is one, at most `rows`. It walks the time index backwards
-/// (`tests/integration/indexes.rs` checks its plan).
-pub fn push_page(
-    sql: &mut QueryBuilder<'static, Postgres>,
-    scope: &Scope,
-    query: &LogQuery,
-    cursor: Option<(DateTime<Utc>, i64)>,
-    rows: i64,
-) {
-    push_select_lines(sql, scope);
-    query.push_filter(sql);
-    if let Some((ts, id)) = cursor {
-        sql.push(" and (ts, log_id) < (")
-            .push_bind(ts)
-            .push(", ")
-            .push_bind(id)
-            .push(")");
-    }
-    sql.push(" order by ts desc, log_id desc limit ")
-        .push_bind(rows);
-}
-
-type LineRow = (
-    i64,
-    DateTime<Utc>,
-    i16,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Value,
-);
-
-/// Runs a [`select_lines`] query on the query pool.
-pub async fn fetch_lines(
-    state: &AppState,
-    mut sql: QueryBuilder<'static, Postgres>,
-) -> ApiResult<Vec<LogLine>> {
-    let rows: Vec<LineRow> = sql
-        .build_query_as()
-        .fetch_all(&state.queries)
-        .await
-        .map_err(query_error)?;
-    Ok(rows.into_iter().map(line_of).collect())
-}
-
-fn line_of(
-    (id, ts, level, service, host, message, trace_id, span_id, attributes): LineRow,
-) -> LogLine {
-    LogLine {
-        id,
-        ts,
-        level: Level::from_i16(level)
-            .map_or("unknown", Level::as_str)
-            .to_string(),
-        service,
-        host,
-        message,
-        trace_id,
-        span_id,
-        attributes: match attributes {
-            Value::Object(map) => map,
-            _ => Map::new(),
-        },
-    }
-}
-
-fn parse_cursor(cursor: &str) -> ApiResult<(DateTime<Utc>, i64)> {
-    let bad = || ApiError::BadRequest("cursor: not a cursor this API returned".into());
-    let (micros, id) = cursor.split_once('_').ok_or_else(bad)?;
-    let micros: i64 = micros.parse().map_err(|_| bad())?;
-    let id: i64 = id.parse().map_err(|_| bad())?;
-    Ok((DateTime::from_timestamp_micros(micros).ok_or_else(bad)?, id))
 }

@@ -22,6 +22,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{
     query::{LogQuery, Scope},
     search::{self, SearchParams},
+    store,
     writer::{BatchNotice, NOTIFY_CHANNEL},
 };
 use crate::{
@@ -161,7 +162,7 @@ impl Subscriber {
             from: notice.from,
             to: notice.to + chrono::Duration::microseconds(1),
         };
-        let mut sql = search::select_lines(&scope);
+        let mut sql = store::select_lines(&scope);
         sql.push(" and log_id between ")
             .push_bind(notice.lo)
             .push(" and ")
@@ -169,7 +170,7 @@ impl Subscriber {
         self.query.push_filter(&mut sql);
         sql.push(" order by ts, log_id limit ")
             .push_bind(LINES_PER_BATCH + 1);
-        match search::fetch_lines(&self.state, sql).await {
+        match store::fetch_lines(&self.state.queries, sql).await {
             Ok(mut lines) => {
                 let more = lines.len() as i64 > LINES_PER_BATCH;
                 lines.truncate(LINES_PER_BATCH as usize);

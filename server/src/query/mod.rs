@@ -4,6 +4,7 @@
 //!   answering "this query over this range at this step" with labelled series,
 //!   exposed as `POST /api/v1/query` ([`api`]);
 //! - [`scope`]: the project a read is about and the caller's right to read it;
+//! - [`cursor`]: keyset cursors of newest-first pages;
 //! - [`time_range`]: the `from`/`to` parameters (RFC 3339, epoch milliseconds,
 //!   `now-15m`, `now+1h`, Grafana's rounding `now-7d/d`);
 //! - [`terms`]: the small query grammar of sources without a language of their
@@ -17,6 +18,7 @@
 //! [`crate::projects`], which every read needs.
 
 pub mod api;
+pub mod cursor;
 pub mod scope;
 pub mod source;
 pub mod terms;

@@ -11,7 +11,7 @@
 use chrono::{Duration, Utc};
 use server::logs::{
     query::{parse, Scope},
-    search::push_page,
+    store::push_page,
 };
 use sqlx::{pool::PoolConnection, PgPool, Postgres, QueryBuilder, Row};
 

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, TimeZone, Timelike, Utc};
 use serde_json::{json, Value};
 use server::logs::{
     query::{parse, tabular_sql, Scope},
-    search::push_page,
+    store::push_page,
 };
 use sqlx::{PgPool, Postgres, QueryBuilder};
 

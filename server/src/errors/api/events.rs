@@ -15,6 +15,7 @@ use super::{issues::find, parse_event_id, EVENT_ID_HEX};
 use crate::{
     auth::Caller,
     http::error::{ApiError, ApiResult, Json, Path, Query},
+    query::cursor,
     AppState,
 };
 
@@ -82,8 +83,12 @@ async fn list(
     caller.require(Role::Viewer)?;
     find(&state.pool, issue_id).await?;
     let limit = params.limit.unwrap_or(50).clamp(1, MAX_PAGE);
-    let cursor = params.cursor.as_deref().map(parse_cursor).transpose()?;
-    let (before_ts, before_id) = match cursor {
+    let after = params
+        .cursor
+        .as_deref()
+        .map(cursor::decode::<uuid::Uuid>)
+        .transpose()?;
+    let (before_ts, before_id) = match after {
         Some((ts, id)) => (Some(ts), Some(id)),
         None => (None, None),
     };
@@ -94,13 +99,7 @@ async fn list(
         .bind(limit + 1)
         .fetch_all(&state.queries)
         .await?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last()
-            .map(|r| format!("{}_{}", r.ts.timestamp_micros(), r.event_id))
-    } else {
-        None
-    };
+    let next_cursor = cursor::page(&mut rows, limit, |r| cursor::encode(r.ts, &r.event_id));
     let events = rows
         .into_iter()
         .map(|r| EventSummary {
@@ -119,17 +118,6 @@ async fn list(
         events,
         next_cursor,
     }))
-}
-
-fn parse_cursor(cursor: &str) -> ApiResult<(DateTime<Utc>, uuid::Uuid)> {
-    let bad = || ApiError::BadRequest("cursor: not a cursor of this list".into());
-    let (micros, id) = cursor.split_once('_').ok_or_else(bad)?;
-    let ts = micros
-        .parse()
-        .ok()
-        .and_then(DateTime::from_timestamp_micros)
-        .ok_or_else(bad)?;
-    Ok((ts, parse_event_id(id).ok_or_else(bad)?))
 }
 
 #[derive(FromRow)]

@@ -13,7 +13,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     http::error::{ApiError, ApiResult, Json, Path},
-    logs::search::fetch_lines,
+    logs::store::fetch_lines,
     query::query_error,
     query::scope::ReadScope,
     traces::span::{duration_ms, hex_id, nearest_segments, SpanLink},
@@ -238,7 +238,9 @@ async fn logs(
         .push_bind(project_id)
         .push(" order by ts desc, log_id desc limit ")
         .push_bind(MAX_LOGS);
-    let mut lines = fetch_lines(state, sql).await?;
+    let mut lines = fetch_lines(&state.queries, sql)
+        .await
+        .map_err(query_error)?;
     lines.reverse();
     Ok(lines)
 }
