@@ -266,6 +266,8 @@ test('endpoints, a transaction and its trace with errors and logs', async () => 
     await page.waitForFunction(() => document.querySelector('h1')?.textContent.trim() === 'GET /checkout');
     await page.waitForFunction(() => document.querySelectorAll('.perf-chart-grid canvas').length === 4, null, { timeout: 15_000 });
     assert.match(await page.textContent('#chart-latency'), /p95 \(ms\)/);
+    // The project's Apdex threshold is a dashed line on the durations chart.
+    assert.match(await page.textContent('#chart-latency .legend-threshold'), /Apdex T \(300\)/);
     // The legend hides and shows a series, and the chart is drawn again without it.
     const p50 = page.locator('#chart-latency .legend-item', { hasText: 'p50' });
     const drawing = () => page.$eval('#chart-latency canvas', (c) => c.toDataURL());

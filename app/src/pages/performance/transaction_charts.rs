@@ -1,12 +1,14 @@
 //! One transaction over time, as four line charts of its series
 //! (`GET .../performance/transactions/series`): throughput per minute, the
 //! p50/p95/p99 durations in milliseconds (one chart, one line each), the failure
-//! rate in per cent and the Apdex score. Buckets without a transaction have
+//! rate in per cent and the Apdex score; the durations chart draws the
+//! project's Apdex threshold T as a dashed line. Buckets without a transaction have
 //! throughput 0 and no other figure, so those lines skip them.
 
 use leptos::prelude::*;
 
 use crate::api::{Series, TransactionBucket};
+use crate::components::chart::Threshold;
 use crate::components::panel::{Panel, PanelBody, PanelState};
 
 /// A series of `unit` with one point per bucket that has a value.
@@ -65,8 +67,11 @@ fn ChartCard(
     series: Vec<Series>,
     /// What the chart shows, for screen readers.
     label: &'static str,
+    /// Dashed lines to draw across it.
+    #[prop(optional)]
+    thresholds: Vec<Threshold>,
 ) -> impl IntoView {
-    let state = PanelState::Ready(PanelBody::lines(series));
+    let state = PanelState::Ready(PanelBody::Lines { series, thresholds });
     view! {
         <Panel title id class="perf-chart" label empty="No transactions in this range" state=Signal::stored(state)/>
     }
@@ -94,6 +99,10 @@ pub fn TransactionCharts(
                 title="Duration p50 / p95 / p99 (ms)".to_owned()
                 series=latency(&buckets)
                 label="p50, p95 and p99 duration over time, in milliseconds"
+                thresholds=vec![Threshold {
+                    value: f64::from(apdex_threshold_ms),
+                    label: "Apdex T".to_owned(),
+                }]
             />
             <ChartCard
                 id="chart-failure-rate"
