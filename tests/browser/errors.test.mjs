@@ -10,7 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { startServer, launchChromium, hydrated } from './harness.mjs';
+import { startServer, launchChromium, hydrated, login as logIn } from './harness.mjs';
 
 const EDITOR = 'editor@example.com';
 const VIEWER = 'viewer@example.com';
@@ -140,13 +140,8 @@ async function openPage(allowed = /favicon/) {
   return { page, problems };
 }
 
-async function login(page, email) {
-  await page.goto(`${base}/login`);
-  await hydrated(page);
-  await page.fill('#login-email', email);
-  await page.fill('#login-password', PASSWORD);
-  await page.click('#login-submit');
-  await page.waitForURL(`${base}/`);
+function login(page, email) {
+  return logIn(page, base, email, PASSWORD);
 }
 
 async function rowCount(page, count) {

@@ -80,3 +80,13 @@ export function launchChromium() {
 export async function hydrated(page) {
   await page.waitForSelector('body[data-hydrated="true"]', { timeout: 20_000 });
 }
+
+/** Logs in on `base`'s login page and waits for the Overview. */
+export async function login(page, base, email, password) {
+  await page.goto(`${base}/login`);
+  await hydrated(page);
+  await page.fill('#login-email', email);
+  await page.fill('#login-password', password);
+  await page.click('#login-submit');
+  await page.waitForURL(`${base}/`);
+}

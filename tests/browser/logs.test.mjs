@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { startServer, launchChromium, hydrated } from './harness.mjs';
+import { startServer, launchChromium, hydrated, login } from './harness.mjs';
 
 const EMAIL = 'admin@example.com';
 const PASSWORD = 'a long passphrase';
@@ -88,12 +88,7 @@ test('a user searches, filters, aggregates and tails logs', async () => {
     if (m.type() === 'error' && !/favicon|status of 40[01]/.test(m.text())) problems.push(`console: ${m.text()}`);
   });
   try {
-    await page.goto(`${base}/login`);
-    await hydrated(page);
-    await page.fill('#login-email', EMAIL);
-    await page.fill('#login-password', PASSWORD);
-    await page.click('#login-submit');
-    await page.waitForURL(`${base}/`);
+    await login(page, base, EMAIL, PASSWORD);
 
     // Every line of the last hour, and the histogram above them.
     await page.goto(`${base}/logs?project=web&range=1h`);
@@ -201,12 +196,7 @@ test('a long result is read a page at a time', async () => {
   })));
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   try {
-    await page.goto(`${base}/login`);
-    await hydrated(page);
-    await page.fill('#login-email', EMAIL);
-    await page.fill('#login-password', PASSWORD);
-    await page.click('#login-submit');
-    await page.waitForURL(`${base}/`);
+    await login(page, base, EMAIL, PASSWORD);
     await page.goto(`${base}/logs?project=web&range=1h&q=service%3Apager`);
     await hydrated(page);
     await rowCount(page, 100);

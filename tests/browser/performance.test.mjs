@@ -12,7 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { startServer, launchChromium, hydrated } from './harness.mjs';
+import { startServer, launchChromium, hydrated, login as logIn } from './harness.mjs';
 
 const ADMIN = 'admin@example.com';
 const VIEWER = 'viewer@example.com';
@@ -153,13 +153,8 @@ async function openPage(allowed = /favicon/) {
   return { page, problems };
 }
 
-async function login(page, email) {
-  await page.goto(`${base}/login`);
-  await hydrated(page);
-  await page.fill('#login-email', email);
-  await page.fill('#login-password', PASSWORD);
-  await page.click('#login-submit');
-  await page.waitForURL(`${base}/`);
+function login(page, email) {
+  return logIn(page, base, email, PASSWORD);
 }
 
 /** Runs `body`; on failure saves a screenshot named after `name`. */

@@ -2,16 +2,13 @@
 //! step, split `by level`, `issue`, `release`, `environment` or `transaction`,
 //! and filtered by any of those (`level:error issue:42`).
 
-use std::collections::BTreeMap;
-
-use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::PgPool;
 
 use crate::{
     http::error::ApiError,
     query::{
-        query_error,
+        buckets::Buckets,
         source::{Frame, FrameSet, SeriesQuery, Source},
         terms::Terms,
     },
@@ -56,41 +53,21 @@ async fn series(pool: &PgPool, request: &SeriesQuery) -> Result<Vec<Frame>, ApiE
     terms
         .check(&["count"], &fields, &fields)
         .map_err(ApiError::BadRequest)?;
-    let mut sql = QueryBuilder::<Postgres>::new("select date_bin(");
-    sql.push_bind(request.step)
-        .push(", ts, ")
-        .push_bind(request.from)
-        .push(")");
-    for group in &terms.by {
-        sql.push(", ").push(column(group));
-    }
-    sql.push(", count(*)::float8 from error_event where project_id = ")
-        .push_bind(request.project_id)
-        .push(" and ts >= ")
-        .push_bind(request.from)
-        .push(" and ts < ")
-        .push_bind(request.to);
-    for (field, value) in &terms.filters {
-        sql.push(" and ")
-            .push(column(field))
-            .push(" = ")
-            .push_bind(value.clone());
-    }
-    sql.push(" group by ");
-    let ordinals: Vec<String> = (1..=1 + terms.by.len()).map(|i| i.to_string()).collect();
-    sql.push(ordinals.join(", "));
-    let rows = sql.build().fetch_all(pool).await.map_err(query_error)?;
+    let buckets = Buckets {
+        from: "error_event where",
+        groups: terms.by.iter().map(|g| (g.clone(), column(g))).collect(),
+        values: vec!["count(*)".into()],
+        filters: terms
+            .filters
+            .iter()
+            .map(|(field, value)| (column(field), value.clone()))
+            .collect(),
+    };
     let mut frames = FrameSet::default();
-    for row in rows {
-        use sqlx::Row;
-        let ts: DateTime<Utc> = row.try_get(0).map_err(query_error)?;
-        let mut labels = BTreeMap::new();
-        for (i, group) in terms.by.iter().enumerate() {
-            let value: String = row.try_get(i + 1).map_err(query_error)?;
-            labels.insert(group.clone(), value);
+    for bucket in buckets.fetch(pool, request).await? {
+        if let Some(count) = bucket.values.first().copied().flatten() {
+            frames.push("events", bucket.labels, None, bucket.ts, count);
         }
-        let count: f64 = row.try_get(terms.by.len() + 1).map_err(query_error)?;
-        frames.push("events", labels, None, ts, count);
     }
     Ok(frames.into_frames())
 }

@@ -308,8 +308,9 @@ impl<B: Batch> Queue<B> {
 type Receiver<B> = Arc<Mutex<mpsc::Receiver<Job<B>>>>;
 
 async fn run<B: Batch>(pool: PgPool, receiver: Receiver<B>, cancel: CancellationToken) {
+    let metrics = BatchMetrics::named(B::NAME);
     while let Some(jobs) = next_batch(&receiver, &cancel).await {
-        match write::<B>(&pool, &jobs).await {
+        match write::<B>(&pool, &jobs, &metrics).await {
             Ok(answers) => {
                 for (job, answer) in jobs.into_iter().zip(answers) {
                     let _ = job.done.send(Ok(answer));
@@ -320,7 +321,7 @@ async fn run<B: Batch>(pool: PgPool, receiver: Receiver<B>, cancel: Cancellation
             Err(error) if jobs.len() > 1 && error != WriteError::Unavailable => {
                 // Do not let one request's failure fail the others: retry each alone.
                 for job in jobs {
-                    let alone = write::<B>(&pool, std::slice::from_ref(&job)).await;
+                    let alone = write::<B>(&pool, std::slice::from_ref(&job), &metrics).await;
                     let _ = job
                         .done
                         .send(alone.map(|mut answers| answers.pop().unwrap_or_default()));
@@ -336,19 +337,42 @@ async fn run<B: Batch>(pool: PgPool, receiver: Receiver<B>, cancel: Cancellation
 }
 
 /// Writes one batch with [`Batch::write`], and records and logs how it went.
-async fn write<B: Batch>(pool: &PgPool, jobs: &[Job<B>]) -> Result<Vec<B::Answer>, WriteError> {
+/// The metrics of every batch of one kind, looked up once per writer task
+/// rather than by name for each batch.
+struct BatchMetrics {
+    ingested: metrics::Counter,
+    rows: metrics::Histogram,
+    duration: metrics::Histogram,
+    failures: metrics::Counter,
+}
+
+impl BatchMetrics {
+    fn named(kind: &str) -> Self {
+        BatchMetrics {
+            ingested: metrics::counter!(format!("{kind}_ingested_total")),
+            rows: metrics::histogram!(format!("{kind}_batch_rows")),
+            duration: metrics::histogram!(format!("{kind}_batch_duration_seconds")),
+            failures: metrics::counter!(format!("{kind}_batch_failures_total")),
+        }
+    }
+}
+
+async fn write<B: Batch>(
+    pool: &PgPool,
+    jobs: &[Job<B>],
+    metrics: &BatchMetrics,
+) -> Result<Vec<B::Answer>, WriteError> {
     let started = Instant::now();
     let rows: usize = jobs.iter().map(|j| j.items.len()).sum();
     match B::write(pool, jobs).await {
         Ok(answers) => {
-            metrics::counter!(format!("{}_ingested_total", B::NAME)).increment(rows as u64);
-            metrics::histogram!(format!("{}_batch_rows", B::NAME)).record(rows as f64);
-            metrics::histogram!(format!("{}_batch_duration_seconds", B::NAME))
-                .record(started.elapsed().as_secs_f64());
+            metrics.ingested.increment(rows as u64);
+            metrics.rows.record(rows as f64);
+            metrics.duration.record(started.elapsed().as_secs_f64());
             Ok(answers)
         }
         Err(error) => {
-            metrics::counter!(format!("{}_batch_failures_total", B::NAME)).increment(1);
+            metrics.failures.increment(1);
             tracing::error!(
                 batch.kind = B::NAME,
                 batch.rows = rows,

@@ -7,8 +7,9 @@
 //! - [`cursor`]: keyset cursors of newest-first pages;
 //! - [`time_range`]: the `from`/`to` parameters (RFC 3339, epoch milliseconds,
 //!   `now-15m`, `now+1h`, Grafana's rounding `now-7d/d`);
-//! - [`terms`]: the small query grammar of sources without a language of their
-//!   own (`p95 by transaction transaction:"GET /"`);
+//! - [`terms`] and [`buckets`]: the small query grammar of sources without a
+//!   language of their own (`p95 by transaction transaction:"GET /"`) and the
+//!   bucketed statement they answer it with;
 //! - the query pool ([`pool`]): read-only connections whose statements are
 //!   cancelled after [`QUERY_TIMEOUT`], and [`query_error`], which answers a
 //!   query's own faults (too slow, a bad regular expression) with a 400.
@@ -18,6 +19,7 @@
 //! [`crate::projects`], which every read needs.
 
 pub mod api;
+pub mod buckets;
 pub mod cursor;
 pub mod scope;
 pub mod source;

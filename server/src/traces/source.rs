@@ -5,16 +5,14 @@
 //! transaction`, `op`, `environment`, `release` or `service`, and filtered by
 //! any of those (`p95 transaction:"GET /users/{id}"`). Default: `throughput`.
 
-use std::collections::BTreeMap;
-
-use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
-use sqlx::{PgPool, Postgres, QueryBuilder, Row};
+use sqlx::PgPool;
 
 use super::span::SpanStatus;
 use crate::{
     http::error::ApiError,
     query::{
+        buckets::Buckets,
         query_error,
         source::{Frame, FrameSet, SeriesQuery, Source},
         terms::Terms,
@@ -110,51 +108,30 @@ async fn series(pool: &PgPool, request: &SeriesQuery) -> Result<Vec<Frame>, ApiE
         0
     };
     let step_minutes = request.step_secs() as f64 / 60.0;
-    let mut sql = QueryBuilder::<Postgres>::new("select date_bin(");
-    sql.push_bind(request.step)
-        .push(", ts, ")
-        .push_bind(request.from)
-        .push(")");
-    // Field names are checked against FIELDS: they are column names.
-    for group in &terms.by {
-        sql.push(", ").push(group.as_str());
-    }
-    for measure in &measures {
-        sql.push(", ")
-            .push(measure_sql(measure, step_minutes, apdex_ms))
-            .push("::float8");
-    }
-    sql.push(" from span where is_segment and project_id = ")
-        .push_bind(request.project_id)
-        .push(" and ts >= ")
-        .push_bind(request.from)
-        .push(" and ts < ")
-        .push_bind(request.to);
-    for (field, value) in &terms.filters {
-        sql.push(" and ")
-            .push(field.as_str())
-            .push(" = ")
-            .push_bind(value.clone());
-    }
-    let ordinals: Vec<String> = (1..=1 + terms.by.len()).map(|i| i.to_string()).collect();
-    sql.push(" group by ").push(ordinals.join(", "));
-    let rows = sql.build().fetch_all(pool).await.map_err(query_error)?;
+    // `by` and filter names are checked against FIELDS: they are column names.
+    let column = |name: &str| FIELDS.iter().copied().find(|f| *f == name).unwrap_or("''");
+    let buckets = Buckets {
+        from: "span where is_segment and",
+        groups: terms.by.iter().map(|g| (g.clone(), column(g))).collect(),
+        values: measures
+            .iter()
+            .map(|m| measure_sql(m, step_minutes, apdex_ms))
+            .collect(),
+        filters: terms
+            .filters
+            .iter()
+            .map(|(field, value)| (column(field), value.clone()))
+            .collect(),
+    };
     let mut frames = FrameSet::default();
-    for row in rows {
-        let ts: DateTime<Utc> = row.try_get(0).map_err(query_error)?;
-        let mut labels = BTreeMap::new();
-        for (i, group) in terms.by.iter().enumerate() {
-            let value: String = row.try_get(i + 1).map_err(query_error)?;
-            labels.insert(group.clone(), value);
-        }
-        for (i, measure) in measures.iter().enumerate() {
-            let value: Option<f64> = row.try_get(1 + terms.by.len() + i).map_err(query_error)?;
+    for bucket in buckets.fetch(pool, request).await? {
+        for (measure, value) in measures.iter().zip(&bucket.values) {
             let unit = MEASURES
                 .iter()
                 .find(|(name, _)| name == measure)
                 .and_then(|(_, unit)| *unit);
             if let Some(value) = value {
-                frames.push(measure, labels.clone(), unit, ts, value);
+                frames.push(measure, bucket.labels.clone(), unit, bucket.ts, *value);
             }
         }
     }
