@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
-use super::store::{self, ReleaseSightings};
+use super::store::batch::{self, ReleaseSightings};
 
 /// A release-health update: one session's state, or a count of sessions that
 /// ended the same way (from a `sessions` aggregate).
@@ -117,7 +117,7 @@ pub async fn store(
             .or_insert((update.started, update.started));
     }
     let mut tx = pool.begin().await?;
-    store::upsert_releases(&mut tx, &releases).await?;
+    batch::upsert_releases(&mut tx, &releases).await?;
     add_hours(&mut tx, project_id, &hours).await?;
     add_users(&mut tx, project_id, &users).await?;
     tx.commit().await?;
@@ -134,7 +134,7 @@ fn hour_counts(updates: &[SessionUpdate]) -> BTreeMap<HourKey<'_>, SessionCounts
         let key = (
             update.release.as_str(),
             update.environment.as_str(),
-            store::hour_of(update.started),
+            batch::hour_of(update.started),
         );
         let entry = counts.entry(key).or_default();
         if update.init {

@@ -18,7 +18,7 @@ use sqlx::{PgConnection, PgPool};
 
 use super::{
     event::ErrorEvent,
-    store::{self, IssueGroup, ReleaseSightings},
+    store::batch::{self, IssueGroup, ReleaseSightings},
     workflow::{self, Arrivals, Transition},
 };
 pub use crate::pipeline::queue::WriteError;
@@ -164,7 +164,7 @@ async fn store_batch(
                 .or_insert((ts, ts));
         }
     }
-    let release_seen = store::upsert_releases(conn, &sightings).await?;
+    let release_seen = batch::upsert_releases(conn, &sightings).await?;
 
     // Issues, in key order. Existing ones are found without locking them, so
     // that inserting new issues never waits on another writer's update of a
@@ -174,7 +174,7 @@ async fn store_batch(
         accumulate(&mut groups, entry);
     }
     let keys: Vec<(i64, &str)> = groups.keys().copied().collect();
-    let mut known = store::find_issues(conn, &keys).await?;
+    let mut known = batch::find_issues(conn, &keys).await?;
     let fresh: Vec<IssueGroup<'_>> = groups
         .iter()
         .filter(|(key, _)| !known.contains_key(&(key.0, key.1.to_string())))
@@ -183,7 +183,7 @@ async fn store_batch(
     let created: HashMap<(i64, String), i64> = if fresh.is_empty() {
         HashMap::new()
     } else {
-        store::insert_issues(conn, &fresh)
+        batch::insert_issues(conn, &fresh)
             .await?
             .into_iter()
             .map(|(project, hash, id)| ((project, hash), id))
@@ -198,7 +198,7 @@ async fn store_batch(
         .filter(|&(p, h)| !created.contains_key(&(p, h.to_string())))
         .collect();
     if !raced.is_empty() {
-        known.extend(store::find_issues(conn, &raced).await?);
+        known.extend(batch::find_issues(conn, &raced).await?);
     }
     let mut issue_ids: HashMap<(i64, &str), i64> = HashMap::new();
     let mut activity: Vec<(i64, &str, Value)> = Vec::new();
@@ -231,12 +231,12 @@ async fn store_batch(
             .ok_or_else(|| anyhow::anyhow!("an event's issue is missing"))?;
         rows.push((entry.project_id, issue, entry.event));
         *hours
-            .entry((issue, store::hour_of(entry.event.ts)))
+            .entry((issue, batch::hour_of(entry.event.ts)))
             .or_default() += 1;
         event_issue.insert((entry.project_id, entry.event.event_id.as_str()), issue);
     }
     if !rows.is_empty() {
-        store::insert_events(conn, &rows).await?;
+        batch::insert_events(conn, &rows).await?;
     }
 
     // Last, the rows other writers update too (busy issues and their current
@@ -246,7 +246,7 @@ async fn store_batch(
             .iter()
             .map(|a| (a.group.project_id, a.group.grouping_hash))
             .collect();
-        let states = store::lock_issues(conn, &keys).await?;
+        let states = batch::lock_issues(conn, &keys).await?;
         let mut ids = Vec::with_capacity(existing.len());
         let mut updates = Vec::with_capacity(existing.len());
         let mut reopen = Vec::with_capacity(existing.len());
@@ -276,11 +276,11 @@ async fn store_batch(
             updates.push(acc.group.clone());
             reopen.push(change.is_some());
         }
-        store::update_issues(conn, &ids, &updates, &reopen).await?;
+        batch::update_issues(conn, &ids, &updates, &reopen).await?;
     }
-    store::insert_activity(conn, &activity).await?;
+    batch::insert_activity(conn, &activity).await?;
     if !hours.is_empty() {
-        store::add_issue_hours(conn, &hours).await?;
+        batch::add_issue_hours(conn, &hours).await?;
     }
 
     // Copies stored before (in an earlier batch): the issue of the first copy.
@@ -292,7 +292,7 @@ async fn store_batch(
     let earlier = if repeated.is_empty() {
         HashMap::new()
     } else {
-        store::issues_of_events(conn, &repeated).await?
+        batch::issues_of_events(conn, &repeated).await?
     };
 
     let mut answers = Vec::with_capacity(jobs.len());

@@ -77,6 +77,27 @@ pub async fn fetch_lines(
     Ok(rows.into_iter().map(line_of).collect())
 }
 
+/// The newest `rows` lines of a trace in a project, oldest first.
+pub async fn trace_lines(
+    db: impl PgExecutor<'_>,
+    project_id: i64,
+    trace_id: &str,
+    rows: i64,
+) -> Result<Vec<LogLine>, sqlx::Error> {
+    let mut sql = QueryBuilder::new(
+        "select log_id, ts, level, service, host, message, trace_id, span_id, attributes \
+         from log_entry where trace_id = ",
+    );
+    sql.push_bind(trace_id.to_string())
+        .push(" and project_id = ")
+        .push_bind(project_id)
+        .push(" order by ts desc, log_id desc limit ")
+        .push_bind(rows);
+    let mut lines = fetch_lines(db, sql).await?;
+    lines.reverse();
+    Ok(lines)
+}
+
 fn line_of(
     (id, ts, level, service, host, message, trace_id, span_id, attributes): LineRow,
 ) -> LogLine {

@@ -99,9 +99,7 @@ async fn series(pool: &PgPool, request: &SeriesQuery) -> Result<Vec<Frame>, ApiE
         measures.push("throughput");
     }
     let apdex_ms: i32 = if measures.contains(&"apdex") {
-        sqlx::query_scalar("select apdex_threshold_ms from project where project_id = $1")
-            .bind(request.project_id)
-            .fetch_one(pool)
+        super::store::apdex_threshold(pool, request.project_id)
             .await
             .map_err(query_error)?
     } else {

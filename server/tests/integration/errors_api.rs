@@ -128,6 +128,69 @@ async fn issues_are_listed_with_counts_filters_and_pages(pool: PgPool) {
     assert_eq!(second.body["issues"][0]["level"], "warning");
     assert!(second.body["next_cursor"].is_null());
 
+    // Keyset pages: an issue arriving between two pages neither repeats a row
+    // of the first page on the second nor hides one (offset paging would).
+    let newest = app
+        .get(
+            "/api/v1/projects/shop/issues?limit=1&sort=last_seen",
+            &viewer,
+        )
+        .await;
+    assert_eq!(newest.body["issues"][0]["level"], "warning");
+    let cursor = newest.body["next_cursor"].as_str().unwrap().to_string();
+    store(
+        &app,
+        project,
+        &key,
+        json!({"level": "error", "message": "queue stalled"}),
+    )
+    .await;
+    let next = issues(
+        &app,
+        &viewer,
+        &format!("limit=1&sort=last_seen&cursor={cursor}"),
+    )
+    .await;
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0]["title"], "KeyError: 'sku'", "{next:?}");
+    for sort in ["last_seen", "first_seen", "events", "users"] {
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let after = cursor
+                .as_ref()
+                .map(|c| format!("&cursor={c}"))
+                .unwrap_or_default();
+            let page = app
+                .get(
+                    &format!("/api/v1/projects/shop/issues?limit=1&sort={sort}{after}"),
+                    &viewer,
+                )
+                .await;
+            assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+            for issue in page.body["issues"].as_array().unwrap() {
+                seen.push(issue["issue_id"].as_i64().unwrap());
+            }
+            match page.body["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_string()),
+                None => break,
+            }
+        }
+        let mut distinct = seen.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!((seen.len(), distinct.len()), (3, 3), "{sort}: {seen:?}");
+    }
+    let stranger = app
+        .get("/api/v1/projects/shop/issues?cursor=12", &viewer)
+        .await;
+    assert_eq!(
+        stranger.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        stranger.text
+    );
+
     let bad = app
         .get("/api/v1/projects/shop/issues?sort=loudest", &viewer)
         .await;

@@ -64,7 +64,7 @@ async fn log_pages_walk_the_time_index_backwards(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn issue_events_walk_the_time_index_backwards(pool: PgPool) {
     let mut conn = planner(&pool).await;
-    let sql = format!("explain {}", server::errors::api::events::page_sql());
+    let sql = format!("explain {}", server::errors::store::events::page_sql());
     for cursor in [None, Some((Utc::now(), uuid::Uuid::nil()))] {
         let rows = sqlx::query(&sql)
             .bind(1_i64)

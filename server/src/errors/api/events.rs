@@ -1,19 +1,18 @@
 //! `GET /issues/{issue_id}/events` (an issue's events, newest first, keyset
 //! pages) and `GET /events/{event_id}` (one event in full, with the ids of its
-//! oldest, previous, next and latest siblings for navigation).
+//! oldest, previous, next and latest siblings for navigation). The SQL is
+//! [`crate::errors::store::events`].
 
-use app::api::{EventDetail, EventList, EventSummary, Role};
+use app::api::{EventDetail, EventList, Role};
 use axum::extract::State;
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::Value;
-use sqlx::FromRow;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{issues::find, parse_event_id, EVENT_ID_HEX};
+use super::parse_event_id;
 use crate::{
     auth::Caller,
+    errors::store::{events, issues},
     http::error::{ApiError, ApiResult, Json, Path, Query},
     query::cursor,
     AppState,
@@ -21,11 +20,6 @@ use crate::{
 
 /// Largest page of events.
 const MAX_PAGE: i64 = 100;
-
-/// The message shown for an event in lists: the innermost exception's value, or
-/// the formatted message.
-const MESSAGE_SQL: &str = "coalesce(payload->'exception'->'values'->-1->>'value',
-    payload->'logentry'->>'formatted', payload->'logentry'->>'message', payload->>'message', '')";
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -42,34 +36,6 @@ pub struct EventParams {
     pub cursor: Option<String>,
 }
 
-#[derive(FromRow)]
-struct SummaryRow {
-    event_id: String,
-    ts: DateTime<Utc>,
-    level: String,
-    release: Option<String>,
-    environment: Option<String>,
-    transaction: Option<String>,
-    trace_id: Option<String>,
-    user_key: Option<String>,
-    message: String,
-}
-
-/// The statement of one page of an issue's events: `$1` the issue, `$2` and
-/// `$3` the `ts` and `event_id` of the cursor (or nulls), `$4` the rows. It
-/// walks the issue's time index backwards (`tests/integration/indexes.rs`
-/// checks its plan). The order names the table's columns: a bare `event_id`
-/// would be the hex text of the select list, which no index holds.
-pub fn page_sql() -> String {
-    format!(
-        "select {EVENT_ID_HEX} as event_id, ts, level, release, environment, transaction,
-                trace_id, user_key, {MESSAGE_SQL} as message
-         from error_event
-         where issue_id = $1 and ($2::timestamptz is null or (ts, event_id) < ($2, $3))
-         order by error_event.ts desc, error_event.event_id desc limit $4"
-    )
-}
-
 /// An issue's events, newest first.
 #[utoipa::path(get, path = "/issues/{issue_id}/events", tag = "errors", operation_id = "list_issue_events",
     params(("issue_id" = i64, Path), EventParams),
@@ -81,59 +47,21 @@ async fn list(
     Query(params): Query<EventParams>,
 ) -> ApiResult<Json<EventList>> {
     caller.require(Role::Viewer)?;
-    find(&state.pool, issue_id).await?;
+    issues::find(&state.pool, issue_id)
+        .await?
+        .ok_or_else(|| issues::not_found(issue_id))?;
     let limit = params.limit.unwrap_or(50).clamp(1, MAX_PAGE);
-    let after = params
+    let before = params
         .cursor
         .as_deref()
         .map(cursor::decode::<uuid::Uuid>)
         .transpose()?;
-    let (before_ts, before_id) = match after {
-        Some((ts, id)) => (Some(ts), Some(id)),
-        None => (None, None),
-    };
-    let mut rows: Vec<SummaryRow> = sqlx::query_as(&page_sql())
-        .bind(issue_id)
-        .bind(before_ts)
-        .bind(before_id)
-        .bind(limit + 1)
-        .fetch_all(&state.queries)
-        .await?;
-    let next_cursor = cursor::page(&mut rows, limit, |r| cursor::encode(r.ts, &r.event_id));
-    let events = rows
-        .into_iter()
-        .map(|r| EventSummary {
-            event_id: r.event_id,
-            ts: r.ts,
-            level: r.level,
-            release: r.release,
-            environment: r.environment,
-            transaction: r.transaction,
-            trace_id: r.trace_id,
-            user: r.user_key,
-            message: r.message,
-        })
-        .collect();
+    let mut events = events::page(&state.queries, issue_id, before, limit + 1).await?;
+    let next_cursor = cursor::page(&mut events, limit, |e| cursor::encode(e.ts, &e.event_id));
     Ok(Json(EventList {
         events,
         next_cursor,
     }))
-}
-
-#[derive(FromRow)]
-struct EventRow {
-    event_id: uuid::Uuid,
-    issue_id: i64,
-    project_id: i64,
-    ts: DateTime<Utc>,
-    level: String,
-    release: Option<String>,
-    environment: Option<String>,
-    transaction: Option<String>,
-    trace_id: Option<String>,
-    user_key: Option<String>,
-    tags: Value,
-    payload: Value,
 }
 
 /// One event in full.
@@ -148,54 +76,8 @@ async fn detail(
     caller.require(Role::Viewer)?;
     let not_found = || ApiError::NotFound(format!("no event {event_id}"));
     let id = parse_event_id(&event_id).ok_or_else(not_found)?;
-    let row: EventRow = sqlx::query_as(
-        "select event_id, issue_id, project_id, ts, level, release, environment, transaction,
-                trace_id, user_key, tags, payload
-         from error_event where event_id = $1 limit 1",
-    )
-    .bind(id)
-    .fetch_optional(&state.queries)
-    .await?
-    .ok_or_else(not_found)?;
-    let sibling = |condition: &str, order: &str| {
-        format!(
-            "(select {EVENT_ID_HEX} from error_event where issue_id = $1 {condition}
-              order by ts {order}, event_id {order} limit 1)"
-        )
-    };
-    let (oldest, previous, next, latest): (
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    ) = sqlx::query_as(&format!(
-        "select {}, {}, {}, {}",
-        sibling("", "asc"),
-        sibling("and (ts, event_id) < ($2, $3)", "desc"),
-        sibling("and (ts, event_id) > ($2, $3)", "asc"),
-        sibling("", "desc"),
-    ))
-    .bind(row.issue_id)
-    .bind(row.ts)
-    .bind(row.event_id)
-    .fetch_one(&state.queries)
-    .await?;
-    Ok(Json(EventDetail {
-        event_id: row.event_id.simple().to_string(),
-        issue_id: row.issue_id,
-        project_id: row.project_id,
-        ts: row.ts,
-        level: row.level,
-        release: row.release,
-        environment: row.environment,
-        transaction: row.transaction,
-        trace_id: row.trace_id,
-        user: row.user_key,
-        tags: row.tags,
-        payload: row.payload,
-        oldest_event_id: oldest,
-        previous_event_id: previous,
-        next_event_id: next,
-        latest_event_id: latest,
-    }))
+    let event = events::detail(&state.queries, id)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(Json(event))
 }

@@ -1,8 +1,9 @@
 //! The errors read and triage API: issues of a project with counts in a time
 //! range ([`issues`]), status changes ([`triage`]), the events of an issue and one
-//! event in full ([`events`]), and release health ([`releases`]).
+//! event in full ([`events`]), and release health ([`releases`]); their SQL is
+//! [`super::store`].
 
-pub mod events;
+mod events;
 mod issues;
 mod releases;
 mod triage;
@@ -22,6 +23,3 @@ pub fn router() -> OpenApiRouter<AppState> {
 fn parse_event_id(id: &str) -> Option<uuid::Uuid> {
     uuid::Uuid::try_parse(id.trim()).ok()
 }
-
-/// SQL turning a `uuid` column into the API's 32-hex form.
-const EVENT_ID_HEX: &str = "replace(event_id::text, '-', '')";

@@ -5,13 +5,13 @@
 
 use app::api::{BulkIssueResult, BulkIssueUpdate, IssueDetail, IssueStatus, IssueUpdate, Role};
 use axum::extract::State;
-use serde_json::json;
-use sqlx::{PgConnection, Postgres, Transaction};
+use sqlx::{Postgres, Transaction};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::issues::{find, load, IssueRow};
+use super::issues::load;
 use crate::{
     auth::Caller,
+    errors::store::issues::{self, Issue, StatusChange},
     http::error::{ApiError, ApiResult, Json, Path},
     projects, AppState,
 };
@@ -39,8 +39,7 @@ async fn update(
     caller.require(Role::Editor)?;
     validate(&change)?;
     let mut tx = state.pool.begin().await?;
-    let issue = lock(&mut tx, issue_id).await?;
-    apply(&mut tx, &issue, &change, user_of(&caller)).await?;
+    apply(&mut tx, issue_id, &change, user_of(&caller)).await?;
     tx.commit().await?;
     let (from, to) = crate::query::time_range::resolve_or_last_day(None, None)?;
     Ok(Json(load(&state, issue_id, from, to).await?))
@@ -71,14 +70,13 @@ async fn bulk_update(
     let mut tx = state.pool.begin().await?;
     let mut updated = 0;
     for id in ids {
-        let issue = lock(&mut tx, id).await?;
+        let issue = apply(&mut tx, id, &bulk.update, user_of(&caller)).await?;
         if issue.project_id != project.project_id {
             return Err(ApiError::BadRequest(format!(
                 "issue {id} is not an issue of project {}",
                 project.slug
             )));
         }
-        apply(&mut tx, &issue, &bulk.update, user_of(&caller)).await?;
         updated += 1;
     }
     tx.commit().await?;
@@ -122,80 +120,38 @@ fn validate(change: &IssueUpdate) -> ApiResult<()> {
     Ok(())
 }
 
-async fn lock(tx: &mut Transaction<'_, Postgres>, issue_id: i64) -> ApiResult<IssueRow> {
-    sqlx::query("select 1 from issue where issue_id = $1 for update")
-        .bind(issue_id)
-        .execute(&mut **tx)
-        .await?;
-    find(&mut **tx, issue_id).await
-}
-
-async fn apply(
-    conn: &mut PgConnection,
-    issue: &IssueRow,
-    change: &IssueUpdate,
-    user_id: Option<i64>,
-) -> ApiResult<()> {
-    let (kind, detail) = match change.status {
-        Some(IssueStatus::Resolved) => {
-            let release = match change.resolved_in_release.as_deref() {
+/// The stored form of `change` to `issue` (its release and event count fill
+/// in "the next release" and "N more events").
+fn status_change(issue: &Issue, change: &IssueUpdate) -> StatusChange {
+    match change.status {
+        Some(IssueStatus::Resolved) => StatusChange::Resolved {
+            release: match change.resolved_in_release.as_deref() {
                 Some("next") => issue.last_release.clone(),
                 Some(version) => Some(version.to_string()),
                 None => None,
-            };
-            sqlx::query(
-                "update issue set status = 'resolved', resolved_at = now(), resolved_in_release = $2,
-                        ignore_until = null, ignore_until_count = null, updated_at = now()
-                 where issue_id = $1",
-            )
-            .bind(issue.issue_id)
-            .bind(&release)
-            .execute(&mut *conn)
-            .await?;
-            match release {
-                Some(release) => ("resolved_in_release", json!({ "release": release })),
-                None => ("resolved", json!({})),
-            }
-        }
-        Some(IssueStatus::Ignored) => {
-            let until_count = change
+            },
+        },
+        Some(IssueStatus::Ignored) => StatusChange::Ignored {
+            until: change.ignore_until,
+            until_count: change
                 .ignore_count
-                .map(|n| issue.event_count.saturating_add(n));
-            sqlx::query(
-                "update issue set status = 'ignored', ignore_until = $2, ignore_until_count = $3,
-                        resolved_at = null, resolved_in_release = null, updated_at = now()
-                 where issue_id = $1",
-            )
-            .bind(issue.issue_id)
-            .bind(change.ignore_until)
-            .bind(until_count)
-            .execute(&mut *conn)
-            .await?;
-            (
-                "ignored",
-                json!({ "until": change.ignore_until, "count": change.ignore_count }),
-            )
-        }
-        Some(IssueStatus::Unresolved) | None => {
-            sqlx::query(
-                "update issue set status = 'unresolved', resolved_at = null, resolved_in_release = null,
-                        ignore_until = null, ignore_until_count = null, updated_at = now()
-                 where issue_id = $1",
-            )
-            .bind(issue.issue_id)
-            .execute(&mut *conn)
-            .await?;
-            ("unresolved", json!({}))
-        }
-    };
-    sqlx::query(
-        "insert into issue_activity (issue_id, kind, detail, user_id) values ($1, $2, $3, $4)",
-    )
-    .bind(issue.issue_id)
-    .bind(kind)
-    .bind(detail)
-    .bind(user_id)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+                .map(|n| issue.event_count.saturating_add(n)),
+            more_events: change.ignore_count,
+        },
+        Some(IssueStatus::Unresolved) | None => StatusChange::Unresolved,
+    }
+}
+
+/// Locks one issue and applies `change` to it, within `tx`.
+async fn apply(
+    tx: &mut Transaction<'_, Postgres>,
+    issue_id: i64,
+    change: &IssueUpdate,
+    user_id: Option<i64>,
+) -> ApiResult<Issue> {
+    let issue = issues::find_for_update(tx, issue_id)
+        .await?
+        .ok_or_else(|| issues::not_found(issue_id))?;
+    issues::set_status(tx, issue_id, &status_change(&issue, change), user_id).await?;
+    Ok(issue)
 }

@@ -5,12 +5,12 @@ use app::api::{PerformanceSettings, Role};
 use axum::extract::State;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::apdex_threshold;
 use crate::{
     auth::Caller,
     http::error::{ApiError, ApiResult, Json, Path},
     projects,
     query::scope::ReadScope,
+    traces::store,
     AppState,
 };
 
@@ -30,7 +30,7 @@ async fn get_settings(
     ReadScope { project, .. }: ReadScope,
 ) -> ApiResult<Json<PerformanceSettings>> {
     Ok(Json(PerformanceSettings {
-        apdex_threshold_ms: apdex_threshold(&state, project.project_id).await?,
+        apdex_threshold_ms: store::apdex_threshold(&state.pool, project.project_id).await?,
     }))
 }
 
@@ -52,12 +52,7 @@ async fn put_settings(
             "apdex_threshold_ms: use 1 to {MAX_THRESHOLD_MS}"
         )));
     }
-    sqlx::query(
-        "update project set apdex_threshold_ms = $2, updated_at = now() where project_id = $1",
-    )
-    .bind(project.project_id)
-    .bind(settings.apdex_threshold_ms)
-    .execute(&state.pool)
-    .await?;
+    store::set_apdex_threshold(&state.pool, project.project_id, settings.apdex_threshold_ms)
+        .await?;
     Ok(Json(settings))
 }

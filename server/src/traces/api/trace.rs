@@ -4,19 +4,20 @@
 
 use std::collections::HashMap;
 
-use app::api::{TraceDetail, TraceError, TraceSpan};
+use app::api::{TraceDetail, TraceSpan};
 use axum::extract::State;
-use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
-use sqlx::{FromRow, QueryBuilder};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
+    errors::store::events,
     http::error::{ApiError, ApiResult, Json, Path},
-    logs::store::fetch_lines,
-    query::query_error,
-    query::scope::ReadScope,
-    traces::span::{duration_ms, hex_id, nearest_segments, SpanLink},
+    logs::store::trace_lines,
+    query::{query_error, scope::ReadScope},
+    traces::{
+        span::{duration_ms, hex_id, nearest_segments, SpanLink},
+        store::{trace_spans, SpanRow},
+    },
     AppState,
 };
 
@@ -56,26 +57,6 @@ fn fill_segments(rows: &mut [SpanRow], trace_id: &str) {
     }
 }
 
-#[derive(FromRow)]
-struct SpanRow {
-    span_id: String,
-    parent_span_id: Option<String>,
-    segment_id: Option<String>,
-    is_segment: bool,
-    transaction: String,
-    op: String,
-    name: String,
-    status: String,
-    ts: DateTime<Utc>,
-    duration_ms: f64,
-    service: String,
-    environment: String,
-    release: String,
-    http_status: Option<i32>,
-    tags: Value,
-    data: Value,
-}
-
 /// One trace: its spans, its error events and its log lines.
 #[utoipa::path(get, path = "/projects/{project}/traces/{trace_id}", tag = "performance",
     params(("project" = String, Path, description = "id or slug"),
@@ -90,20 +71,16 @@ async fn trace(
     let trace_id = hex_id(&trace_id, 32).ok_or_else(|| {
         ApiError::BadRequest("trace_id: expected 32 hex digits, not all zero".into())
     })?;
-    let rows: Vec<SpanRow> = sqlx::query_as(
-        "select span_id, parent_span_id, segment_id, is_segment, transaction, op, name, status,
-                ts, duration_ms, service, environment, release, http_status, tags, data
-         from span where trace_id = $1 and project_id = $2
-         order by ts, span_id limit $3",
-    )
-    .bind(&trace_id)
-    .bind(project.project_id)
-    .bind(MAX_SPANS)
-    .fetch_all(&state.queries)
+    let reads = &state.queries;
+    let (rows, errors, logs) = async {
+        Ok::<_, sqlx::Error>((
+            trace_spans(reads, project.project_id, &trace_id, MAX_SPANS).await?,
+            events::of_trace(reads, project.project_id, &trace_id, MAX_ERRORS).await?,
+            trace_lines(reads, project.project_id, &trace_id, MAX_LOGS).await?,
+        ))
+    }
     .await
     .map_err(query_error)?;
-    let errors = errors(&state, project.project_id, &trace_id).await?;
-    let logs = logs(&state, project.project_id, &trace_id).await?;
     if rows.is_empty() && errors.is_empty() && logs.is_empty() {
         return Err(ApiError::NotFound(format!(
             "nothing of trace {trace_id} in project `{}`",
@@ -191,60 +168,6 @@ fn depths(rows: &[SpanRow]) -> Vec<u32> {
     depths.into_iter().map(Option::unwrap_or_default).collect()
 }
 
-/// Event id, issue id, time, level, issue title, span id.
-type ErrorRow = (String, i64, DateTime<Utc>, String, String, Option<String>);
-
-async fn errors(state: &AppState, project_id: i64, trace_id: &str) -> ApiResult<Vec<TraceError>> {
-    let rows: Vec<ErrorRow> = sqlx::query_as(
-        "select replace(e.event_id::text, '-', ''), e.issue_id, e.ts, e.level, i.title,
-                e.payload->'contexts'->'trace'->>'span_id'
-         from error_event e join issue i on i.issue_id = e.issue_id
-         where e.trace_id = $1 and e.project_id = $2
-         order by e.ts, e.event_id limit $3",
-    )
-    .bind(trace_id)
-    .bind(project_id)
-    .bind(MAX_ERRORS)
-    .fetch_all(&state.queries)
-    .await
-    .map_err(query_error)?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(event_id, issue_id, ts, level, title, span_id)| TraceError {
-                event_id,
-                issue_id,
-                ts,
-                level,
-                title,
-                span_id: span_id.and_then(|id| hex_id(&id, 16)),
-            },
-        )
-        .collect())
-}
-
-/// The newest log lines of the trace, oldest first.
-async fn logs(
-    state: &AppState,
-    project_id: i64,
-    trace_id: &str,
-) -> ApiResult<Vec<app::api::LogLine>> {
-    let mut sql = QueryBuilder::new(
-        "select log_id, ts, level, service, host, message, trace_id, span_id, attributes \
-         from log_entry where trace_id = ",
-    );
-    sql.push_bind(trace_id.to_string())
-        .push(" and project_id = ")
-        .push_bind(project_id)
-        .push(" order by ts desc, log_id desc limit ")
-        .push_bind(MAX_LOGS);
-    let mut lines = fetch_lines(&state.queries, sql)
-        .await
-        .map_err(query_error)?;
-    lines.reverse();
-    Ok(lines)
-}
-
 fn object(value: Value) -> Map<String, Value> {
     match value {
         Value::Object(map) => map,
@@ -254,6 +177,8 @@ fn object(value: Value) -> Map<String, Value> {
 
 #[cfg(test)]
 mod tests {
+    use chrono::Utc;
+
     use super::*;
 
     fn row(span_id: &str, parent: Option<&str>) -> SpanRow {

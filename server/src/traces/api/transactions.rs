@@ -1,7 +1,8 @@
 //! `GET /projects/{project}/performance/transactions` (the endpoints table:
 //! segments grouped by name within the range) and
 //! `GET /projects/{project}/performance/transactions/series` (one
-//! transaction's figures per bucket, and its slowest segments).
+//! transaction's figures per bucket, and its slowest segments). The SQL is
+//! [`crate::traces::store`].
 
 use app::api::{
     SlowTransaction, TransactionBucket, TransactionList, TransactionSeries, TransactionSummary,
@@ -9,15 +10,13 @@ use app::api::{
 use axum::extract::State;
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
-use sqlx::{FromRow, Postgres, QueryBuilder};
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{apdex_threshold, figures};
 use crate::{
     http::error::{ApiError, ApiResult, Json, Query},
-    query::query_error,
-    query::scope::ReadScope,
+    query::{query_error, scope::ReadScope, time_range},
+    traces::store::{self, Segments},
     AppState,
 };
 
@@ -69,17 +68,6 @@ pub struct TransactionParams {
     pub limit: Option<i64>,
 }
 
-#[derive(FromRow)]
-struct Row {
-    name: String,
-    count: i64,
-    p50_ms: f64,
-    p95_ms: f64,
-    p99_ms: f64,
-    error_rate: f64,
-    apdex: f64,
-}
-
 /// Transactions per minute over `minutes`.
 fn per_minute(count: i64, minutes: f64) -> f64 {
     if minutes > 0.0 {
@@ -103,10 +91,7 @@ async fn list(
     ReadScope { project, .. }: ReadScope,
     Query(params): Query<TransactionParams>,
 ) -> ApiResult<Json<TransactionList>> {
-    let (from, to) = crate::query::time_range::resolve_or_last_day(
-        params.from.as_deref(),
-        params.to.as_deref(),
-    )?;
+    let (from, to) = time_range::resolve_or_last_day(params.from.as_deref(), params.to.as_deref())?;
     let sort = params.sort.as_deref().unwrap_or("count");
     if !SORTS.contains(&sort) {
         return Err(ApiError::BadRequest(format!(
@@ -114,10 +99,10 @@ async fn list(
             SORTS.join(", ")
         )));
     }
-    let order = match params.order.as_deref() {
-        None if sort == "name" => "asc",
-        None | Some("desc") => "desc",
-        Some("asc") => "asc",
+    let ascending = match params.order.as_deref() {
+        None => sort == "name",
+        Some("desc") => false,
+        Some("asc") => true,
         Some(other) => {
             return Err(ApiError::BadRequest(format!(
                 "order: `{other}` is not asc or desc"
@@ -131,46 +116,36 @@ async fn list(
         sort
     };
     let limit = params.limit.unwrap_or(200).clamp(1, MAX_ROWS);
-    let threshold = apdex_threshold(&state, project.project_id).await?;
-
-    let mut sql = QueryBuilder::<Postgres>::new("select transaction as name, ");
-    sql.push(figures(threshold))
-        .push(" from span where project_id = ")
-        .push_bind(project.project_id)
-        .push(" and is_segment and ts >= ")
-        .push_bind(from)
-        .push(" and ts < ")
-        .push_bind(to);
-    if let Some(environment) = params.environment.as_deref().filter(|e| !e.is_empty()) {
-        sql.push(" and environment = ")
-            .push_bind(environment.to_string());
-    }
-    if let Some(q) = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let pattern = format!("%{}%", crate::query::like_escape(q));
-        sql.push(" and transaction ilike ").push_bind(pattern);
-    }
-    // `column` and `order` come from the lists above, never from the request.
-    sql.push(format!(
-        " group by transaction order by {column} {order} nulls last, name asc limit "
-    ))
-    .push_bind(limit);
-    let rows: Vec<Row> = sql
-        .build_query_as()
-        .fetch_all(&state.queries)
-        .await
-        .map_err(query_error)?;
+    let threshold = store::apdex_threshold(&state.pool, project.project_id).await?;
+    let segments = Segments {
+        project_id: project.project_id,
+        from,
+        to,
+        environment: params.environment.as_deref().filter(|e| !e.is_empty()),
+    };
+    let name_contains = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    let rows = store::transactions(
+        &state.queries,
+        &segments,
+        name_contains,
+        threshold,
+        (column, ascending),
+        limit,
+    )
+    .await
+    .map_err(query_error)?;
     let minutes = minutes(from, to);
     let transactions = rows
         .into_iter()
         .map(|r| TransactionSummary {
-            throughput_per_min: per_minute(r.count, minutes),
+            throughput_per_min: per_minute(r.figures.count, minutes),
             name: r.name,
-            count: r.count,
-            p50_ms: r.p50_ms,
-            p95_ms: r.p95_ms,
-            p99_ms: r.p99_ms,
-            error_rate: r.error_rate,
-            apdex: r.apdex,
+            count: r.figures.count,
+            p50_ms: r.figures.p50_ms,
+            p95_ms: r.figures.p95_ms,
+            p99_ms: r.figures.p99_ms,
+            error_rate: r.figures.error_rate,
+            apdex: r.figures.apdex,
         })
         .collect();
     Ok(Json(TransactionList {
@@ -197,17 +172,6 @@ pub struct SeriesParams {
     pub environment: Option<String>,
 }
 
-#[derive(FromRow)]
-struct BucketRow {
-    bucket: i32,
-    count: i64,
-    p50_ms: f64,
-    p95_ms: f64,
-    p99_ms: f64,
-    error_rate: f64,
-    apdex: f64,
-}
-
 /// One transaction's figures per bucket across the range, and its slowest
 /// segments in the range.
 #[utoipa::path(get, path = "/projects/{project}/performance/transactions/series", tag = "performance",
@@ -222,10 +186,7 @@ async fn series(
         .name
         .filter(|n| !n.is_empty())
         .ok_or_else(|| ApiError::BadRequest("name: the transaction's name is required".into()))?;
-    let (from, to) = crate::query::time_range::resolve_or_last_day(
-        params.from.as_deref(),
-        params.to.as_deref(),
-    )?;
+    let (from, to) = time_range::resolve_or_last_day(params.from.as_deref(), params.to.as_deref())?;
     let buckets = params.buckets.unwrap_or(60).clamp(1, MAX_BUCKETS);
     let span_ms = (to - from).num_milliseconds().max(1);
     // Whole seconds once buckets are that wide, so bucket starts read well.
@@ -234,31 +195,23 @@ async fn series(
         interval_ms = (interval_ms + 999) / 1000 * 1000;
     }
     let buckets = (span_ms + interval_ms - 1) / interval_ms;
-    let threshold = apdex_threshold(&state, project.project_id).await?;
-    let environment = params.environment.filter(|e| !e.is_empty());
-
-    let mut sql = QueryBuilder::<Postgres>::new("select least(floor(extract(epoch from (ts - ");
-    sql.push_bind(from)
-        .push(")) * 1000 / ")
-        .push_bind(interval_ms as f64)
-        .push(")::int, ")
-        .push_bind(buckets as i32 - 1)
-        .push(") as bucket, ")
-        .push(figures(threshold));
-    push_segments(
-        &mut sql,
-        project.project_id,
-        &name,
+    let threshold = store::apdex_threshold(&state.pool, project.project_id).await?;
+    let segments = Segments {
+        project_id: project.project_id,
         from,
         to,
-        environment.as_deref(),
-    );
-    sql.push(" group by 1");
-    let rows: Vec<BucketRow> = sql
-        .build_query_as()
-        .fetch_all(&state.queries)
-        .await
-        .map_err(query_error)?;
+        environment: params.environment.as_deref().filter(|e| !e.is_empty()),
+    };
+    let rows = store::transaction_buckets(
+        &state.queries,
+        &segments,
+        &name,
+        threshold,
+        interval_ms,
+        buckets,
+    )
+    .await
+    .map_err(query_error)?;
     let bucket_minutes = interval_ms as f64 / 60_000.0;
     let mut series: Vec<TransactionBucket> = (0..buckets)
         .map(|i| TransactionBucket {
@@ -279,33 +232,20 @@ async fn series(
         else {
             continue;
         };
+        let figures = row.figures;
         *slot = TransactionBucket {
             ts: slot.ts,
-            count: row.count,
-            throughput_per_min: per_minute(row.count, bucket_minutes),
-            p50_ms: Some(row.p50_ms),
-            p95_ms: Some(row.p95_ms),
-            p99_ms: Some(row.p99_ms),
-            error_rate: Some(row.error_rate),
-            apdex: Some(row.apdex),
+            count: figures.count,
+            throughput_per_min: per_minute(figures.count, bucket_minutes),
+            p50_ms: Some(figures.p50_ms),
+            p95_ms: Some(figures.p95_ms),
+            p99_ms: Some(figures.p99_ms),
+            error_rate: Some(figures.error_rate),
+            apdex: Some(figures.apdex),
         };
     }
 
-    let mut sql =
-        QueryBuilder::<Postgres>::new("select trace_id, span_id, ts, duration_ms, status");
-    push_segments(
-        &mut sql,
-        project.project_id,
-        &name,
-        from,
-        to,
-        environment.as_deref(),
-    );
-    sql.push(" order by duration_ms desc, ts desc limit ")
-        .push_bind(SLOWEST);
-    let slowest: Vec<(String, String, DateTime<Utc>, f64, String)> = sql
-        .build_query_as()
-        .fetch_all(&state.queries)
+    let slowest = store::slowest(&state.queries, &segments, &name, SLOWEST)
         .await
         .map_err(query_error)?;
     Ok(Json(TransactionSeries {
@@ -326,27 +266,4 @@ async fn series(
             )
             .collect(),
     }))
-}
-
-/// ` from span where <the segments of one transaction in the range>`.
-fn push_segments(
-    sql: &mut QueryBuilder<'_, Postgres>,
-    project_id: i64,
-    name: &str,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    environment: Option<&str>,
-) {
-    sql.push(" from span where project_id = ")
-        .push_bind(project_id)
-        .push(" and is_segment and transaction = ")
-        .push_bind(name.to_string())
-        .push(" and ts >= ")
-        .push_bind(from)
-        .push(" and ts < ")
-        .push_bind(to);
-    if let Some(environment) = environment {
-        sql.push(" and environment = ")
-            .push_bind(environment.to_string());
-    }
 }

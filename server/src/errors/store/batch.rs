@@ -4,7 +4,7 @@
 //! through `unnest`) and takes its rows in key order, so that two writers (on
 //! two instances) lock shared rows in the same order and cannot deadlock.
 //!
-//! [`super::writer`] calls them in one transaction per batch.
+//! [`crate::errors::writer`] calls them in one transaction per batch.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{types::Json, PgConnection};
 
-use super::{
+use crate::errors::{
     event::ErrorEvent,
     workflow::{IssueState, IssueStatus},
 };
