@@ -58,6 +58,9 @@ deps-test: ## Install what the tests need: Chromium, ChromeDriver, rsyslog, Node
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
 	@cd tests/browser && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error; }
+	@cd tests/node && if ! cmp -s package-lock.json node_modules/.installed-lock.json; then \
+	  echo "installing the JavaScript client libraries of the protocol tests"; \
+	  npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.installed-lock.json; fi
 	@cd tests/python && if ! cmp -s requirements.txt .venv/installed-requirements.txt; then \
 	  echo "installing the Python client libraries of the protocol tests"; \
 	  python3 -m venv .venv && .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt && \

@@ -33,6 +33,10 @@ pub struct EnvelopeHeader {
     /// When the client sent the envelope (RFC 3339), for clock-skew correction.
     #[serde(default)]
     pub sent_at: Option<String>,
+    /// The trace's dynamic sampling context (`trace_id`, `transaction`,
+    /// `release`, `environment`, ...), as sent.
+    #[serde(default)]
+    pub trace: Option<serde_json::Value>,
 }
 
 /// One item of an envelope.
@@ -60,8 +64,10 @@ pub enum ItemKind {
     Sessions,
     /// `client_report`: what the SDK dropped before sending.
     ClientReport,
+    /// `span`: spans of the span protocol (a v2 container of many spans).
+    Span,
     /// Any other type (`attachment`, `check_in`, `profile`, `replay_event`,
-    /// `span`, ...), kept by name so the caller can count and skip it.
+    /// ...), kept by name so the caller can count and skip it.
     Other(String),
 }
 
@@ -75,6 +81,7 @@ impl ItemKind {
             "session" => ItemKind::Session,
             "sessions" => ItemKind::Sessions,
             "client_report" => ItemKind::ClientReport,
+            "span" => ItemKind::Span,
             other => ItemKind::Other(other.to_string()),
         }
     }
@@ -88,6 +95,7 @@ impl ItemKind {
             ItemKind::Session => "session",
             ItemKind::Sessions => "sessions",
             ItemKind::ClientReport => "client_report",
+            ItemKind::Span => "span",
             ItemKind::Other(name) => name,
         }
     }
@@ -463,6 +471,7 @@ mod tests {
             "session",
             "sessions",
             "client_report",
+            "span",
             "check_in",
         ] {
             let kind = ItemKind::from_type(name);

@@ -10,8 +10,8 @@
 //! - **Items.** `event` items become [`ErrorEvent`]s stored by the error writer;
 //!   `log` items go to the log writer; `session`/`sessions` to release health
 //!   ([`crate::errors::sessions`]); `client_report` counts become metrics;
-//!   `transaction` items become spans stored by the span writer
-//!   ([`crate::traces`]); every other type (attachments, check-ins, profiles,
+//!   `transaction` items and `span` v2 containers (the current JavaScript
+//!   SDKs) become spans stored by the span writer ([`crate::traces`]); every other type (attachments, check-ins, profiles,
 //!   replays, feedback, ...) is accepted and skipped. An `event` that cannot be
 //!   read fails the request (400, nothing stored); other unreadable items are
 //!   skipped and counted (`sentry_items_invalid_total`), as Relay drops them.
@@ -35,6 +35,7 @@ use super::{
     auth as sentry_auth,
     envelope::{self, EnvelopeLimits, ItemKind},
     items::{self, Discarded, SessionUpdate},
+    spans,
     store::decode_store_body,
 };
 use crate::{
@@ -46,6 +47,7 @@ use crate::{
     },
     logs::{record::LogRecord, writer::MAX_RECORDS_PER_JOB},
     pipeline::ids::hex_id,
+    traces::span::SpanRecord,
     AppState,
 };
 
@@ -123,7 +125,7 @@ async fn receive_envelope(
             key
         }
     };
-    let units = contents.events.len() + contents.transactions.len();
+    let units = contents.events.len() + contents.transactions.len() + contents.segments;
     rate_limit(state, project_id, &key, units).await?;
     store_contents(state, project_id, contents).await
 }
@@ -170,6 +172,11 @@ struct Contents {
     events: Vec<ErrorEvent>,
     /// Transaction payloads, decoded into spans when they are stored.
     transactions: Vec<Bytes>,
+    /// Spans of span v2 items, decoded.
+    spans: Vec<SpanRecord>,
+    /// How many of those are segments (transactions), for the rate limit.
+    segments: usize,
+    spans_refused: usize,
     logs: Vec<LogRecord>,
     logs_refused: usize,
     sessions: Vec<SessionUpdate>,
@@ -204,6 +211,7 @@ fn decode_envelope(bytes: &Bytes, received: DateTime<Utc>) -> Result<Contents, R
             .and_then(sentry_auth::key_from_dsn),
         ..Contents::default()
     };
+    let trace = spans::TraceHeader::of(envelope.header.trace.as_ref());
     for (index, item) in envelope.items.into_iter().enumerate() {
         let index = index + 1;
         let kind = item.kind;
@@ -248,6 +256,18 @@ fn decode_envelope(bytes: &Bytes, received: DateTime<Utc>) -> Result<Contents, R
                 Ok(discarded) => contents.discarded.extend(discarded),
                 Err(error) => skipped(&mut contents, "client_report", &error),
             },
+            ItemKind::Span if item.content_type.as_deref() == Some(spans::CONTENT_TYPE) => {
+                match spans::spans_of_container(&item.payload, &trace, received) {
+                    Ok((read, refused)) => {
+                        contents.segments += read.iter().filter(|s| s.is_segment).count();
+                        contents.spans.extend(read);
+                        contents.spans_refused += refused;
+                    }
+                    Err(error) => skipped(&mut contents, "span", &error),
+                }
+            }
+            // Spans of the retired v1 protocol (one JSON span an item).
+            ItemKind::Span => contents.skipped.push("span"),
             ItemKind::Other(name) => contents.skipped.push(skipped_label(name)),
         }
     }
@@ -284,6 +304,17 @@ async fn store_contents(
         let spans = super::transaction::decode(contents.transactions, Utc::now()).await;
         let stored = state.spans.write(project_id, spans).await;
         stored.map_err(write_refusal)?;
+    }
+    if !contents.spans.is_empty() {
+        metrics::counter!("sentry_spans_received_total").increment(contents.spans.len() as u64);
+        state
+            .spans
+            .write(project_id, contents.spans)
+            .await
+            .map_err(write_refusal)?;
+    }
+    if contents.spans_refused > 0 {
+        metrics::counter!("sentry_spans_refused_total").increment(contents.spans_refused as u64);
     }
     if !contents.logs.is_empty() {
         state

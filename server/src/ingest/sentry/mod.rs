@@ -1,7 +1,8 @@
 //! The Sentry protocol: envelopes ([`envelope`]) and the legacy store body
 //! ([`store`]) as Sentry SDKs send them, where those SDKs put their key
 //! ([`auth`]), the non-event items inside envelopes ([`items`]) and
-//! transactions as spans ([`transaction`]) — pure decoding, no database or
+//! transactions and span v2 items as spans ([`transaction`],
+//! [`spans`]) — pure decoding, no database or
 //! HTTP — and the endpoints that build on them
 //! ([`handler`]), at the paths a DSN makes SDKs use.
 
@@ -9,6 +10,7 @@ pub mod auth;
 pub mod envelope;
 pub mod handler;
 pub mod items;
+pub mod spans;
 pub mod store;
 pub mod transaction;
 

@@ -214,7 +214,7 @@ fn times(
 
 /// Float seconds (rounded to the microsecond, which an f64 of today's epoch
 /// seconds still holds) or RFC 3339.
-fn time(value: &Value) -> Option<DateTime<Utc>> {
+pub(super) fn time(value: &Value) -> Option<DateTime<Utc>> {
     let seconds = match value {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => s.trim().parse::<f64>().ok(),
@@ -229,7 +229,7 @@ fn time(value: &Value) -> Option<DateTime<Utc>> {
     }
 }
 
-fn status(given: Option<&str>, http_status: Option<i32>) -> SpanStatus {
+pub(super) fn status(given: Option<&str>, http_status: Option<i32>) -> SpanStatus {
     given
         .and_then(SpanStatus::from_name)
         .or_else(|| http_status.map(|code| SpanStatus::from_http(i64::from(code))))
@@ -237,7 +237,7 @@ fn status(given: Option<&str>, http_status: Option<i32>) -> SpanStatus {
 }
 
 /// `http.status_code` / `http.response.status_code` in tags or data.
-fn http_status_in(tags: &Map<String, Value>, data: &Map<String, Value>) -> Option<i32> {
+pub(super) fn http_status_in(tags: &Map<String, Value>, data: &Map<String, Value>) -> Option<i32> {
     [
         "http.response.status_code",
         "http.status_code",

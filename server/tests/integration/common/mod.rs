@@ -242,6 +242,33 @@ pub async fn run_python(script: &str, args: &[&str]) -> String {
     stdout
 }
 
+/// Runs `tests/node/<script>` with Node (the client packages pinned in
+/// `tests/node/package.json`, installed by `make deps-test`) and returns its
+/// stdout. Fails the test with the script's output when it exits non-zero.
+pub async fn run_node(script: &str, args: &[&str]) -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/node");
+    assert!(
+        root.join("node_modules").is_dir(),
+        "{} has no node_modules (run `make deps-test`)",
+        root.display()
+    );
+    let output = tokio::process::Command::new("node")
+        .arg(root.join(script))
+        .args(args)
+        .current_dir(&root)
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("cannot run node (run `make deps-test`): {e}"));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{script} failed ({})\nstdout: {stdout}\nstderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
 /// Locks `log_entry` in a transaction of its own, so that no batch can commit
 /// until the returned transaction is rolled back.
 pub async fn lock_log_entry(pool: &PgPool) -> sqlx::Transaction<'static, sqlx::Postgres> {

@@ -1,5 +1,6 @@
 //! Performance as a user meets it: transactions sent by the Rust `sentry` crate
-//! (with child spans) and traces exported by the OpenTelemetry Python SDK, with
+//! (with child spans), spans streamed by `@sentry/node` 11 (span v2 items) and
+//! traces exported by the OpenTelemetry Python SDK, with
 //! durations chosen here, then the transactions table (counts, percentiles,
 //! failure rate, Apdex with the project's threshold), one transaction's series,
 //! and a trace with the error and the log line that carry its id. Also the
@@ -18,7 +19,7 @@ use axum::{
     body::Body,
     http::{header, Method, Request, StatusCode},
 };
-use common::{run_python, Auth, TestApp};
+use common::{run_node, run_python, Auth, TestApp};
 use prost::Message;
 use serde_json::{json, Value};
 use server::ingest::otlp::proto::{

@@ -1,4 +1,6 @@
-//! Real SDKs: the Rust `sentry` crate's transactions with child spans, and the
+//! Real SDKs: the Rust `sentry` crate's transactions with child spans,
+//! `@sentry/node` 11's streamed spans (span v2 envelope items) with its errors,
+//! sessions and client reports, and the
 //! OpenTelemetry Python SDK's OTLP/HTTP span exporter.
 
 use super::*;
@@ -134,6 +136,108 @@ async fn the_rust_sdk_reports_transactions_with_child_spans(pool: PgPool) {
         )
         .await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_current_node_sdk_streams_spans_that_show_as_transactions(pool: PgPool) {
+    let app = TestApp::new(pool.clone());
+    let (project_id, key) = app.project("shop").await;
+    set_apdex_threshold(&app, 300).await;
+    let base = app.listen().await;
+    let out = run_node("sentry_client.mjs", &[&app.dsn(&base, &key, project_id)]).await;
+    let sent: Value = serde_json::from_str(out.trim()).expect("client output");
+    assert!(
+        sent["sdk"].as_str().expect("version").starts_with("11."),
+        "{sent}"
+    );
+    assert_eq!(sent["flushed"], true, "the SDK got its answers: {sent}");
+
+    let viewer = app.token(Role::Viewer).await;
+    let rows = transactions(&app, &viewer, "").await;
+    assert_eq!(names(&rows), ["GET /checkout", "GET /health"]);
+    assert_hundred_to_thousand(&rows[0], 0.1);
+    assert_eq!(rows[1]["count"], 4);
+
+    // The failed one: its child, its status, and its error linked to the trace.
+    let failed = sent["trace_ids"][7].as_str().expect("trace id");
+    let trace = app
+        .get(&format!("/api/v1/projects/shop/traces/{failed}"), &viewer)
+        .await;
+    assert_eq!(trace.status, StatusCode::OK, "{}", trace.text);
+    let spans = trace.body["spans"].as_array().expect("spans");
+    assert_eq!(spans.len(), 2, "{}", trace.text);
+    let (root, query) = (&spans[0], &spans[1]);
+    assert_eq!(root["is_segment"], true);
+    assert_eq!(root["transaction"], "GET /checkout");
+    assert_eq!(root["op"], "http.server");
+    assert_eq!(root["status"], "internal_error");
+    assert_eq!(root["release"], "node-shop@3.1.0");
+    assert_eq!(root["environment"], "staging");
+    assert_eq!(query["op"], "db");
+    assert_eq!(query["name"], "select cart");
+    assert_eq!(query["parent_span_id"], root["span_id"]);
+    assert_eq!(query["segment_id"], root["span_id"]);
+    assert_eq!(query["depth"], 1);
+    let errors = trace.body["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 1, "{}", trace.text);
+    assert_eq!(errors[0]["title"], "Error: card declined");
+    assert_eq!(errors[0]["span_id"], root["span_id"]);
+
+    // Its sessions count in release health; the message its `beforeSend`
+    // dropped arrives as a client report.
+    let releases = app.get("/api/v1/projects/shop/releases", &viewer).await;
+    assert_eq!(releases.status, StatusCode::OK, "{}", releases.text);
+    let release = &releases.body["releases"][0];
+    assert_eq!(release["version"], "node-shop@3.1.0", "{}", releases.text);
+    assert!(
+        release["sessions"].as_i64().expect("sessions") >= 1,
+        "{release}"
+    );
+    let metrics = app.get("/metrics", &Auth::None).await.text;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("sentry_client_discarded_total{")
+                && l.contains("reason=\"before_send\"")),
+        "no client report in\n{metrics}"
+    );
+
+    let count = || async {
+        let stored: i64 = sqlx::query_scalar("select count(*) from span where project_id = $1")
+            .bind(project_id)
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+        stored
+    };
+    assert_eq!(count().await, 10 * 2 + 4);
+
+    // A container sent again (an SDK retrying after a lost answer) is stored once.
+    let start = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs_f64()
+        - 60.0;
+    let container = json!({"version": 2, "items": [
+        {"name": "GET /retry", "span_id": "eee19b7ec3c1b175", "trace_id": "5b8efff798038103d269b633813fc60d",
+         "start_timestamp": start, "end_timestamp": start + 0.25, "is_segment": true, "status": "ok",
+         "attributes": {"sentry.op": {"value": "http.server", "type": "string"}}}]});
+    let envelope = format!(
+        "{{\"trace\":{{\"transaction\":\"GET /retry\"}}}}\n\
+         {{\"type\":\"span\",\"item_count\":1,\"content_type\":\"application/vnd.sentry.items.span.v2+json\"}}\n\
+         {container}\n"
+    );
+    for _ in 0..2 {
+        let response = app
+            .send(
+                Request::post(format!("/api/{project_id}/envelope/?sentry_key={key}"))
+                    .body(Body::from(envelope.clone()))
+                    .expect("request"),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+    }
+    assert_eq!(count().await, 10 * 2 + 4 + 1);
 }
 
 #[sqlx::test(migrations = "../migrations")]
