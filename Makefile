@@ -57,7 +57,8 @@ deps-test: ## Install what the tests need: Chromium, ChromeDriver, rsyslog, Node
 	@missing=""; for p in $(APT_PACKAGES_TEST); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
-	@cd tests/browser && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error; }
+	@cd tests/browser && if ! cmp -s package-lock.json node_modules/.installed-lock.json; then \
+	  npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.installed-lock.json; fi
 	@cd tests/node && if ! cmp -s package-lock.json node_modules/.installed-lock.json; then \
 	  echo "installing the JavaScript client libraries of the protocol tests"; \
 	  npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.installed-lock.json; fi
