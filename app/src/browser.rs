@@ -121,6 +121,36 @@ pub fn is_local_path(next: &str) -> bool {
     next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\")
 }
 
+/// The value kept under `key` in this browser's `localStorage`, if any.
+pub fn stored(key: &str) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()?
+            .local_storage()
+            .ok()
+            .flatten()?
+            .get_item(key)
+            .ok()
+            .flatten()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = key;
+        None
+    }
+}
+
+/// Keeps `value` under `key` in `localStorage`. Storage can be full or disabled
+/// (private windows): then the choice lasts as long as the page.
+pub fn store(key: &str, value: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = storage.set_item(key, value);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (key, value);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

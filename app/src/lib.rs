@@ -94,6 +94,7 @@ pub fn shell(options: leptos::config::LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    local_time::ZoneChoice::provide();
 
     // Browser tests wait for this marker before they click anything: effects only run
     // once hydration has attached the event handlers.

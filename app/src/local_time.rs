@@ -1,15 +1,78 @@
-//! Times shown in the browser's own time zone.
+//! Times shown in the browser's own time zone, or in UTC where the user chose
+//! it ([`ZoneChoice`]): every formatter here, and so every chart axis, log row
+//! and tooltip, follows the one choice.
 //!
 //! The offset comes from JavaScript's `Date.getTimezoneOffset` for each instant, so
 //! daylight-saving changes inside a chart's range are honoured. In the server build
 //! (which never formats times for display) the offset is UTC.
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime, Offset, Utc};
+use std::cell::Cell;
 
-/// The browser's offset from UTC at the instant `unix_ms`.
+use chrono::{DateTime, FixedOffset, NaiveDateTime, Offset, Utc};
+use leptos::prelude::*;
+
+use crate::browser;
+
+thread_local! {
+    /// The choice as [`offset_at`] reads it (the WASM build has one thread; the
+    /// server never sets it).
+    static IN_UTC: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether times are shown in UTC rather than the browser's zone: one choice
+/// for the whole UI, kept in this browser's `localStorage`. Reading the signal
+/// (`ZoneChoice::get().0.get()`) in a view or effect redraws it on a switch.
+#[derive(Debug, Clone, Copy)]
+pub struct ZoneChoice(pub RwSignal<bool>);
+
+impl ZoneChoice {
+    /// The `localStorage` key.
+    const KEY: &'static str = "sightline.time_zone";
+
+    /// The choice of the page: provided once by the app, read by any component.
+    pub fn get() -> ZoneChoice {
+        use_context::<ZoneChoice>().unwrap_or_else(|| {
+            let choice = ZoneChoice(RwSignal::new(false));
+            provide_context(choice);
+            choice
+        })
+    }
+
+    /// Provides the choice to the app, as stored (read once hydrated, since the
+    /// server cannot know it).
+    pub fn provide() {
+        let choice = ZoneChoice(RwSignal::new(false));
+        provide_context(choice);
+        Effect::new(move |_| {
+            if browser::stored(Self::KEY).as_deref() == Some("utc") {
+                choice.set(true);
+            }
+        });
+    }
+
+    fn set(self, utc: bool) {
+        IN_UTC.with(|cell| cell.set(utc));
+        self.0.set(utc);
+    }
+
+    /// Switches between UTC and the browser's zone, and remembers it.
+    pub fn toggle(self) {
+        let utc = !self.0.get_untracked();
+        self.set(utc);
+        browser::store(Self::KEY, if utc { "utc" } else { "local" });
+    }
+}
+
+/// `ts_ms` to the millisecond in the chosen zone: `Dec 04 05:03:12.345`.
+pub fn exact_time(ts_ms: i64) -> String {
+    format_local(ts_ms, "%b %d %H:%M:%S%.3f")
+}
+
+/// The offset from UTC at the instant `unix_ms` of the chosen zone: the
+/// browser's, or UTC's.
 pub fn offset_at(unix_ms: i64) -> FixedOffset {
     #[cfg(feature = "hydrate")]
-    {
+    if !IN_UTC.with(Cell::get) {
         // JavaScript numbers hold milliseconds exactly up to 2^53; our times fit.
         #[expect(clippy::cast_precision_loss, reason = "unix ms fit in an f64 mantissa")]
         let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(unix_ms as f64));
@@ -50,8 +113,11 @@ pub fn format_local(unix_ms: i64, format: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The local zone as `UTC+01:00`, for axis labels.
+/// The chosen zone as `UTC+01:00` (or `UTC`), for axis labels.
 pub fn zone_label(unix_ms: i64) -> String {
+    if IN_UTC.with(Cell::get) {
+        return "UTC".to_owned();
+    }
     let seconds = offset_at(unix_ms).local_minus_utc();
     let sign = if seconds < 0 { '-' } else { '+' };
     let minutes = seconds.abs() / 60;
@@ -103,6 +169,12 @@ pub fn absolute_time(ts_ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exact_times_keep_the_milliseconds() {
+        let ts = 1_796_360_592_345; // 2026-12-04 05:03:12.345 UTC
+        assert_eq!(exact_time(ts), "Dec 04 05:03:12.345");
+    }
 
     #[test]
     fn ages_read_naturally() {

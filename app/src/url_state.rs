@@ -142,6 +142,16 @@ impl TimeRange {
     }
 }
 
+/// `path?key=value&...`, every value percent-encoded.
+pub fn href(path: &str, pairs: &[(&str, String)]) -> String {
+    let query = pairs
+        .iter()
+        .map(|(key, value)| format!("{key}={}", crate::browser::percent_encode(value)))
+        .collect::<Vec<_>>()
+        .join("&");
+    format!("{path}?{query}")
+}
+
 /// `path` followed by the current query string (`?project=web&range=1h`), so that
 /// links keep the selected project and time range.
 pub fn href_keeping_query(path: &str, query: &ParamsMap) -> String {

@@ -1,7 +1,9 @@
 // The Logs page as a user meets it, in headless Chromium against a real server and
-// a real PostgreSQL: lines sent through the ingest API appear, a search finds one
-// line, its details expand and a value becomes a filter, a `| stats` query shows a
-// table, live tail shows a line sent afterwards, and a bad query is pointed out.
+// a real PostgreSQL: lines sent through the ingest API appear with their exact
+// time in the browser's zone (or UTC), a search finds one line, its details
+// expand into a field table whose values become filters, a stack trace reads as
+// lines, a `| stats` query shows a table, live tail shows a line sent afterwards,
+// and a bad query is pointed out.
 // On failure a screenshot is saved to tests/browser/artifacts/.
 
 import { test, before, after } from 'node:test';
@@ -16,6 +18,23 @@ let server;
 let browser;
 let base;
 let ingestKey;
+/** When the zanzibar line happened (ms). */
+let zanzibarTs;
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const SPAN_ID = '00f067aa0ba902b7';
+/** A Rust-style panic with a 19-line backtrace: 20 lines in all. */
+const STACK = ['thread main panicked at jobs.rs:17: index out of bounds']
+  .concat(Array.from({ length: 19 }, (_, i) => `  ${i}: sightline_jobs::step_${i} at src/jobs.rs:${100 + i}`))
+  .join('\n');
+
+/** `ts` as a row shows it, `Dec 04 05:03:12.345`, in `timeZone`. */
+function exactTime(ts, timeZone) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-US', {
+    timeZone, month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+    hourCycle: 'h23', fractionalSecondDigits: 3,
+  }).formatToParts(new Date(ts)).map((p) => [p.type, p.value]));
+  return `${parts.month} ${parts.day} ${parts.hour}:${parts.minute}:${parts.second}.${parts.fractionalSecond}`;
+}
 
 /** Sends log lines through the native ingest endpoint. */
 async function ingest(lines) {
@@ -52,13 +71,23 @@ before(async () => {
     message: `request ${i} handled in ${10 + i} ms`,
     http: { status: i % 7 === 0 ? 500 : 200 },
   }));
+  zanzibarTs = now - 20 * 60_000 - 500;
   lines.push({
-    ts: new Date(now - 20 * 60_000 - 500).toISOString(),
+    ts: new Date(zanzibarTs).toISOString(),
     level: 'error',
     service: 'checkout',
     host: 'pay-7',
     message: 'payment refused by zanzibar gateway',
     user: { id: 'u-42' },
+  });
+  lines.push({
+    ts: new Date(now - 30 * 60_000).toISOString(),
+    level: 'warn',
+    service: 'jobs',
+    host: 'worker-3',
+    message: STACK,
+    trace_id: TRACE_ID,
+    span_id: SPAN_ID,
   });
   await ingest(lines);
   browser = await launchChromium();
@@ -80,7 +109,9 @@ async function runQuery(page, q) {
 }
 
 test('a user searches, filters, aggregates and tails logs', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  // A browser in Berlin: times show in its zone until the user switches to UTC.
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'Europe/Berlin' });
+  const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('console', (m) => {
@@ -93,7 +124,7 @@ test('a user searches, filters, aggregates and tails logs', async () => {
     // Every line of the last hour, and the histogram above them.
     await page.goto(`${base}/logs?project=web&range=1h`);
     await hydrated(page);
-    await rowCount(page, 30);
+    await rowCount(page, 31);
     await page.waitForSelector('.logs-histogram canvas', { timeout: 10_000 });
     const legend = await page.textContent('.logs-histogram .chart-legend');
     for (const level of ['debug', 'info', 'warn', 'error']) assert.match(legend, new RegExp(level));
@@ -108,14 +139,74 @@ test('a user searches, filters, aggregates and tails logs', async () => {
     assert.match(await row.textContent(), /payment refused by zanzibar gateway/);
     assert.match(await row.locator('.log-level').textContent(), /error/);
 
-    // Expanded, the line shows all its fields; clicking a value filters on it.
+    // The row says when, to the millisecond, in Berlin time; the heading names
+    // the zone and switches to UTC, which the next visit remembers.
+    const time = row.locator('.log-time time');
+    assert.equal((await time.textContent()).trim(), exactTime(zanzibarTs, 'Europe/Berlin'));
+    assert.match(await time.getAttribute('title'), /min ago/);
+    assert.match(await page.textContent('.log-zone-toggle'), /UTC\+0[12]:00/);
+    await page.click('.log-zone-toggle');
+    await page.waitForFunction(() => document.querySelector('.log-zone')?.textContent.trim() === 'UTC');
+    assert.equal((await time.textContent()).trim(), exactTime(zanzibarTs, 'UTC'));
+
+    // Expanded, the line is a table of its fields; + on a value filters on it.
     await row.click();
-    const detail = page.locator('.log-detail .json-view');
-    await detail.waitFor({ timeout: 5_000 });
-    assert.match(await detail.textContent(), /"user": \{/);
-    await detail.locator('.json-value', { hasText: '"u-42"' }).click();
+    const fields = page.locator('.log-detail table.log-fields');
+    await fields.waitFor({ timeout: 5_000 });
+    const names = await fields.locator('th.log-field-name').allTextContents();
+    assert.deepEqual(names, ['level', 'service', 'host', 'message', 'user.id']);
+    // The raw JSON is one click away.
+    await page.click('.log-raw-button');
+    assert.match(await page.textContent('.log-detail .json-view'), /"user": \{/);
+    await page.click('.log-raw-button');
+    // The user id links to that user's errors.
+    assert.equal(
+      await fields.locator('tr[data-field="user.id"] a').getAttribute('href'),
+      '/errors?project=web&status=all&q=user.id%3Au-42',
+    );
+    await fields.locator('tr[data-field="user.id"] button[title="Show only lines with user.id:u-42"]').click();
     await page.waitForFunction(() => new URL(location.href).searchParams.get('q') === 'zanzibar user.id:u-42');
     assert.equal(await page.inputValue('#logs-query'), 'zanzibar user.id:u-42');
+    await rowCount(page, 1);
+
+    // A reload keeps UTC (the choice is this browser's).
+    await page.reload();
+    await hydrated(page);
+    await rowCount(page, 1);
+    await page.waitForFunction(() => document.querySelector('.log-zone')?.textContent.trim() === 'UTC');
+    assert.equal((await page.locator('tr.log-row .log-time time').textContent()).trim(), exactTime(zanzibarTs, 'UTC'));
+
+    // A stack trace is a row with its first line and how many follow; expanded,
+    // its lines (the first 12, then all of them), with links to its trace and span.
+    await runQuery(page, 'service:jobs');
+    await rowCount(page, 1);
+    const panic = page.locator('tr.log-row').first();
+    assert.match(await panic.locator('.log-message').textContent(), /^thread main panicked at jobs\.rs:17: index out of bounds\s*\+19 lines$/);
+    await panic.click();
+    const lines = page.locator('.log-detail tr[data-field="message"] pre.log-field-lines');
+    await lines.waitFor({ timeout: 5_000 });
+    assert.equal((await lines.textContent()).split('\n').length, 12);
+    await page.click('.log-detail .log-show-lines');
+    assert.equal(await lines.textContent(), STACK);
+    assert.equal(
+      await page.getAttribute('.log-detail tr[data-field="trace_id"] a', 'href'),
+      `/performance/traces/${TRACE_ID}?project=web`,
+    );
+    assert.equal(
+      await page.getAttribute('.log-detail tr[data-field="span_id"] a', 'href'),
+      `/performance/traces/${TRACE_ID}?project=web&span=${SPAN_ID}`,
+    );
+    mkdirSync('artifacts', { recursive: true });
+    await page.screenshot({ path: 'artifacts/logs-stack-trace-desktop.png', fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: 'artifacts/logs-stack-trace-phone.png', fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    // − on a value hides the lines with it.
+    await page.locator('.log-detail tr[data-field="host"] button[title="Hide lines with -host:worker-3"]').click();
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('q') === 'service:jobs -host:worker-3');
+    await page.getByText('No lines match in this range').first().waitFor({ timeout: 10_000 });
+    await runQuery(page, 'zanzibar user.id:u-42');
     await rowCount(page, 1);
 
     // Show context lists the line among its neighbours from the same service and host.
@@ -134,11 +225,11 @@ test('a user searches, filters, aggregates and tails logs', async () => {
     await stats.waitFor({ timeout: 15_000 });
     const cells = await stats.locator('tbody tr').evaluateAll((rows) => rows.map((r) => [...r.cells].map((c) => c.textContent.trim())));
     assert.deepEqual(cells.find((c) => c[0] === 'error'), ['error', '7']);
-    assert.equal(cells.reduce((sum, c) => sum + Number(c[1]), 0), 30);
+    assert.equal(cells.reduce((sum, c) => sum + Number(c[1]), 0), 31);
 
     // Live tail: a line sent now appears at the top within 5 seconds.
     await runQuery(page, '');
-    await rowCount(page, 30);
+    await rowCount(page, 31);
     await page.click('#logs-live');
     await page.waitForSelector('.logs-live-status.live', { timeout: 10_000 });
     await ingest([{ level: 'warn', service: 'api', host: 'web-1', message: 'xyzzy arrived while tailing' }]);
@@ -147,7 +238,7 @@ test('a user searches, filters, aggregates and tails logs', async () => {
       null,
       { timeout: 5_000 },
     );
-    await rowCount(page, 31);
+    await rowCount(page, 32);
     await page.click('#logs-live-pause');
     await page.waitForFunction(() => document.querySelector('#logs-live-pause')?.textContent.trim() === 'Resume');
     await page.click('#logs-live');
@@ -182,7 +273,7 @@ test('a user searches, filters, aggregates and tails logs', async () => {
     console.error(`screenshot: tests/browser/artifacts/logs-failure.png; page errors: ${problems.join('\n')}\nserver log tail:\n${server.logTail()}`);
     throw error;
   } finally {
-    await page.close();
+    await context.close();
   }
 });
 

@@ -87,9 +87,12 @@ pub(super) fn attach<F>(
         }
     });
 
+    // And in the other time zone when the user switches to or from UTC.
+    let zone = crate::local_time::ZoneChoice::get().0;
     Effect::new(move |_| {
         let (width, height) = size.get();
         let theme = Theme::for_scheme(dark.get());
+        zone.track();
         let Some(canvas) = canvas.get() else {
             return;
         };

@@ -9,6 +9,30 @@ use leptos_router::params::ParamsMap;
 
 use crate::api::client::IssueScope;
 use crate::api::IssueStatus;
+use crate::url_state::{href, PROJECT_KEY};
+
+/// A `key:value` term of the issue search (`browser:Firefox`), the value in
+/// quotes when it has spaces.
+pub fn search_term(key: &str, value: &str) -> String {
+    if value.chars().any(char::is_whitespace) {
+        format!("{key}:\"{}\"", value.replace('"', ""))
+    } else {
+        format!("{key}:{value}")
+    }
+}
+
+/// The issue list of `project`, every status, of the events where tag `key`
+/// (or `user.id`) is `value`.
+pub fn issues_where(project: &str, key: &str, value: &str) -> String {
+    href(
+        "/errors",
+        &[
+            (PROJECT_KEY, project.to_owned()),
+            ("status", "all".to_owned()),
+            ("q", search_term(key, value)),
+        ],
+    )
+}
 
 /// The `status=` value that lists issues in every state.
 const ALL_STATUSES: &str = "all";
@@ -257,7 +281,7 @@ pub fn FilterBar(
                     id="issues-search"
                     class="input issue-search"
                     type="search"
-                    placeholder="Search titles and culprits"
+                    placeholder="Search titles, or browser:Firefox user.id:42 -release:1.0"
                     aria-label="Search issues"
                     bind:value=q
                 />
@@ -325,6 +349,15 @@ mod tests {
         assert_eq!(q.get_str("q"), None);
         assert_eq!(q.get_str("project"), Some("web"));
         assert_eq!(q.get_str("range"), Some("24h"));
+    }
+
+    #[test]
+    fn links_search_a_tag_value() {
+        assert_eq!(
+            issues_where("web", "browser", "Mobile Safari"),
+            "/errors?project=web&status=all&q=browser%3A%22Mobile%20Safari%22"
+        );
+        assert_eq!(search_term("user.id", "42"), "user.id:42");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::api::EventDetail;
 use crate::browser::percent_encode;
 use crate::pages::logs::query_text::filter_term;
+use crate::url_state::href;
 use crate::url_state::PROJECT_KEY;
 
 use super::payload::tag;
@@ -22,16 +23,6 @@ pub struct Link {
     pub label: &'static str,
     /// Where it goes.
     pub href: String,
-}
-
-/// `path?key=value&...`, every value percent-encoded.
-fn href(path: &str, pairs: &[(&str, String)]) -> String {
-    let query = pairs
-        .iter()
-        .map(|(key, value)| format!("{key}={}", percent_encode(value)))
-        .collect::<Vec<_>>()
-        .join("&");
-    format!("{path}?{query}")
 }
 
 /// A time as the URL holds it: whole seconds, `Z` (as `TimeRange::write_query`).

@@ -18,7 +18,7 @@ mod activity;
 mod event;
 pub(crate) mod event_data;
 mod exception;
-mod filters;
+pub mod filters;
 mod issue;
 pub(crate) mod issue_table;
 mod links;

@@ -5,7 +5,6 @@
 pub const MAX: usize = 20;
 
 /// The `localStorage` key.
-#[cfg(feature = "hydrate")]
 const KEY: &str = "sightline.logs.history";
 
 /// `history` with `query` moved to (or added at) the front, at most [`MAX`] long.
@@ -22,29 +21,19 @@ pub fn remember(mut history: Vec<String>, query: &str) -> Vec<String> {
 
 /// The stored history; empty when there is none or storage is unavailable.
 pub fn load() -> Vec<String> {
-    #[cfg(feature = "hydrate")]
-    if let Some(text) = storage().and_then(|s| s.get_item(KEY).ok().flatten()) {
-        let mut history: Vec<String> = serde_json::from_str(&text).unwrap_or_default();
-        history.truncate(MAX);
-        return history;
-    }
-    Vec::new()
+    let mut history: Vec<String> = crate::browser::stored(KEY)
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default();
+    history.truncate(MAX);
+    history
 }
 
-/// Stores `history`. Storage can be full or disabled (private windows): then the
-/// history lasts only as long as the page.
+/// Stores `history` (for as long as the page lasts when storage is full or
+/// disabled).
 pub fn save(history: &[String]) {
-    #[cfg(feature = "hydrate")]
-    if let (Some(storage), Ok(text)) = (storage(), serde_json::to_string(history)) {
-        let _ = storage.set_item(KEY, &text);
+    if let Ok(text) = serde_json::to_string(history) {
+        crate::browser::store(KEY, &text);
     }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = history;
-}
-
-#[cfg(feature = "hydrate")]
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@
 //!   tail's `EventSource`; [`export`]: NDJSON and CSV downloads.
 
 mod export;
+mod fields;
 mod histogram;
 mod history;
 mod json_view;

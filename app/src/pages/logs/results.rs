@@ -1,15 +1,19 @@
-//! The lines of a search as a table: one row per line (time, level, service, host,
-//! message), expanding on click into the line's full JSON, with filter buttons on
-//! its values and the lines around it ("show context").
+//! The lines of a search as a table: one row per line (the exact time in the
+//! chosen zone, level, service, host, the message's first line), expanding on
+//! click into the line's fields ([`super::fields`]) with the raw JSON one click
+//! away, and the lines around it ("show context").
 
 use leptos::prelude::*;
 
+use super::fields::{first_line, FieldTable};
 use super::json_view::JsonView;
 use crate::api::{client, client::ApiError, LogContext, LogLine};
 use crate::components::copy_button::CopyButton;
 use crate::components::level::LevelBadge;
 use crate::components::status::{ErrorBox, Loading};
-use crate::local_time::{absolute_time, format_local, relative_time};
+use crate::local_time::{
+    absolute_time, exact_time, format_local, relative_time, zone_label, ZoneChoice,
+};
 
 /// Lines of context loaded before and after a line.
 const CONTEXT_LINES: u32 = 10;
@@ -39,7 +43,9 @@ pub fn LogTableView(
             </colgroup>
             <thead>
                 <tr>
-                    <th scope="col">"Time"</th>
+                    <th scope="col">
+                        <ZoneToggle now_ms/>
+                    </th>
                     <th scope="col">"Level"</th>
                     <th scope="col">"Service"</th>
                     <th scope="col">"Host"</th>
@@ -54,6 +60,30 @@ pub fn LogTableView(
         </table>
     }
     .into_any()
+}
+
+/// The time column's heading: the zone its times are in, a click switching
+/// between the browser's zone and UTC.
+#[component]
+fn ZoneToggle(now_ms: Signal<i64>) -> impl IntoView {
+    let zone = ZoneChoice::get();
+    let utc = zone.0;
+    view! {
+        <button
+            type="button"
+            class="log-zone-toggle"
+            title=move || {
+                if utc.get() { "Show times in this browser's time zone" } else { "Show times in UTC" }
+            }
+            on:click=move |_| zone.toggle()
+        >
+            "Time "
+            <span class="log-zone">{move || {
+                utc.track();
+                zone_label(now_ms.get())
+            }}</span>
+        </button>
+    }
 }
 
 /// One line: its row, and its details when expanded.
@@ -74,6 +104,9 @@ fn LogEntry(
         }
     };
     let detail = StoredValue::new(line.clone());
+    let utc = ZoneChoice::get().0;
+    let (first, more) = first_line(&line.message);
+    let first = first.to_owned();
     view! {
         <tbody class="log-entry" class:expanded=move || expanded.get()>
             <tr
@@ -86,9 +119,15 @@ fn LogEntry(
                 <td class="log-time">
                     <time
                         datetime=line.ts.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-                        title=absolute_time(ts_ms)
+                        title=move || {
+                            utc.track();
+                            format!("{} — {}", relative_time(now_ms.get() - ts_ms), absolute_time(ts_ms))
+                        }
                     >
-                        {move || relative_time(now_ms.get() - ts_ms)}
+                        {move || {
+                            utc.track();
+                            exact_time(ts_ms)
+                        }}
                     </time>
                 </td>
                 <td class="log-level">
@@ -96,7 +135,16 @@ fn LogEntry(
                 </td>
                 <td class="log-service" title=line.service.clone()>{line.service.clone()}</td>
                 <td class="log-host" title=line.host.clone()>{line.host.clone()}</td>
-                <td class="log-message">{line.message.clone()}</td>
+                <td class="log-message">
+                    <div class="log-message-line">
+                        <span class="log-message-text">{first}</span>
+                        {(more > 0).then(|| view! {
+                            <span class="log-more-lines" title="Expand the line to read them">
+                                {format!("+{more} line{}", if more == 1 { "" } else { "s" })}
+                            </span>
+                        })}
+                    </div>
+                </td>
             </tr>
             <Show when=move || expanded.get()>
                 <tr class="log-detail">
@@ -127,6 +175,8 @@ fn LogDetail(
     on_filter: Callback<String>,
 ) -> impl IntoView {
     let context = RwSignal::new(ContextState::Hidden);
+    let raw = RwSignal::new(false);
+    let shown = StoredValue::new(line.clone());
     let pretty = serde_json::to_string_pretty(&line).unwrap_or_default();
     let target = StoredValue::new(line.clone());
     let show_context = move |_| {
@@ -158,10 +208,19 @@ fn LogDetail(
                 <button type="button" class="button secondary small log-context-button" on:click=show_context>
                     {move || if matches!(context.get(), ContextState::Shown(_)) { "Hide context" } else { "Show context" }}
                 </button>
+                <button type="button" class="button secondary small log-raw-button"
+                    aria-pressed=move || raw.get().to_string()
+                    on:click=move |_| raw.update(|r| *r = !*r)>
+                    {move || if raw.get() { "Fields" } else { "Raw JSON" }}
+                </button>
                 <CopyButton text=pretty label="Copy the line as JSON"/>
-                <span class="muted">"Click a value to show only lines with it; − hides them."</span>
+                <span class="muted">"+ shows only lines with a value; − hides them."</span>
             </div>
-            <JsonView line on_filter/>
+            {move || if raw.get() {
+                view! { <JsonView line=shown.get_value() on_filter/> }.into_any()
+            } else {
+                view! { <FieldTable line=shown.get_value() project on_filter/> }.into_any()
+            }}
             {context_view}
         </div>
     }

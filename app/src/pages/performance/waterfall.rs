@@ -120,7 +120,12 @@ pub fn Waterfall(
             }
         })
         .collect_view();
-    let selected = RwSignal::new(None::<String>);
+    // A link to one span (`&span=<id>`, from a log line) opens it.
+    let selected = RwSignal::new(
+        query
+            .with_untracked(|q| q.get("span"))
+            .filter(|s| !s.is_empty()),
+    );
     let rows = spans.with_value(|all| {
         all.iter()
             .cloned()
