@@ -73,6 +73,10 @@ function checkoutError(secondsAgo, userId) {
     },
     breadcrumbs: {
       values: [
+        // 98 page views before the two that led to the error: 100 in all.
+        ...Array.from({ length: 98 }, (_, i) => ({
+          timestamp: (ts - 100_000 + i * 1000) / 1000, category: 'navigation', data: { from: `/page/${i}`, to: `/page/${i + 1}` },
+        })),
         { timestamp: (ts - 2000) / 1000, category: 'http', level: 'info', data: { url: '/api/prices', status_code: 500 } },
         { timestamp: new Date(ts - 1000).toISOString(), category: 'ui.click', message: 'button#pay' },
       ],
@@ -188,6 +192,12 @@ test('an editor triages errors: list, stack trace, resolve, bulk ignore', async 
     await page.press('#issues-search', 'Enter');
     await page.waitForFunction(() => new URL(location.href).searchParams.get('q') === 'coupon');
     await rowCount(page, 1);
+    // A tag term keeps the issues with events tagged so, counting only those.
+    await page.fill('#issues-search', 'tenant:acme');
+    await page.press('#issues-search', 'Enter');
+    await page.waitForFunction(() => document.querySelector('tr.issue-row .issue-title')?.textContent.includes('CheckoutError'));
+    await rowCount(page, 1);
+    assert.equal((await page.textContent('tr.issue-row .issue-count')).trim(), '1');
     await page.fill('#issues-search', '');
     await page.click('#issues-apply');
     await rowCount(page, 2);
@@ -212,9 +222,21 @@ test('an editor triages errors: list, stack trace, resolve, bulk ignore', async 
     assert.equal(await tenant.locator('.tag-value').count(), 2);
     assert.match(await tenant.textContent(), /acme.*50 %/);
     assert.equal(await tenant.locator('.tag-bar-fill').first().getAttribute('style'), 'width: 50%');
+    // Each value links to the issues with events of it.
+    assert.equal(
+      await tenant.locator('a.tag-value-name', { hasText: 'acme' }).getAttribute('href'),
+      '/errors?project=shop&status=all&q=tenant%3Aacme',
+    );
     // Breadcrumbs, contexts, request and user of the latest event.
     assert.match(await page.textContent('#event-breadcrumbs'), /ui\.click.*button#pay/s);
     assert.match(await page.textContent('#event-breadcrumbs'), /status_code: 500/);
+    // The last 10 before the error; the other 90 a click away.
+    assert.equal(await page.locator('#event-breadcrumbs tr.breadcrumb').count(), 10);
+    assert.match(await page.textContent('#event-breadcrumbs tr.breadcrumb'), /\/page\/90.*\/page\/91/);
+    assert.equal((await page.textContent('#breadcrumbs-show-all')).trim(), 'Show all 100 breadcrumbs (90 older)');
+    await page.click('#breadcrumbs-show-all');
+    assert.equal(await page.locator('#event-breadcrumbs tr.breadcrumb').count(), 100);
+    assert.equal(await page.locator('#breadcrumbs-show-all').count(), 0);
     assert.match(await page.textContent('#event-contexts'), /CPython/);
     assert.match(await page.textContent('#event-request'), /POST https:\/\/shop\.example\/checkout/);
     assert.match(await page.textContent('#event-user'), /u-2@example\.com/);

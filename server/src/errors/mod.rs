@@ -9,6 +9,7 @@ pub mod event;
 mod exception;
 pub mod fingerprint;
 pub mod message;
+pub mod search;
 pub mod sessions;
 pub mod source;
 pub mod store;

@@ -201,7 +201,9 @@ async fn store_batch(
         known.extend(batch::find_issues(conn, &raced).await?);
     }
     let mut issue_ids: HashMap<(i64, &str), i64> = HashMap::new();
-    let mut activity: Vec<(i64, &str, Value)> = Vec::new();
+    // First seen is dated by the first event, as the issue's header is;
+    // regressions by when they happened (now).
+    let mut activity: Vec<(i64, &str, Value, Option<DateTime<Utc>>)> = Vec::new();
     let mut existing: Vec<&Accumulator<'_>> = Vec::new();
     for (key, acc) in &groups {
         let owned = (key.0, key.1.to_string());
@@ -211,6 +213,7 @@ async fn store_batch(
                 id,
                 "first_seen",
                 json!({"event_id": acc.group.newest.event_id}),
+                Some(acc.group.first_seen),
             ));
         } else if let Some(&id) = known.get(&owned) {
             issue_ids.insert(*key, id);
@@ -266,6 +269,7 @@ async fn store_batch(
                     state.issue_id,
                     change.kind(),
                     workflow::detail(state, &arrivals, change),
+                    None,
                 ));
                 match change {
                     Transition::Regression => report.regressions += 1,

@@ -40,7 +40,7 @@ fn error(kind: &str, value: &str, function: &str, user: &str, release: &str) -> 
         "level": "error",
         "release": release,
         "environment": "production",
-        "user": {"id": user},
+        "user": {"id": user, "email": format!("{user}@example.com")},
         "tags": {"browser": if user == "u1" { "Firefox" } else { "Chrome" }},
         "exception": {"values": [{
             "type": kind,
@@ -106,6 +106,39 @@ async fn issues_are_listed_with_counts_filters_and_pages(pool: PgPool) {
     assert_eq!(issues(&app, &viewer, "level=warning").await.len(), 1);
     assert_eq!(issues(&app, &viewer, "q=disk").await.len(), 1);
     assert_eq!(issues(&app, &viewer, "q=billing").await.len(), 1, "culprit");
+    // Tag terms count only the events that match: u1's two are the Firefox ones.
+    let firefox = issues(&app, &viewer, "q=browser:Firefox").await;
+    assert_eq!(firefox.len(), 1);
+    assert_eq!(
+        (&firefox[0]["count"], &firefox[0]["user_count"]),
+        (&json!(2), &json!(1))
+    );
+    let not_firefox = issues(&app, &viewer, "q=-browser:Firefox&sort=events").await;
+    assert_eq!(not_firefox.len(), 2, "the warning has no browser tag");
+    assert_eq!(not_firefox[0]["count"], 1);
+    let of_u2 = issues(&app, &viewer, "q=user.email:u2@example.com").await;
+    assert_eq!((of_u2.len(), &of_u2[0]["count"]), (1, &json!(1)));
+    let of_u2 = issues(&app, &viewer, "q=user.id:u2").await;
+    assert_eq!((of_u2.len(), &of_u2[0]["count"]), (1, &json!(1)));
+    assert_eq!(
+        issues(&app, &viewer, "q=charge%20browser:Chrome")
+            .await
+            .len(),
+        1
+    );
+    assert_eq!(
+        issues(&app, &viewer, "q=disk%20browser:Chrome").await.len(),
+        0
+    );
+    assert_eq!(issues(&app, &viewer, "q=release:%221.0%22").await.len(), 1);
+    let many = (0..11)
+        .map(|i| format!("k:{i}"))
+        .collect::<Vec<_>>()
+        .join("%20");
+    let refused = app
+        .get(&format!("/api/v1/projects/shop/issues?q={many}"), &viewer)
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
     assert_eq!(issues(&app, &viewer, "release=1.0").await.len(), 1);
     assert_eq!(issues(&app, &viewer, "status=resolved").await.len(), 0);
     assert!(
@@ -202,7 +235,12 @@ async fn issues_are_listed_with_counts_filters_and_pages(pool: PgPool) {
 async fn an_issue_shows_series_tags_events_and_navigation(pool: PgPool) {
     let app = TestApp::new(pool);
     let (project, key) = app.project("shop").await;
-    for user in ["u1", "u2", "u1"] {
+    // The first event happened 90 minutes before it arrives (an SDK's retry).
+    let mut late = error("KeyError", "'sku'", "charge", "u1", "1.0");
+    let happened = chrono::Utc::now() - chrono::Duration::minutes(90);
+    late["timestamp"] = json!(happened.timestamp());
+    store(&app, project, &key, late).await;
+    for user in ["u2", "u1"] {
         store(
             &app,
             project,
@@ -240,6 +278,16 @@ async fn an_issue_shows_series_tags_events_and_navigation(pool: PgPool) {
     assert_eq!(browser["total"], 3);
     assert_eq!(browser["top"][0], json!({"value": "Firefox", "count": 2}));
     assert_eq!(detail.body["activity"][0]["kind"], "first_seen");
+    // Dated by the event, as the header's first seen is, not by its arrival.
+    let time = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    assert_eq!(
+        time(&detail.body["activity"][0]["at"]),
+        time(&detail.body["first_seen"])
+    );
+    assert_eq!(
+        time(&detail.body["first_seen"]).timestamp(),
+        happened.timestamp()
+    );
 
     let events = app
         .get(

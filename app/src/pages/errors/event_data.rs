@@ -56,49 +56,39 @@ pub fn context_title(name: &str) -> String {
     }
 }
 
-/// The breadcrumbs, oldest first, the last one just before the error.
+/// Breadcrumbs shown before "Show all": the last ones before the error, as
+/// Sentry shows them.
+pub const COLLAPSED_BREADCRUMBS: usize = 10;
+
+/// The breadcrumbs, oldest first, the last one just before the error: the last
+/// [`COLLAPSED_BREADCRUMBS`], with the older ones a click away.
 #[component]
 pub fn Breadcrumbs(
     /// Oldest first.
     crumbs: Vec<Breadcrumb>,
 ) -> impl IntoView {
-    let rows = crumbs
-        .into_iter()
-        .map(|crumb| {
-            let time = crumb.timestamp.map(|t| {
-                let ms = t.timestamp_millis();
-                view! {
-                    <time title=absolute_time(ms)>{format_local(ms, "%H:%M:%S%.3f")}</time>
-                }
-            });
-            let what = crumb
-                .category
-                .clone()
-                .or(crumb.kind.clone())
-                .unwrap_or_else(|| "default".to_owned());
-            let data = (!crumb.data.is_empty()).then(|| {
-                let text = crumb
-                    .data
-                    .iter()
-                    .map(|(k, v)| format!("{k}: {v}"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                view! { <div class="breadcrumb-data">{text}</div> }
-            });
-            view! {
-                <tr class="breadcrumb">
-                    <td class="breadcrumb-time">{time}</td>
-                    <td class="breadcrumb-category"><code>{what}</code></td>
-                    <td class="breadcrumb-level"><LevelBadge level=crumb.level/></td>
-                    <td class="breadcrumb-message">
-                        {crumb.message.map(|m| view! { <div>{m}</div> })}
-                        {data}
-                    </td>
-                </tr>
-            }
+    let total = crumbs.len();
+    let older = total.saturating_sub(COLLAPSED_BREADCRUMBS);
+    let all = RwSignal::new(older == 0);
+    let crumbs = StoredValue::new(crumbs);
+    let rows = move || {
+        let skip = if all.get() { 0 } else { older };
+        crumbs.with_value(|crumbs| {
+            crumbs
+                .iter()
+                .skip(skip)
+                .cloned()
+                .map(breadcrumb_row)
+                .collect_view()
         })
-        .collect_view();
+    };
     view! {
+        <Show when=move || !all.get()>
+            <button type="button" id="breadcrumbs-show-all" class="button secondary small breadcrumbs-more"
+                on:click=move |_| all.set(true)>
+                {format!("Show all {total} breadcrumbs ({older} older)")}
+            </button>
+        </Show>
         <table class="table breadcrumbs">
             <thead>
                 <tr>
@@ -110,6 +100,40 @@ pub fn Breadcrumbs(
             </thead>
             <tbody>{rows}</tbody>
         </table>
+    }
+}
+
+fn breadcrumb_row(crumb: Breadcrumb) -> impl IntoView {
+    let time = crumb.timestamp.map(|t| {
+        let ms = t.timestamp_millis();
+        view! {
+            <time title=absolute_time(ms)>{format_local(ms, "%H:%M:%S%.3f")}</time>
+        }
+    });
+    let what = crumb
+        .category
+        .clone()
+        .or(crumb.kind.clone())
+        .unwrap_or_else(|| "default".to_owned());
+    let data = (!crumb.data.is_empty()).then(|| {
+        let text = crumb
+            .data
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        view! { <div class="breadcrumb-data">{text}</div> }
+    });
+    view! {
+        <tr class="breadcrumb">
+            <td class="breadcrumb-time">{time}</td>
+            <td class="breadcrumb-category"><code>{what}</code></td>
+            <td class="breadcrumb-level"><LevelBadge level=crumb.level/></td>
+            <td class="breadcrumb-message">
+                {crumb.message.map(|m| view! { <div>{m}</div> })}
+                {data}
+            </td>
+        </tr>
     }
 }
 

@@ -197,7 +197,9 @@ fn IssueView(issue: IssueDetail) -> impl IntoView {
             .into_any()
         })
     };
-    let tags = move || issue.with(|i| view! { <TagBars tags=i.tags.clone()/> });
+    let tags = move || {
+        issue.with(|i| view! { <TagBars tags=i.tags.clone() project=i.project_slug.clone()/> })
+    };
     let activity = move || {
         issue.with(|i| view! { <ActivityList activity=i.activity.clone() now_ms event_href/> })
     };

@@ -1,8 +1,10 @@
 //! An issue's tags: for each key, its most frequent values among the latest
-//! events, each with a bar of its share.
+//! events, each with a bar of its share and a link to the project's issues
+//! with events of that value.
 
 use leptos::prelude::*;
 
+use super::filters::issues_where;
 use crate::api::TagSummary;
 
 /// `count` of `total` as a whole percentage (at least 1 % when not zero, so a
@@ -19,6 +21,8 @@ pub fn share(count: i64, total: i64) -> i64 {
 pub fn TagBars(
     /// The tags, most common first.
     tags: Vec<TagSummary>,
+    /// The issue's project (slug), whose issues the values link to.
+    project: String,
 ) -> impl IntoView {
     if tags.is_empty() {
         return view! { <p class="muted">"The latest events carry no tags."</p> }.into_any();
@@ -27,15 +31,21 @@ pub fn TagBars(
         .into_iter()
         .map(|tag| {
             let total = tag.total;
+            let key = tag.key.clone();
+            let project = project.clone();
             let values = tag
                 .top
                 .into_iter()
                 .map(|v| {
                     let pct = share(v.count, total);
-                    let title = format!("{}: {} of {total} events ({pct} %)", v.value, v.count);
+                    let title = format!(
+                        "{}: {} of {total} events ({pct} %). Show issues with {key}: {}",
+                        v.value, v.count, v.value
+                    );
+                    let link = issues_where(&project, &key, &v.value);
                     view! {
                         <li class="tag-value" title=title>
-                            <span class="tag-value-name">{v.value}</span>
+                            <a class="tag-value-name" href=link>{v.value}</a>
                             <span class="tag-bar" aria-hidden="true">
                                 <span class="tag-bar-fill" style=format!("width: {pct}%")></span>
                             </span>

@@ -11,6 +11,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     auth::Caller,
+    errors::search::IssueSearch,
     errors::store::issues::{self, IssueFilter, IssueOrder, SPARKLINE_BUCKETS},
     http::error::{ApiError, ApiResult, Json, Path, Query},
     query::{cursor, scope::ReadScope, time_range},
@@ -37,7 +38,8 @@ pub struct IssueParams {
     /// `unresolved`, `resolved` or `ignored`; default (or empty) all.
     #[param(pattern = r"^(unresolved|resolved|ignored)?$")]
     pub status: Option<String>,
-    /// Words that must appear in the title or culprit.
+    /// Words that must appear in the title or culprit, and `key:value` terms
+    /// on the events' tags (`browser:Firefox`, `-release:1.2`, `user.id:42`).
     pub q: Option<String>,
     /// `fatal`, `error`, `warning`, `info` or `debug`.
     pub level: Option<String>,
@@ -91,13 +93,15 @@ async fn list(
             })
         })
         .transpose()?;
+    let search =
+        IssueSearch::parse(params.q.as_deref().unwrap_or("")).map_err(ApiError::BadRequest)?;
     let filter = IssueFilter {
         project_id: project.project_id,
         from,
         to,
         status,
         level: non_empty(&params.level),
-        words: params.q.as_deref().unwrap_or(""),
+        search: &search,
         environment: non_empty(&params.environment),
         release: non_empty(&params.release),
     };

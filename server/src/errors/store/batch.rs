@@ -320,10 +320,12 @@ pub async fn update_issues(
     Ok(())
 }
 
-/// Appends `(issue_id, kind, detail)` rows to the issues' activity.
+/// Appends `(issue_id, kind, detail, at)` rows to the issues' activity; `at`
+/// is when it happened (the first event's time for `first_seen`), `None` for
+/// now.
 pub async fn insert_activity(
     conn: &mut PgConnection,
-    rows: &[(i64, &str, Value)],
+    rows: &[(i64, &str, Value, Option<DateTime<Utc>>)],
 ) -> Result<(), sqlx::Error> {
     if rows.is_empty() {
         return Ok(());
@@ -331,13 +333,16 @@ pub async fn insert_activity(
     let issues: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let kinds: Vec<&str> = rows.iter().map(|r| r.1).collect();
     let details: Vec<Json<&Value>> = rows.iter().map(|r| Json(&r.2)).collect();
+    let times: Vec<Option<DateTime<Utc>>> = rows.iter().map(|r| r.3).collect();
     sqlx::query(
-        "insert into issue_activity (issue_id, kind, detail)
-         select * from unnest($1::bigint[], $2::text[], $3::jsonb[])",
+        "insert into issue_activity (issue_id, kind, detail, created_at)
+         select i, k, d, coalesce(t, now())
+         from unnest($1::bigint[], $2::text[], $3::jsonb[], $4::timestamptz[]) as u(i, k, d, t)",
     )
     .bind(issues)
     .bind(kinds)
     .bind(details)
+    .bind(times)
     .execute(&mut *conn)
     .await?;
     Ok(())

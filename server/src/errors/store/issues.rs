@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use sqlx::{FromRow, PgConnection, PgExecutor, Postgres, QueryBuilder};
 
 use super::EVENT_ID_HEX;
+use crate::errors::search::{EventField, IssueSearch};
 use crate::http::error::ApiError;
 
 /// Buckets of each row's sparkline in the issue list.
@@ -20,19 +21,17 @@ const TAG_SAMPLE: i64 = 1000;
 const TOP_VALUES: usize = 5;
 /// Tags shown per issue.
 const TOP_TAGS: usize = 30;
-/// Words of a search that count.
-const MAX_WORDS: usize = 10;
 
 /// Which issues of a project the list shows: those with events in
-/// `[from, to)` (of `environment` and `release` when given) whose status,
-/// level and title or culprit match.
+/// `[from, to)` (of `environment` and `release` when given, and matching the
+/// search's tag terms) whose status, level and title or culprit match.
 pub struct IssueFilter<'a> {
     pub project_id: i64,
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     pub status: Option<IssueStatus>,
     pub level: Option<&'a str>,
-    pub words: &'a str,
+    pub search: &'a IssueSearch,
     pub environment: Option<&'a str>,
     pub release: Option<&'a str>,
 }
@@ -141,7 +140,7 @@ pub async fn page(
     if let Some(level) = filter.level {
         sql.push(" and i.level = ").push_bind(level.to_string());
     }
-    for word in filter.words.split_whitespace().take(MAX_WORDS) {
+    for word in &filter.search.words {
         let pattern = format!("%{}%", crate::query::like_escape(word));
         sql.push(" and (i.title ilike ")
             .push_bind(pattern.clone())
@@ -162,6 +161,34 @@ pub async fn page(
     }
     if let Some(release) = filter.release {
         sql.push(" and e.release = ").push_bind(release.to_string());
+    }
+    for term in &filter.search.terms {
+        sql.push(if term.negated { " and not " } else { " and " });
+        match &term.field {
+            EventField::Tag(keys) => {
+                sql.push("(false");
+                for key in keys {
+                    sql.push(" or e.tags @> jsonb_build_object(")
+                        .push_bind(key.clone())
+                        .push("::text, ")
+                        .push_bind(term.value.clone())
+                        .push("::text)");
+                }
+                sql.push(")");
+            }
+            EventField::User => {
+                sql.push("coalesce(e.user_key = ")
+                    .push_bind(term.value.clone())
+                    .push(", false)");
+            }
+            EventField::UserField(field) => {
+                sql.push("coalesce(e.payload -> 'user' ->> ")
+                    .push_bind(*field)
+                    .push(" = ")
+                    .push_bind(term.value.clone())
+                    .push(", false)");
+            }
+        }
     }
     sql.push(
         " group by e.issue_id)
