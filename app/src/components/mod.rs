@@ -10,6 +10,7 @@ pub mod paged_list;
 pub mod panel;
 pub mod project_scoped;
 pub mod project_selector;
+pub mod share_bar;
 pub mod sidebar;
 pub mod status;
 pub mod time_range_picker;

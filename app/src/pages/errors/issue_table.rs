@@ -1,7 +1,8 @@
 //! The issue list as a table: one row per issue with a checkbox (for bulk
-//! changes), its level colour, title (a link to the issue), culprit and status,
-//! a sparkline of the range, events and users in the range, and when it was last
-//! and first seen.
+//! changes), its level colour, title (a link to the issue) with the culprit
+//! below, its status where the list's filter does not already say it, a
+//! sparkline of the range with its peak, events and users in the range, and
+//! when it was last and first seen.
 
 use std::collections::BTreeSet;
 
@@ -63,6 +64,10 @@ pub fn IssueTable(
     /// The page's URL query, kept by the links to the issues.
     #[prop(into)]
     query: Signal<ParamsMap>,
+    /// The status the list is filtered to (`None`: every status); a row shows
+    /// its status only when it differs (after a bulk change, or with all).
+    #[prop(into)]
+    status_filter: Signal<Option<IssueStatus>>,
 ) -> impl IntoView {
     let all_selected = move || {
         issues.with(|all| {
@@ -108,7 +113,7 @@ pub fn IssueTable(
                 <For
                     each=move || issues.get()
                     key=|issue| (issue.issue_id, issue.count, issue.status.as_str(), issue.last_seen)
-                    children=move |issue| view! { <IssueRow issue selected now_ms query/> }
+                    children=move |issue| view! { <IssueRow issue selected now_ms query status_filter/> }
                 />
             </tbody>
         </table>
@@ -123,8 +128,12 @@ fn IssueRow(
     selected: RwSignal<BTreeSet<i64>>,
     now_ms: Signal<i64>,
     query: Signal<ParamsMap>,
+    status_filter: Signal<Option<IssueStatus>>,
 ) -> impl IntoView {
     let id = issue.issue_id;
+    let status = issue.status;
+    let status_badge =
+        move || (status_filter.get() != Some(status)).then(|| view! { <StatusBadge status/> });
     let path = format!("/errors/{id}");
     let href = move || query.with(|q| href_keeping_query(&path, q));
     let (r, g, b) = level_color(&issue.level);
@@ -155,7 +164,7 @@ fn IssueRow(
                 <a class="issue-title" href=href title=issue.title.clone()>{issue.title.clone()}</a>
                 <div class="issue-meta">
                     <LevelBadge level=issue.level.clone()/>
-                    <StatusBadge status=issue.status/>
+                    {status_badge}
                     {culprit}
                 </div>
             </td>

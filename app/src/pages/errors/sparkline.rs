@@ -38,12 +38,15 @@ pub fn Sparkline(
     values: Vec<i64>,
 ) -> impl IntoView {
     let total: i64 = values.iter().sum();
+    let peak = values.iter().copied().max().unwrap_or(0);
     let label = format!(
-        "{total} event{} across the range",
-        if total == 1 { "" } else { "s" }
+        "{total} event{} across the range; the busiest of its {} stretches had {peak}",
+        if total == 1 { "" } else { "s" },
+        values.len()
     );
     let title = label.clone();
     view! {
+        <span class="sparkline-peak" aria-hidden="true">{format!("peak {peak}")}</span>
         <svg
             class="sparkline"
             viewBox=format!("0 0 {WIDTH} {HEIGHT}")

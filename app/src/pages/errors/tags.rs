@@ -6,15 +6,7 @@ use leptos::prelude::*;
 
 use super::filters::issues_where;
 use crate::api::TagSummary;
-
-/// `count` of `total` as a whole percentage (at least 1 % when not zero, so a
-/// bar never vanishes).
-pub fn share(count: i64, total: i64) -> i64 {
-    if total <= 0 || count <= 0 {
-        return 0;
-    }
-    ((count * 100 + total / 2) / total).clamp(1, 100)
-}
+use crate::components::share_bar::{share, ShareBar};
 
 /// Every tag with its top values.
 #[component]
@@ -46,9 +38,7 @@ pub fn TagBars(
                     view! {
                         <li class="tag-value" title=title>
                             <a class="tag-value-name" href=link>{v.value}</a>
-                            <span class="tag-bar" aria-hidden="true">
-                                <span class="tag-bar-fill" style=format!("width: {pct}%")></span>
-                            </span>
+                            <ShareBar percent=pct/>
                             <span class="tag-value-share">{format!("{pct} %")}</span>
                         </li>
                     }
@@ -64,18 +54,4 @@ pub fn TagBars(
         })
         .collect_view();
     view! { <div class="tag-list">{items}</div> }.into_any()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shares_round_and_never_hide_a_value() {
-        assert_eq!(share(1, 3), 33);
-        assert_eq!(share(2, 3), 67);
-        assert_eq!(share(1, 1000), 1);
-        assert_eq!(share(0, 10), 0);
-        assert_eq!(share(5, 0), 0);
-    }
 }
