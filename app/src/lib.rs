@@ -22,7 +22,7 @@ pub mod session;
 pub mod url_state;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
     path,
@@ -76,7 +76,6 @@ pub fn shell(options: leptos::config::LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <title>"Sightline"</title>
                 <link rel="icon" href=FAVICON/>
                 <link rel="stylesheet" href=stylesheet/>
                 <AutoReload options=options.clone()/>
@@ -101,6 +100,8 @@ pub fn App() -> impl IntoView {
     Effect::new(move |_| browser::mark_hydrated());
 
     view! {
+        // Each page names itself (`Errors · Shop`); the product name follows.
+        <Title formatter=|page: String| format!("{page} · Sightline")/>
         <Router>
             <Routes fallback=|| view! { <NotFoundPage/> }>
                 <Route path=path!("/setup") view=SetupPage/>

@@ -1,6 +1,7 @@
 // Sightline's UI as a new user meets it, in headless Chromium against a real
 // server and a real PostgreSQL: the first-admin page, log out and in, every
-// sidebar item, creating a project in Settings and reading its DSN, log out.
+// sidebar item (each naming itself in the tab's title), creating a project in
+// Settings and reading its DSN, the project last looked at opening next, log out.
 // On failure a screenshot is saved to tests/browser/artifacts/.
 
 import { test, before, after } from 'node:test';
@@ -72,6 +73,7 @@ test('a new user sets up Sightline, visits every page and creates a project', as
       await page.locator('nav.sidebar a', { hasText: name }).first().click();
       await heading(page, name);
       assert.equal(new URL(page.url()).pathname, path);
+      await page.waitForFunction((t) => document.title === t, `${name} · Sightline`);
     }
 
     // Settings: create a project and read its DSN.
@@ -85,6 +87,18 @@ test('a new user sets up Sightline, visits every page and creates a project', as
     const text = (await dsn.textContent()).trim();
     const port = new URL(base).port;
     assert.match(text, new RegExp(`^http://[0-9a-f]{32}@127\\.0\\.0\\.1:${port}/\\d+$`));
+
+    // With two projects, the one last looked at is where a page without
+    // ?project= opens, and the tab names it.
+    server.sightline(['project', 'create', '--slug', 'api', '--name', 'API']);
+    const remembered = page.waitForResponse((r) => r.url().endsWith('/api/v1/me/project') && r.request().method() === 'PUT');
+    await page.goto(`${base}/logs?project=api`);
+    await page.waitForFunction(() => document.title === 'Logs · API · Sightline');
+    assert.equal((await remembered).status(), 204);
+    await page.goto(`${base}/errors`);
+    await hydrated(page);
+    await page.waitForFunction(() => document.querySelector('#project-select')?.value === 'api', null, { timeout: 10_000 });
+    await page.waitForFunction(() => document.title === 'Errors · API · Sightline');
 
     await page.click('#logout');
     await page.waitForURL(/\/login/);

@@ -102,6 +102,8 @@ ingest_key=$(json '["ingest_key"]' <<<"$demo")
 # PATCH /projects/{project} may change the slug: it gets a project of its own,
 # addressed by id, so that renaming it breaks neither the pinned "demo" nor itself.
 scratch_id=$("$bin" project create --slug scratch --name Scratch --json | json '["project_id"]')
+# A user for update_user to change (delete_user is excluded below: it would remove it).
+user_id=$("$bin" user create --email schemathesis@example.com --role viewer --json | json '["user_id"]')
 # Spare keys for revoke_key and rotate_key, which would otherwise revoke the key
 # that ingest_logs authenticates with. Revoking is idempotent (204 each time);
 # rotating revokes the key, so hooks.py moves each rotation of the pinned key on
@@ -164,6 +166,7 @@ Authorization = "Bearer $admin_token"
 "path.event_id" = "$event_id"
 "path.trace_id" = "$trace_id"
 "path.key_id" = $revoked_key_id
+"path.user_id" = $user_id
 
 # Harness mistakes fail the run instead of passing quietly: an operation that
 # only ever answered 401/403 (missing_auth) or mostly 404 (missing_test_data, a
@@ -210,6 +213,9 @@ args=(
   --exclude-operation-id delete_project
   # revoke_token would revoke the API token this run authenticates with.
   --exclude-operation-id revoke_token
+  # delete_user would remove the fixture user update_user changes, after which
+  # update_user only finds 404s.
+  --exclude-operation-id delete_user
   # NUL in strings is refused with 400 on purpose, at the edge (PostgreSQL cannot
   # store it in text), although JSON Schema "string" allows it.
   --generation-allow-x00 false

@@ -17,9 +17,10 @@ pub use errors::*;
 pub use performance::*;
 
 use super::{
-    ApiToken, LogContext, LogFields, LogHistogram, LogLine, LogSearchResult, LogTable,
-    LoginRequest, Me, NewKey, NewProject, NewToken, NewUser, Overview, Project, ProjectCreated,
-    ProjectKey, ProjectPatch, SetupStatus, TokenCreated, User, UserCreated,
+    ApiToken, DefaultProject, LogContext, LogFields, LogHistogram, LogLine, LogSearchResult,
+    LogTable, LoginRequest, Me, NewKey, NewProject, NewToken, NewUser, Overview, Project,
+    ProjectChoice, ProjectCreated, ProjectKey, ProjectPatch, QueryRequest, QueryResult,
+    SetupStatus, TokenCreated, User, UserCreated, UserPatch,
 };
 use crate::browser::percent_encode;
 
@@ -198,6 +199,26 @@ pub async fn me() -> Result<Me, ApiError> {
     call(Method::Get, "/me", None).await
 }
 
+/// `GET /me/project`: the project the UI opens when the URL names none.
+pub async fn default_project() -> Result<DefaultProject, ApiError> {
+    call(Method::Get, "/me/project", None).await
+}
+
+/// `PUT /me/project`: remembers the project the user looks at as their default.
+pub async fn remember_project(project: &str) -> Result<(), ApiError> {
+    let body = ProjectChoice {
+        project: project.to_owned(),
+    };
+    send(Method::Put, "/me/project", json(&body)?)
+        .await
+        .map(|_| ())
+}
+
+/// `POST /query`: series of one source of a project over a range.
+pub async fn query(request: &QueryRequest) -> Result<QueryResult, ApiError> {
+    call(Method::Post, "/query", json(request)?).await
+}
+
 /// `GET /overview`: counts and requests per minute.
 pub async fn overview() -> Result<Overview, ApiError> {
     call(Method::Get, "/overview", None).await
@@ -263,6 +284,16 @@ pub async fn users() -> Result<Vec<User>, ApiError> {
 /// `POST /users` (admin only): the password is in the answer when it was generated.
 pub async fn create_user(user: &NewUser) -> Result<UserCreated, ApiError> {
     call(Method::Post, "/users", json(user)?).await
+}
+
+/// `PATCH /users/{user_id}` (admin only): name, role, active.
+pub async fn update_user(user_id: i64, patch: &UserPatch) -> Result<User, ApiError> {
+    call(Method::Patch, &format!("/users/{user_id}"), json(patch)?).await
+}
+
+/// `DELETE /users/{user_id}` (admin only).
+pub async fn delete_user(user_id: i64) -> Result<(), ApiError> {
+    call_empty(Method::Delete, &format!("/users/{user_id}")).await
 }
 
 /// `GET /tokens`.

@@ -107,14 +107,54 @@ pub struct Me {
     pub role: Role,
 }
 
+/// `GET /api/v1/me/project`: the project (slug) the UI opens when the URL names
+/// none: the one this user last looked at, else the one with the newest data,
+/// else the first by slug; `None` when there is no project.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DefaultProject {
+    pub project: Option<String>,
+}
+
+/// `PUT /api/v1/me/project`: the project the user is looking at, remembered
+/// as their default.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ProjectChoice {
+    /// Id or slug.
+    pub project: String,
+}
+
 /// A person who can log in.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct User {
     pub user_id: i64,
     pub email: String,
+    /// How others see them; may be empty.
+    #[serde(default)]
+    pub name: String,
     pub role: Role,
+    /// A deactivated user cannot log in.
+    #[serde(default = "yes")]
+    pub active: bool,
     pub created_at: DateTime<Utc>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `PATCH /api/v1/users/{user_id}`: what changes (absent fields stay).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UserPatch {
+    /// At most 100 characters; empty clears it.
+    #[cfg_attr(feature = "ssr", schema(max_length = 100))]
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    /// `false` deactivates the user (ending their sessions), `true` reactivates.
+    pub active: Option<bool>,
 }
 
 /// `POST /api/v1/users`.

@@ -13,10 +13,12 @@ use crate::components::status::{ErrorBox, Loading};
 /// What a panel shows once its data is there.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PanelBody {
-    /// Lines over time, with optional threshold lines.
+    /// Lines over time, with optional threshold lines, over the page's time
+    /// range when it is given (so that a page's charts line up).
     Lines {
         series: Vec<Series>,
         thresholds: Vec<Threshold>,
+        x_range: Option<(i64, i64)>,
     },
     /// Stacked bars over time or one bar per name.
     Bars(Bars),
@@ -35,6 +37,7 @@ impl PanelBody {
         PanelBody::Lines {
             series,
             thresholds: Vec::new(),
+            x_range: None,
         }
     }
 
@@ -66,6 +69,13 @@ impl From<Result<PanelBody, ApiError>> for PanelState {
     }
 }
 
+/// A link in a panel's heading to the page with more (`Open Errors →`).
+#[derive(Debug, Clone, Copy)]
+pub struct PanelLink {
+    pub href: Signal<String>,
+    pub label: &'static str,
+}
+
 /// A titled card showing `state`.
 #[component]
 pub fn Panel(
@@ -81,6 +91,9 @@ pub fn Panel(
     /// More classes for the card (the page's own layout).
     #[prop(optional)]
     class: &'static str,
+    /// A link beside the heading to where the data comes from.
+    #[prop(optional, into)]
+    link: Option<PanelLink>,
     /// What the chart shows, for screen readers.
     #[prop(into)]
     label: String,
@@ -101,7 +114,10 @@ pub fn Panel(
     };
     view! {
         <section class=format!("card panel {class}") id=id>
-            <h2>{title}</h2>
+            <div class="panel-head">
+                <h2>{title}</h2>
+                {link.map(|link| view! { <a class="panel-link" href=link.href>{link.label}</a> })}
+            </div>
             {detail.map(|text| view! { <p class="muted panel-detail">{text}</p> })}
             <div class="panel-body">{body}</div>
         </section>
@@ -111,8 +127,13 @@ pub fn Panel(
 
 fn render(body: PanelBody, label: String, empty: String) -> AnyView {
     match body {
-        PanelBody::Lines { series, thresholds } => view! {
-            <Chart series=Signal::stored(series) thresholds=Signal::stored(thresholds) label/>
+        PanelBody::Lines {
+            series,
+            thresholds,
+            x_range,
+        } => view! {
+            <Chart series=Signal::stored(series) thresholds=Signal::stored(thresholds)
+                x_range=Signal::stored(x_range) label/>
         }
         .into_any(),
         PanelBody::Bars(bars) => {

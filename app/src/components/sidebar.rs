@@ -1,6 +1,7 @@
 //! The left navigation: one link per area, the current one highlighted, each link
 //! keeping the project and time range of the query string so they follow the
-//! user around (and nothing else: one page's search is not another's).
+//! user around (and nothing else: one page's search is not another's). Below
+//! 900 px wide (phones) it folds into a bar with a menu button.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
@@ -21,6 +22,14 @@ pub const SECTIONS: [(&str, &str); 9] = [
     ("/settings", "Settings"),
 ];
 
+/// The label of the section the page at `current` belongs to.
+pub fn section_of(current: &str) -> Option<&'static str> {
+    SECTIONS
+        .into_iter()
+        .find(|(path, _)| is_current(path, current))
+        .map(|(_, label)| label)
+}
+
 /// Whether the sidebar entry for `path` is the page at `current`.
 fn is_current(path: &str, current: &str) -> bool {
     if path == "/" {
@@ -35,6 +44,12 @@ fn is_current(path: &str, current: &str) -> bool {
 pub fn Sidebar() -> impl IntoView {
     let pathname = use_location().pathname;
     let query = use_query();
+    // The menu (narrow screens only) closes when a link is followed.
+    let open = RwSignal::new(false);
+    Effect::new(move |_| {
+        pathname.track();
+        open.set(false);
+    });
     let links = SECTIONS
         .into_iter()
         .map(|(path, label)| {
@@ -52,12 +67,25 @@ pub fn Sidebar() -> impl IntoView {
         })
         .collect_view();
     view! {
-        <aside class="sidebar-column">
-            <div class="brand">
-                <span class="brand-mark" aria-hidden="true"></span>
-                "Sightline"
+        <aside class="sidebar-column" class:menu-open=move || open.get()>
+            <div class="sidebar-head">
+                <div class="brand">
+                    <span class="brand-mark" aria-hidden="true"></span>
+                    "Sightline"
+                </div>
+                <button
+                    type="button"
+                    id="menu-button"
+                    class="menu-button"
+                    aria-controls="main-nav"
+                    aria-expanded=move || open.get().to_string()
+                    on:click=move |_| open.update(|o| *o = !*o)
+                >
+                    <span class="menu-icon" aria-hidden="true"></span>
+                    "Menu"
+                </button>
             </div>
-            <nav class="sidebar" aria-label="Main">{links}</nav>
+            <nav class="sidebar" id="main-nav" aria-label="Main">{links}</nav>
         </aside>
     }
 }

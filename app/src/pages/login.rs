@@ -52,6 +52,7 @@ pub fn LoginPage() -> impl IntoView {
     };
 
     view! {
+        <leptos_meta::Title text="Log in"/>
         <main class="standalone">
             <form class="card standalone-card" method="post" on:submit=submit>
                 <div class="brand standalone-brand">

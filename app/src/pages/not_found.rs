@@ -6,6 +6,7 @@ use leptos::prelude::*;
 #[component]
 pub fn NotFoundPage() -> impl IntoView {
     view! {
+        <leptos_meta::Title text="Page not found"/>
         <main class="standalone">
             <div class="card standalone-card">
                 <h1>"Page not found"</h1>

@@ -74,6 +74,7 @@ pub fn SetupPage() -> impl IntoView {
     };
 
     view! {
+        <leptos_meta::Title text="Set up"/>
         <main class="standalone">
             <form class="card standalone-card" method="post" on:submit=submit>
                 <div class="brand standalone-brand">

@@ -16,7 +16,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
     secret,
-    users::{self, UserRow},
+    users::{self, UserRow, USER_COLUMNS},
     Caller, CSRF_COOKIE, SESSION_COOKIE,
 };
 use crate::{
@@ -26,6 +26,22 @@ use crate::{
     },
     AppState,
 };
+
+/// A user with their password hash, as login reads them.
+#[derive(sqlx::FromRow)]
+struct LoginRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    password_hash: String,
+}
+
+/// A live session's user with its CSRF token.
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    csrf_token: String,
+}
 
 /// Failed logins for one e-mail address within [`FAILURE_WINDOW_SECS`] before
 /// further attempts are refused.
@@ -45,6 +61,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Logs in with e-mail and password; sets the session and CSRF cookies.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = Me), (status = 401, description = "wrong e-mail or password"),
+              (status = 403, description = "the account is deactivated"),
               (status = 429, description = "too many failed attempts; see Retry-After")))]
 async fn login(
     State(state): State<AppState>,
@@ -53,15 +70,13 @@ async fn login(
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<(CookieJar, Json<Me>)> {
     check_rate_limit(&state.pool, &req.email, ip).await?;
-    let row: Option<(UserRow, String)> = sqlx::query_as::<_, (i64, String, String, DateTime<Utc>, String)>(
-        "select user_id, email, role, created_at, password_hash from app_user where lower(email) = lower($1)",
-    )
+    let row: Option<LoginRow> = sqlx::query_as(&format!(
+        "select {USER_COLUMNS}, password_hash from app_user where lower(email) = lower($1)"
+    ))
     .bind(req.email.trim())
     .fetch_optional(&state.pool)
-    .await?
-    .map(|(user_id, email, role, created_at, hash)| {
-        (UserRow { user_id, email, role, created_at }, hash)
-    });
+    .await?;
+    let row = row.map(|r| (r.user, r.password_hash));
 
     // Verify against a real hash even for unknown e-mails, so response times do not
     // tell which addresses have accounts.
@@ -74,6 +89,11 @@ async fn login(
     .await
     .map_err(|e| ApiError::Internal(e.into()))?;
     let user = match row {
+        Some((user, _)) if ok && !user.active => {
+            return Err(ApiError::Forbidden(
+                "this account is deactivated; an admin can reactivate it".into(),
+            ));
+        }
         Some((user, _)) if ok => user.into_user()?,
         _ => {
             sqlx::query("insert into login_failure (email, client_ip) values ($1, $2)")
@@ -176,25 +196,16 @@ pub async fn lookup(
     db: impl PgExecutor<'_>,
     session_secret: &str,
 ) -> ApiResult<Option<(User, String)>> {
-    let row: Option<(i64, String, String, DateTime<Utc>, String)> = sqlx::query_as(
-        "select u.user_id, u.email, u.role, u.created_at, s.csrf_token
+    let row: Option<SessionRow> = sqlx::query_as(
+        "select u.user_id, u.email, u.name, u.role, u.active, u.created_at, s.csrf_token
          from session s join app_user u using (user_id)
-         where s.session_hash = $1 and s.expires_at > now()",
+         where s.session_hash = $1 and s.expires_at > now() and u.active",
     )
     .bind(secret::fingerprint(session_secret))
     .fetch_optional(db)
     .await?;
-    row.map(|(user_id, email, role, created_at, csrf)| {
-        let user = UserRow {
-            user_id,
-            email,
-            role,
-            created_at,
-        }
-        .into_user()?;
-        Ok((user, csrf))
-    })
-    .transpose()
+    row.map(|r| Ok((r.user.into_user()?, r.csrf_token)))
+        .transpose()
 }
 
 async fn start_session(state: &AppState, jar: CookieJar, user: &User) -> ApiResult<CookieJar> {

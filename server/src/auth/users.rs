@@ -1,17 +1,24 @@
-//! People who log in: `GET|POST /api/v1/users` and the storage behind them (also
-//! used by `sightline user create`).
+//! People who log in: `GET|POST /api/v1/users`, `PATCH|DELETE
+//! /api/v1/users/{user_id}` (name, role, deactivation, removal; the last active
+//! admin stays one) and the storage behind them (also used by `sightline user
+//! create`).
 
-use app::api::{NewUser, Role, User, UserCreated};
+use app::api::{NewUser, Role, User, UserCreated, UserPatch};
 use axum::{extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
-use sqlx::PgExecutor;
+use sqlx::{PgConnection, PgExecutor};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{secret, Caller};
 use crate::{
-    http::error::{ApiError, ApiResult, Json},
+    http::error::{ApiError, ApiResult, Json, Path},
     AppState,
 };
+
+/// The columns of a [`UserRow`], for `select` and `returning`.
+pub const USER_COLUMNS: &str = "user_id, email, name, role, active, created_at";
+/// Longest display name.
+const MAX_NAME_CHARS: usize = 100;
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_LEN: usize = 8;
@@ -19,7 +26,9 @@ pub const MIN_PASSWORD_LEN: usize = 8;
 pub const MAX_PASSWORD_LEN: usize = 1024;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_users, create_user))
+    OpenApiRouter::new()
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(update_user, delete_user))
 }
 
 /// Lists users (admin).
@@ -27,10 +36,11 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, body = Vec<User>), (status = 401), (status = 403)))]
 async fn list_users(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<User>>> {
     caller.require(Role::Admin)?;
-    let rows: Vec<UserRow> =
-        sqlx::query_as("select user_id, email, role, created_at from app_user order by user_id")
-            .fetch_all(&state.pool)
-            .await?;
+    let rows: Vec<UserRow> = sqlx::query_as(&format!(
+        "select {USER_COLUMNS} from app_user order by user_id"
+    ))
+    .fetch_all(&state.pool)
+    .await?;
     Ok(Json(
         rows.into_iter()
             .map(UserRow::into_user)
@@ -63,6 +73,130 @@ async fn create_user(
             password: generated,
         }),
     ))
+}
+
+/// Changes a user's name, role or whether they may log in (admin). Demoting or
+/// deactivating the last active admin is refused (409): someone must be able
+/// to manage Sightline.
+#[utoipa::path(patch, path = "/users/{user_id}", tag = "users", request_body = UserPatch,
+    params(("user_id" = i64, Path)),
+    responses((status = 200, body = User), (status = 400), (status = 401), (status = 403),
+              (status = 404), (status = 409, description = "the last active admin")))]
+async fn update_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user_id): Path<i64>,
+    Json(patch): Json<UserPatch>,
+) -> ApiResult<Json<User>> {
+    caller.require(Role::Admin)?;
+    let name = patch
+        .name
+        .as_deref()
+        .map(|name| {
+            let name = name.trim();
+            if name.chars().count() > MAX_NAME_CHARS {
+                Err(ApiError::BadRequest(format!(
+                    "name: use at most {MAX_NAME_CHARS} characters"
+                )))
+            } else {
+                Ok(name.to_owned())
+            }
+        })
+        .transpose()?;
+    let mut tx = state.pool.begin().await?;
+    let current = locked_user(&mut tx, user_id).await?;
+    let stays_admin =
+        patch.role.unwrap_or(current.role) == Role::Admin && patch.active.unwrap_or(current.active);
+    if current.role == Role::Admin && current.active && !stays_admin {
+        keep_an_admin(&mut tx, &current).await?;
+    }
+    let row: UserRow = sqlx::query_as(&format!(
+        "update app_user set name = coalesce($2, name), role = coalesce($3, role),
+                active = coalesce($4, active), updated_at = now()
+         where user_id = $1 returning {USER_COLUMNS}"
+    ))
+    .bind(user_id)
+    .bind(name)
+    .bind(patch.role.map(Role::as_str))
+    .bind(patch.active)
+    .fetch_one(&mut *tx)
+    .await?;
+    if patch.active == Some(false) {
+        sqlx::query("delete from session where user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    tracing::info!(
+        user.id = user_id,
+        by = caller.user.map(|u| u.user_id),
+        "user changed"
+    );
+    Ok(Json(row.into_user()?))
+}
+
+/// Removes a user (admin); their sessions end and what they did stays, without
+/// their name. The last active admin cannot be removed (409).
+#[utoipa::path(delete, path = "/users/{user_id}", tag = "users",
+    params(("user_id" = i64, Path)),
+    responses((status = 204), (status = 401), (status = 403), (status = 404),
+              (status = 409, description = "the last active admin")))]
+async fn delete_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user_id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    caller.require(Role::Admin)?;
+    let mut tx = state.pool.begin().await?;
+    let current = locked_user(&mut tx, user_id).await?;
+    if current.role == Role::Admin && current.active {
+        keep_an_admin(&mut tx, &current).await?;
+    }
+    sqlx::query("delete from app_user where user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    tracing::info!(
+        user.id = user_id,
+        by = caller.user.map(|u| u.user_id),
+        "user removed"
+    );
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The user, locked for the change, or 404. Every admin row is locked too, so
+/// two admins demoting each other at once cannot both succeed.
+async fn locked_user(tx: &mut PgConnection, user_id: i64) -> ApiResult<User> {
+    sqlx::query("select 1 from app_user where role = 'admin' and active for update")
+        .execute(&mut *tx)
+        .await?;
+    let row: Option<UserRow> = sqlx::query_as(&format!(
+        "select {USER_COLUMNS} from app_user where user_id = $1 for update"
+    ))
+    .bind(user_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    row.ok_or_else(|| ApiError::NotFound(format!("no user {user_id}")))?
+        .into_user()
+}
+
+/// Fails with 409 when `admin` is the only active admin.
+async fn keep_an_admin(tx: &mut PgConnection, admin: &User) -> ApiResult<()> {
+    let others: i64 = sqlx::query_scalar(
+        "select count(*) from app_user where role = 'admin' and active and user_id <> $1",
+    )
+    .bind(admin.user_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if others == 0 {
+        return Err(ApiError::Conflict(format!(
+            "{} is the last active admin; make another user an admin first",
+            admin.email
+        )));
+    }
+    Ok(())
 }
 
 /// Checks an e-mail address enough to catch typos; the address is never mailed here.
@@ -111,10 +245,10 @@ pub async fn insert_user(
     let hash = tokio::task::spawn_blocking(move || secret::hash_password(&password))
         .await
         .map_err(|e| ApiError::Internal(e.into()))??;
-    let row: UserRow = sqlx::query_as(
+    let row: UserRow = sqlx::query_as(&format!(
         "insert into app_user (email, password_hash, role) values ($1, $2, $3)
-         returning user_id, email, role, created_at",
-    )
+         returning {USER_COLUMNS}"
+    ))
     .bind(&email)
     .bind(&hash)
     .bind(role.as_str())
@@ -128,7 +262,9 @@ pub async fn insert_user(
 pub struct UserRow {
     pub user_id: i64,
     pub email: String,
+    pub name: String,
     pub role: String,
+    pub active: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -137,7 +273,9 @@ impl UserRow {
         Ok(User {
             user_id: self.user_id,
             email: self.email,
+            name: self.name,
             role: parse_role(&self.role)?,
+            active: self.active,
             created_at: self.created_at,
         })
     }

@@ -2,6 +2,7 @@
 //!
 //! `{project}` in a path is the project's id or its slug.
 
+mod default;
 pub mod keys;
 
 use app::api::{NewProject, Project, ProjectCreated, ProjectPatch, Role};
@@ -21,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_projects, create_project))
         .routes(routes!(get_project, update_project, delete_project))
         .merge(keys::router())
+        .merge(default::router())
 }
 
 /// Lists projects.

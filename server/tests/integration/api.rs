@@ -88,6 +88,67 @@ async fn projects_can_be_created_found_renamed_and_deleted(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn the_default_project_is_the_last_one_used_else_the_one_with_data(pool: PgPool) {
+    let app = TestApp::new(pool);
+    app.project("alpha").await;
+    let (_, beta_key) = app.project("beta").await;
+    app.project("gamma").await;
+    let ann = app.session(Role::Viewer).await;
+    let bob = app.session(Role::Viewer).await;
+    async fn default_of(app: &TestApp, auth: &Auth) -> serde_json::Value {
+        let r = app.get("/api/v1/me/project", auth).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        r.body["project"].clone()
+    }
+    async fn put(app: &TestApp, auth: &Auth, project: &str) -> common::TestResponse {
+        let body = json!({ "project": project });
+        app.request(Method::PUT, "/api/v1/me/project", auth, Some(body))
+            .await
+    }
+    // No data anywhere: the first by slug, as the project list is sorted.
+    assert_eq!(default_of(&app, &ann).await, "alpha");
+
+    // Only beta has data.
+    let sent = app
+        .post(
+            "/api/v1/ingest/logs",
+            &Auth::Bearer(beta_key),
+            json!([{"message": "hello"}]),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.text);
+    assert_eq!(default_of(&app, &ann).await, "beta");
+
+    // Ann looks at gamma: her default from now on, not Bob's.
+    let remembered = put(&app, &ann, "gamma").await;
+    assert_eq!(
+        remembered.status,
+        StatusCode::NO_CONTENT,
+        "{}",
+        remembered.text
+    );
+    assert_eq!(default_of(&app, &ann).await, "gamma");
+    assert_eq!(default_of(&app, &bob).await, "beta");
+
+    assert_eq!(
+        put(&app, &ann, "nowhere").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let token = app.token(Role::Viewer).await;
+    let refused = put(&app, &token, "gamma").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+    error_code(&refused);
+
+    // A deleted project is forgotten.
+    let admin = app.token(Role::Admin).await;
+    let deleted = app
+        .request(Method::DELETE, "/api/v1/projects/gamma", &admin, None)
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(default_of(&app, &ann).await, "beta");
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn keys_can_be_added_rotated_and_revoked(pool: PgPool) {
     let app = TestApp::new(pool);
     let admin = app.token(Role::Admin).await;
@@ -150,6 +211,7 @@ async fn keys_can_be_added_rotated_and_revoked(pool: PgPool) {
 fn endpoints() -> Vec<(Method, &'static str, Option<serde_json::Value>, Role)> {
     vec![
         (Method::GET, "/api/v1/me", None, Role::Viewer),
+        (Method::GET, "/api/v1/me/project", None, Role::Viewer),
         (Method::GET, "/api/v1/overview", None, Role::Viewer),
         (Method::GET, "/api/v1/projects", None, Role::Viewer),
         (Method::GET, "/api/v1/projects/matrix", None, Role::Viewer),
@@ -196,6 +258,13 @@ fn endpoints() -> Vec<(Method, &'static str, Option<serde_json::Value>, Role)> {
             Some(json!({"email": "new@example.com", "role": "viewer"})),
             Role::Admin,
         ),
+        (
+            Method::PATCH,
+            "/api/v1/users/999999",
+            Some(json!({"name": "Matrix"})),
+            Role::Admin,
+        ),
+        (Method::DELETE, "/api/v1/users/999999", None, Role::Admin),
         (Method::GET, "/api/v1/tokens", None, Role::Admin),
         (
             Method::POST,
@@ -398,6 +467,8 @@ async fn the_openapi_document_lists_every_route(pool: PgPool) {
         ("/api/v1/auth/login", "post"),
         ("/api/v1/auth/logout", "post"),
         ("/api/v1/me", "get"),
+        ("/api/v1/me/project", "get"),
+        ("/api/v1/me/project", "put"),
         ("/api/v1/setup", "get"),
         ("/api/v1/setup", "post"),
         ("/api/v1/overview", "get"),
@@ -412,6 +483,8 @@ async fn the_openapi_document_lists_every_route(pool: PgPool) {
         ("/api/v1/projects/{project}/keys/{key_id}", "delete"),
         ("/api/v1/users", "get"),
         ("/api/v1/users", "post"),
+        ("/api/v1/users/{user_id}", "patch"),
+        ("/api/v1/users/{user_id}", "delete"),
         ("/api/v1/tokens", "get"),
         ("/api/v1/tokens", "post"),
         ("/api/v1/tokens/{token_id}", "delete"),

@@ -307,3 +307,118 @@ async fn admins_create_users_with_generated_passwords(pool: PgPool) {
     assert_eq!(bad_role.status, StatusCode::UNPROCESSABLE_ENTITY);
     error_code(&bad_role);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn admins_edit_deactivate_and_remove_users_but_keep_an_admin(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let (admin_email, password) = app.user(Role::Admin).await;
+    let admin = app.login(&admin_email, &password).await;
+    let (viewer_email, _) = app.user(Role::Viewer).await;
+    let viewer_session = app.login(&viewer_email, &password).await;
+    let users = app.get("/api/v1/users", &admin).await;
+    let id_of = |email: &str| {
+        users
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"] == email)
+            .unwrap()["user_id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (admin_id, viewer_id) = (id_of(&admin_email), id_of(&viewer_email));
+    let patch = |id: i64, body: serde_json::Value| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            app.request(
+                Method::PATCH,
+                &format!("/api/v1/users/{id}"),
+                &admin,
+                Some(body),
+            )
+            .await
+        }
+    };
+
+    // Name and role.
+    let renamed = patch(
+        viewer_id,
+        json!({"name": "  Vera Viewer ", "role": "editor"}),
+    )
+    .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.text);
+    assert_eq!(renamed.body["name"], "Vera Viewer");
+    assert_eq!(renamed.body["role"], "editor");
+    assert_eq!(renamed.body["active"], true);
+    let long = patch(viewer_id, json!({"name": "x".repeat(101)})).await;
+    assert_eq!(long.status, StatusCode::BAD_REQUEST, "{}", long.text);
+
+    // Deactivated: the session ends at once and logging in is refused.
+    let off = patch(viewer_id, json!({"active": false})).await;
+    assert_eq!(off.body["active"], false, "{}", off.text);
+    assert_eq!(
+        app.get("/api/v1/me", &viewer_session).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let refused = app
+        .post(
+            "/api/v1/auth/login",
+            &Auth::None,
+            json!({"email": viewer_email, "password": password}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+    assert!(refused.text.contains("deactivated"), "{}", refused.text);
+    patch(viewer_id, json!({"active": true})).await;
+    app.login(&viewer_email, &password).await;
+
+    // The only admin can be neither demoted, deactivated nor removed.
+    for body in [json!({"role": "editor"}), json!({"active": false})] {
+        let kept = patch(admin_id, body).await;
+        assert_eq!(kept.status, StatusCode::CONFLICT, "{}", kept.text);
+        assert!(kept.text.contains("last active admin"), "{}", kept.text);
+        error_code(&kept);
+    }
+    let uri = format!("/api/v1/users/{admin_id}");
+    let kept = app.request(Method::DELETE, &uri, &admin, None).await;
+    assert_eq!(kept.status, StatusCode::CONFLICT, "{}", kept.text);
+
+    // With a second admin, the first may step down; the user removed is gone.
+    patch(viewer_id, json!({"role": "admin"})).await;
+    let stepped = patch(admin_id, json!({"role": "viewer"})).await;
+    assert_eq!(stepped.status, StatusCode::OK, "{}", stepped.text);
+    let (other, _) = app.user(Role::Viewer).await;
+    let users = app
+        .get("/api/v1/users", &app.token(Role::Admin).await)
+        .await;
+    let other_id = users
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == other)
+        .unwrap()["user_id"]
+        .as_i64()
+        .unwrap();
+    let second_admin = app.login(&viewer_email, &password).await;
+    let removed = app
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/users/{other_id}"),
+            &second_admin,
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.text);
+    let missing = app
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/users/{other_id}"),
+            &second_admin,
+            None,
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}

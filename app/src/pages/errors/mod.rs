@@ -34,11 +34,12 @@ use std::collections::BTreeSet;
 use leptos::prelude::*;
 
 use crate::api::client;
-use crate::api::{BulkIssueUpdate, IssueStatus, IssueSummary, IssueUpdate};
+use crate::api::{BulkIssueUpdate, IssueStatus, IssueSummary, IssueUpdate, Role};
 use crate::components::paged_list::{FirstPage, MoreButton, Page, Pages};
 use crate::components::project_scoped::ProjectScoped;
 use crate::components::status::{EmptyState, ErrorBox, ErrorText, Loading};
 use crate::local_time::now;
+use crate::session::use_denied;
 use crate::url_state::{use_query, use_set_query, TimeRange};
 use filters::{FilterBar, IssueFilters};
 use issue_table::IssueTable;
@@ -166,13 +167,15 @@ fn IssuesExplorer(project: String) -> impl IntoView {
             }
         });
     };
+    let denied = use_denied(Role::Editor, "Changing issues");
     let bulk_button = move |id: &'static str, status: IssueStatus| {
         view! {
             <button
                 id=id
                 type="button"
                 class="button secondary small"
-                disabled=move || busy.get() || selected.with(BTreeSet::is_empty)
+                title=denied
+                disabled=move || busy.get() || denied.with(Option::is_some) || selected.with(BTreeSet::is_empty)
                 on:click=move |_| bulk(status)
             >
                 {bulk_words(status).0}
@@ -212,7 +215,8 @@ fn IssuesExplorer(project: String) -> impl IntoView {
             || view! { <span class="muted" id="issues-selected">{format!("{n} selected")}</span> },
         )
     };
-    let list_view = move || match listing.get() {
+    let list_view = move || {
+        match listing.get() {
         FirstPage::Loading => view! { <Loading what="Loading issues…"/> }.into_any(),
         FirstPage::Failed(e) => view! { <ErrorBox error=e/> }.into_any(),
         FirstPage::Ready if issues.with(Vec::is_empty) => {
@@ -235,7 +239,7 @@ fn IssuesExplorer(project: String) -> impl IntoView {
             }
         }
         FirstPage::Ready => view! {
-            <IssueTable issues selected now_ms query/>
+            <IssueTable issues selected now_ms query status_filter=Signal::derive(move || filters.with(|f| f.status))/>
             <div class="issue-more">
                 <MoreButton
                     id="issues-more"
@@ -247,6 +251,7 @@ fn IssuesExplorer(project: String) -> impl IntoView {
             </div>
         }
         .into_any(),
+    }
     };
 
     view! {

@@ -1,14 +1,16 @@
 //! Triage on the issue page: Resolve, Resolve in next release, Ignore (for a
 //! while, or until more events arrive) and Reopen, through
-//! `PATCH /issues/{issue_id}`. Only editors may; when the server refuses, its
-//! reason is shown.
+//! `PATCH /issues/{issue_id}`. Only editors may: for viewers the buttons are
+//! disabled with the reason; when the server refuses anyway, its reason is
+//! shown.
 
 use chrono::Duration;
 use leptos::prelude::*;
 
-use crate::api::{client, IssueDetail, IssueStatus, IssueUpdate};
+use crate::api::{client, IssueDetail, IssueStatus, IssueUpdate, Role};
 use crate::components::status::ErrorText;
 use crate::local_time::{absolute_time, now};
+use crate::session::use_denied;
 
 /// One way to ignore an issue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +89,8 @@ pub fn IssueActions(
     let busy = RwSignal::new(false);
     let menu_open = RwSignal::new(false);
     let status = Memo::new(move |_| issue.with(|i| i.status));
+    let denied = use_denied(Role::Editor, "Changing an issue");
+    let off = move || busy.get() || denied.with(Option::is_some);
 
     let send = move |what: &'static str, change: IssueUpdate| {
         let id = issue.with_untracked(|i| i.issue_id);
@@ -158,15 +162,17 @@ pub fn IssueActions(
     // the compiler.
     let resolve_buttons = move || {
         view! {
-            <button id="issue-resolve" type="button" class="button small" disabled=move || busy.get() on:click=resolve>
+            <button id="issue-resolve" type="button" class="button small" disabled=off title=denied on:click=resolve>
                 "Resolve"
             </button>
             <button
                 id="issue-resolve-next"
                 type="button"
                 class="button secondary small"
-                disabled=move || busy.get()
-                title="Resolved until an event arrives from a release newer than the latest one seen"
+                disabled=off
+                title=move || denied.get().unwrap_or_else(|| {
+                    "Resolved until an event arrives from a release newer than the latest one seen".to_owned()
+                })
                 on:click=resolve_next
             >
                 "Resolve in next release"
@@ -183,7 +189,8 @@ pub fn IssueActions(
                     class="button secondary small"
                     aria-haspopup="menu"
                     aria-expanded=move || menu_open.get().to_string()
-                    disabled=move || busy.get()
+                    disabled=off
+                    title=denied
                     on:click=move |_| menu_open.update(|o| *o = !*o)
                 >
                     "Ignore ▾"
@@ -197,7 +204,7 @@ pub fn IssueActions(
     };
     let reopen_button = move || {
         view! {
-            <button id="issue-reopen" type="button" class="button secondary small" disabled=move || busy.get() on:click=reopen>
+            <button id="issue-reopen" type="button" class="button secondary small" disabled=off title=denied on:click=reopen>
                 "Reopen"
             </button>
         }
@@ -216,6 +223,7 @@ pub fn IssueActions(
             <Show when=move || status.get() != IssueStatus::Unresolved>{reopen_button()}</Show>
             {state}
         </div>
+        {move || denied.get().map(|why| view! { <p class="muted issue-permission">{why}"."</p> })}
         <ErrorText message=error/>
     }
     .into_any()

@@ -1,13 +1,14 @@
 //! Settings → Ingest keys of the selected project: each key with its DSN, copy,
-//! rotate and revoke; a form for a new key; SDK setup snippets.
+//! rotate and revoke (admins); a form for a new key (admins); SDK setup
+//! snippets.
 
 use leptos::prelude::*;
 
 use super::{short_date, snippets::SdkSnippets};
-use crate::api::{client, NewKey, Project, ProjectKey};
+use crate::api::{client, NewKey, Project, ProjectKey, Role};
 use crate::components::copy_button::CopyButton;
 use crate::components::status::{EmptyState, ErrorBox, ErrorText, Loading};
-use crate::session::{use_selected_project, use_session};
+use crate::session::{use_denied, use_selected_project, use_session};
 
 /// The section: waits for the project list, then shows the selected project's keys.
 #[component]
@@ -20,7 +21,7 @@ pub fn KeysSection() -> impl IntoView {
         session.projects.get().map(|answer| match answer {
             Err(e) => view! { <ErrorBox error=e/> }.into_any(),
             Ok(projects) if projects.is_empty() => view! {
-                <EmptyState title="No projects yet" detail="Ingest keys belong to a project: create a project above first."/>
+                <EmptyState title="No projects yet" detail="Ingest keys belong to a project: create one in the Projects tab first."/>
             }
             .into_any(),
             Ok(_) => match selected.get() {
@@ -49,6 +50,7 @@ fn ProjectKeys(project: Project) -> impl IntoView {
     let label = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let notice = RwSignal::new(None::<String>);
+    let denied = use_denied(Role::Admin, "Creating and revoking keys");
 
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -117,13 +119,15 @@ fn ProjectKeys(project: Project) -> impl IntoView {
         <p class="muted">
             {format!("Keys of {} ({}). A key authenticates ingestion into this project only.", project.name, project.slug)}
         </p>
-        <form class="inline-form" on:submit=create>
-            <label class="field">
-                <span>"Label"</span>
-                <input id="key-label" class="input" placeholder="production" bind:value=label/>
-            </label>
-            <button id="key-create" class="button" type="submit">"Create key"</button>
-        </form>
+        <Show when=move || denied.with(Option::is_none)>
+            <form class="inline-form" on:submit=create>
+                <label class="field">
+                    <span>"Label"</span>
+                    <input id="key-label" class="input" placeholder="production" bind:value=label/>
+                </label>
+                <button id="key-create" class="button" type="submit">"Create key"</button>
+            </form>
+        </Show>
         <ErrorText message=error/>
         {move || notice.get().map(|text| view! { <div class="notice">{text}</div> })}
         <Suspense fallback=|| view! { <Loading what="Loading keys…"/> }>{list}</Suspense>
@@ -150,6 +154,7 @@ fn KeyCard(
     let key_id = key.key_id;
     let confirming = RwSignal::new(Confirming::Nothing);
     let error = RwSignal::new(None::<String>);
+    let denied = use_denied(Role::Admin, "Rotating and revoking keys");
 
     let rotate = move |_| {
         leptos::task::spawn_local(async move {
@@ -178,6 +183,9 @@ fn KeyCard(
     };
 
     let actions = move || {
+        if denied.with(Option::is_some) {
+            return ().into_any();
+        }
         match confirming.get() {
         Confirming::Nothing => view! {
             <button type="button" class="button secondary small" on:click=move |_| confirming.set(Confirming::Rotate)>

@@ -1,11 +1,12 @@
-//! Settings → Projects: list, create, rename, delete (after a confirmation).
+//! Settings → Projects: list, create, rename, delete (after a confirmation);
+//! the changes for admins only.
 
 use leptos::prelude::*;
 
 use super::short_date;
-use crate::api::{client, NewProject, Project, ProjectPatch};
+use crate::api::{client, NewProject, Project, ProjectPatch, Role};
 use crate::components::status::{EmptyState, ErrorBox, ErrorText, Loading};
-use crate::session::use_session;
+use crate::session::{use_denied, use_session};
 use crate::url_state::{use_query, use_set_query, PROJECT_KEY};
 
 /// The create form and the project table.
@@ -43,9 +44,10 @@ pub fn ProjectsSection() -> impl IntoView {
                     slug.set(String::new());
                     name.set(String::new());
                     session.projects.refetch();
-                    // Select the new project so its key and DSN show in Keys below.
+                    // Select the new project and show its key and DSN.
                     let mut q = query.get_untracked();
                     q.replace(PROJECT_KEY, done.project.slug);
+                    q.replace(super::TAB_KEY, super::Tab::Keys.as_str().to_owned());
                     set_query(q);
                 }
                 Err(e) => error.set(Some(e.to_string())),
@@ -84,10 +86,12 @@ pub fn ProjectsSection() -> impl IntoView {
         })
     };
 
+    let denied = use_denied(Role::Admin, "Creating and changing projects");
     view! {
         <section id="projects" class="card section">
             <h2>"Projects"</h2>
-            <form class="inline-form" on:submit=create>
+            <Show when=move || denied.with(Option::is_none)>
+            <form class="inline-form" on:submit=create.clone()>
                 <label class="field">
                     <span>"Slug"</span>
                     <input
@@ -107,6 +111,7 @@ pub fn ProjectsSection() -> impl IntoView {
                     "Create project"
                 </button>
             </form>
+            </Show>
             <ErrorText message=error/>
             {move || {
                 created
@@ -181,7 +186,11 @@ fn ProjectRow(project: Project) -> impl IntoView {
     };
 
     let name = project.name.clone();
+    let denied = use_denied(Role::Admin, "Changing a project");
     let actions = move || {
+        if denied.with(Option::is_some) {
+            return ().into_any();
+        }
         match mode.get() {
         RowMode::View => view! {
             <button type="button" class="button secondary small" on:click=move |_| mode.set(RowMode::Renaming)>
