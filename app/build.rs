@@ -1,4 +1,4 @@
-//! Reads the chart palette (`--series-N`) and the level colours (`--level-*`)
+//! Reads the chart palette (`--series-N`, `--series-other`) and the level colours (`--level-*`)
 //! from `style/01-tokens.css`, the one place they are defined, into Rust
 //! constants for the canvas charts (`$OUT_DIR/palette.rs`).
 
@@ -12,6 +12,7 @@ fn main() {
     // Only the light theme's tokens (the first block) name the palette.
     let mut series = Vec::new();
     let mut levels = Vec::new();
+    let mut other = None;
     for line in css.lines() {
         let Some((name, value)) = line.trim().split_once(':') else {
             continue;
@@ -19,7 +20,9 @@ fn main() {
         let Some(rgb) = hex(value.trim().trim_end_matches(';')) else {
             continue;
         };
-        if let Some(n) = name.strip_prefix("--series-") {
+        if name == "--series-other" {
+            other = other.or(Some(rgb));
+        } else if let Some(n) = name.strip_prefix("--series-") {
             if series.len() + 1 == n.parse::<usize>().unwrap_or(0) {
                 series.push(rgb);
             }
@@ -57,6 +60,11 @@ fn main() {
         let _ = writeln!(out, "    ({level:?}, ({r:#04x}, {g:#04x}, {b:#04x})),");
     }
     out.push_str("];\n");
+    let (r, g, b) = other.unwrap_or_else(|| panic!("no --series-other in {}", tokens.display()));
+    let _ = writeln!(
+        out,
+        "\n/// The colour of the groups summed into \"other\", from `--series-other`.\npub const OTHER_COLOR: (u8, u8, u8) = ({r:#04x}, {g:#04x}, {b:#04x});"
+    );
     let path = PathBuf::from(env::var("OUT_DIR").unwrap_or_default()).join("palette.rs");
     fs::write(&path, out).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
 }

@@ -121,6 +121,17 @@ test('a user searches, filters, aggregates and tails logs', async () => {
   try {
     await login(page, base, EMAIL, PASSWORD);
 
+    // The Overview of the project over the range: its log volume drawn, the
+    // other panels saying they have nothing, each linking into its page.
+    await page.goto(`${base}/?project=web&range=1h`);
+    await hydrated(page);
+    await page.waitForSelector('#overview-logs canvas', { timeout: 15_000 });
+    assert.equal(await page.getAttribute('#overview-logs .panel-link', 'href'), '/logs?project=web&range=1h');
+    await page.waitForFunction(() => document.querySelector('#overview-errors')?.textContent.includes('No data in this range'));
+    assert.equal(await page.title(), 'Overview · Web · Sightline');
+    mkdirSync('artifacts', { recursive: true });
+    await page.screenshot({ path: 'artifacts/overview-desktop.png', fullPage: true });
+
     // Every line of the last hour, and the histogram above them.
     await page.goto(`${base}/logs?project=web&range=1h`);
     await hydrated(page);
@@ -128,6 +139,20 @@ test('a user searches, filters, aggregates and tails logs', async () => {
     await page.waitForSelector('.logs-histogram canvas', { timeout: 10_000 });
     const legend = await page.textContent('.logs-histogram .chart-legend');
     for (const level of ['debug', 'info', 'warn', 'error']) assert.match(legend, new RegExp(level));
+
+    // Beside the lines, their fields with the share of lines that have each;
+    // opened, a field's top values, + on one filters on it.
+    const levelField = page.locator('.log-field-item[data-field="level"]');
+    assert.equal((await levelField.locator('.log-field-share').textContent()).trim(), '100 %');
+    await page.click('.log-field-item[data-field="host"] .log-field-toggle');
+    const hosts = page.locator('.log-field-item[data-field="host"] .log-field-value-row');
+    await hosts.first().waitFor({ timeout: 5_000 });
+    // web-1 has 15 of the 31 lines, web-2 14, pay-7 and worker-3 one each.
+    assert.match(await hosts.first().textContent(), /^web-1\s*48 %/);
+    assert.equal(await hosts.count(), 4);
+    await page.click('.log-field-item[data-field="host"] button[title="Show only lines with host:pay-7"]');
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('q') === 'host:pay-7');
+    await rowCount(page, 1);
 
     // A search for the distinctive word (Enter runs it) finds exactly that line,
     // and the URL holds the query.
@@ -226,6 +251,23 @@ test('a user searches, filters, aggregates and tails logs', async () => {
     const cells = await stats.locator('tbody tr').evaluateAll((rows) => rows.map((r) => [...r.cells].map((c) => c.textContent.trim())));
     assert.deepEqual(cells.find((c) => c[0] === 'error'), ['error', '7']);
     assert.equal(cells.reduce((sum, c) => sum + Number(c[1]), 0), 31);
+
+    // Split over time, the answer is pivoted: a row per 5 minutes, a column
+    // per service (in its line's colour); the long form is a toggle away.
+    await runQuery(page, '| stats count() by service every 5m');
+    const pivot = page.locator('table.log-stats-pivot');
+    await pivot.waitFor({ timeout: 15_000 });
+    const heads = (await pivot.locator('thead th').allTextContents()).map((h) => h.trim());
+    assert.equal(heads[0], 'Time');
+    assert.deepEqual(heads.slice(1).sort(), ['api', 'checkout', 'jobs', 'web', 'worker']);
+    assert.equal(heads[1], 'api', 'the largest group first');
+    assert.equal(await pivot.locator('thead th .swatch').count(), 5);
+    const pivotTotal = await pivot.locator('tbody td').evaluateAll((tds) => tds.reduce((sum, td) => sum + (Number(td.textContent) || 0), 0));
+    assert.equal(pivotTotal, 31);
+    await page.click('#stats-long-form');
+    await page.waitForFunction(() => !document.querySelector('table.log-stats-pivot') && document.querySelector('table.log-stats'));
+    assert.deepEqual((await page.locator('table.log-stats thead th').allTextContents()).map((h) => h.trim()), ['ts', 'service', 'count()']);
+    await page.screenshot({ path: 'artifacts/logs-stats-desktop.png', fullPage: true });
 
     // Live tail: a line sent now appears at the top within 5 seconds.
     await runQuery(page, '');

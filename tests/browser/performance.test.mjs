@@ -196,6 +196,8 @@ test('endpoints, a transaction and its trace with errors and logs', async () => 
     const checkout = page.locator('tr.transaction-row[data-name="GET /checkout"]');
     assert.equal((await checkout.locator('.transaction-count').textContent()).trim(), '2');
     assert.equal((await checkout.locator('.transaction-failures').textContent()).trim(), '50 %');
+    // 50 % is past the 5 % band: red, where under 1 % would be green.
+    assert.match(await checkout.locator('.transaction-failures').getAttribute('class'), /rate-poor/);
     assert.match(await checkout.locator('.transaction-p99').textContent(), /ms$/);
     await page.waitForSelector('.perf-chart canvas', { timeout: 10_000 });
 

@@ -34,8 +34,57 @@ pub struct Threshold {
 
 /// The colour of the `index`-th series as CSS.
 pub fn series_color(index: usize) -> String {
-    let (r, g, b) = PALETTE[index % PALETTE.len()];
+    css_color(PALETTE[index % PALETTE.len()])
+}
+
+/// An RGB colour as CSS (`#3b82f6`).
+pub fn css_color((r, g, b): (u8, u8, u8)) -> String {
     format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+/// Series colours by name, shared by every chart and legend of the app: a
+/// name keeps its colour from chart to chart (the `p95` of the latency chart
+/// is the `p95` of the next one; `api` is `api` in the chart and the table),
+/// log levels take their level colour, and other names take the palette in
+/// the order they are first met.
+#[derive(Debug, Clone, Copy)]
+pub struct SeriesColors(StoredValue<Vec<String>>);
+
+impl SeriesColors {
+    /// Provides the registry (the app layout does, once).
+    pub fn provide() {
+        provide_context(SeriesColors(StoredValue::new(Vec::new())));
+    }
+
+    /// The registry of the page (a fresh one outside the layout).
+    pub fn get() -> SeriesColors {
+        use_context::<SeriesColors>().unwrap_or_else(|| {
+            let colors = SeriesColors(StoredValue::new(Vec::new()));
+            provide_context(colors);
+            colors
+        })
+    }
+
+    /// The colour of the series `name`.
+    pub fn of(self, name: &str) -> (u8, u8, u8) {
+        if name == "other" {
+            return OTHER_COLOR;
+        }
+        if let Some((_, rgb)) = LEVEL_COLORS.iter().find(|(level, _)| *level == name) {
+            return *rgb;
+        }
+        let index = self
+            .0
+            .try_update_value(|names| match names.iter().position(|n| n == name) {
+                Some(i) => i,
+                None => {
+                    names.push(name.to_owned());
+                    names.len() - 1
+                }
+            })
+            .unwrap_or(0);
+        PALETTE[index % PALETTE.len()]
+    }
 }
 
 /// Where the last drawing put the plot area, to map the mouse back to time.
@@ -242,6 +291,10 @@ pub fn Chart(
     /// Dashed lines at values of the left axis.
     #[prop(into, default = Signal::stored(Vec::new()))]
     thresholds: Signal<Vec<Threshold>>,
+    /// The time axis' span (unix ms), so that the charts of a page line up;
+    /// by default the data's.
+    #[prop(into, default = Signal::stored(None))]
+    x_range: Signal<Option<(i64, i64)>>,
     /// What the chart shows, for screen readers.
     #[prop(into)]
     label: String,
@@ -253,11 +306,25 @@ pub fn Chart(
     // Series the reader switched off in the legend, by index.
     let hidden = RwSignal::new(std::collections::BTreeSet::<usize>::new());
     let has_data = Memo::new(move |_| series.with(|s| s.iter().any(|s| !s.points.is_empty())));
+    let registry = SeriesColors::get();
+    let colors = Memo::new(move |_| {
+        series.with(|all| all.iter().map(|s| registry.of(&s.name)).collect::<Vec<_>>())
+    });
+    let color_of = move |i: usize| colors.with(|c| c.get(i).copied().map(css_color));
 
+    // The server renders no canvas: the span only matters when drawing.
+    #[cfg(not(feature = "hydrate"))]
+    let _ = x_range;
     #[cfg(feature = "hydrate")]
     render::attach(container, canvas, geometry, move |c, w, h, theme| {
         let hidden = hidden.get();
-        thresholds.with(|t| series.with(|s| render::draw_lines(c, s, &hidden, t, w, h, theme)))
+        let colors = colors.get();
+        let lines = render::Lines {
+            colors: &colors,
+            hidden: &hidden,
+            x_range: x_range.get(),
+        };
+        thresholds.with(|t| series.with(|s| render::draw_lines(c, s, &lines, t, w, h, theme)))
     });
 
     let on_move = move |ev: leptos::ev::MouseEvent| {
@@ -301,7 +368,7 @@ pub fn Chart(
                                 title="Show or hide this series"
                                 on:click=toggle
                             >
-                                <span class="swatch" style:background=series_color(i)></span>
+                                <span class="swatch" style:background=color_of(i)></span>
                                 {format!("{} ({})", s.name, s.unit)}
                             </button>
                         </li>
@@ -325,11 +392,7 @@ pub fn Chart(
         })
     };
 
-    let overlay = move || {
-        hover
-            .get()
-            .map(|r| readout_view(r, |i| Some(series_color(i))))
-    };
+    let overlay = move || hover.get().map(|r| readout_view(r, color_of));
 
     view! {
         <figure class="chart">

@@ -197,6 +197,42 @@ fn css_color((r, g, b): (u8, u8, u8)) -> String {
     format!("#{r:02x}{g:02x}{b:02x}")
 }
 
+/// `name` cut to `max` characters in the middle, where paths and names repeat
+/// least telling parts: `GET /api/v1/…/items`.
+pub fn middle_ellipsis(name: &str, max: usize) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    if chars.len() <= max || max < 3 {
+        return name.to_owned();
+    }
+    let tail = (max - 1) / 2;
+    let head = max - 1 - tail;
+    let mut short: String = chars[..head].iter().collect();
+    short.push('…');
+    short.extend(&chars[chars.len() - tail..]);
+    short
+}
+
+/// Axis labels of category `names`, each at most `max` characters cut in the
+/// middle, longer where two would read the same: no two bars share a label.
+pub fn axis_labels(names: &[String], max: usize) -> Vec<String> {
+    let mut labels: Vec<String> = names.iter().map(|n| middle_ellipsis(n, max)).collect();
+    let longest = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+    let mut width = max;
+    while width < longest {
+        let clashing: Vec<usize> = (0..labels.len())
+            .filter(|&i| (0..labels.len()).any(|j| j != i && labels[j] == labels[i]))
+            .collect();
+        if clashing.is_empty() {
+            break;
+        }
+        width += 4;
+        for i in clashing {
+            labels[i] = middle_ellipsis(&names[i], width);
+        }
+    }
+    labels
+}
+
 /// A bar chart with legend and hover read-out; with `on_select`, dragging across a
 /// time axis reports the range (unix ms, start and end).
 #[component]
@@ -216,6 +252,10 @@ pub fn BarChart(
     /// A low chart (the histogram above a table).
     #[prop(optional)]
     compact: bool,
+    /// The time axis' span (unix ms), so that the charts of a page line up;
+    /// by default the bars'.
+    #[prop(into, default = Signal::stored(None))]
+    x_range: Signal<Option<(i64, i64)>>,
 ) -> impl IntoView {
     let container = NodeRef::<leptos::html::Div>::new();
     let canvas = NodeRef::<leptos::html::Canvas>::new();
@@ -226,9 +266,13 @@ pub fn BarChart(
     let has_data = Memo::new(move |_| bars.with(Bars::has_data));
     let zoomable = on_select.is_some();
 
+    // The server renders no canvas: the span only matters when drawing.
+    #[cfg(not(feature = "hydrate"))]
+    let _ = x_range;
     #[cfg(feature = "hydrate")]
     super::render::attach(container, canvas, geometry, move |c, w, h, theme| {
-        bars.with(|b| super::render::draw_bars(c, b, w, h, theme))
+        let x_range = x_range.get();
+        bars.with(|b| super::render::draw_bars(c, b, x_range, w, h, theme))
     });
 
     let on_down = move |ev: leptos::ev::MouseEvent| {
@@ -356,6 +400,26 @@ pub fn BarChart(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_names_are_cut_in_the_middle_and_stay_distinct() {
+        assert_eq!(
+            middle_ellipsis("GET /api/v1/users/items", 16),
+            "GET /api…s/items"
+        );
+        assert_eq!(middle_ellipsis("short", 16), "short");
+        let names: Vec<String> = [
+            "GET /api/v1/shops/{id}/orders/items",
+            "GET /api/v1/carts/{id}/orders/items",
+            "POST /login",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let labels = axis_labels(&names, 16);
+        assert_eq!(labels[2], "POST /login");
+        assert_ne!(labels[0], labels[1], "{labels:?}");
+        assert!(labels[0].contains('…'));
+    }
 
     fn histogram() -> Bars {
         Bars {

@@ -216,10 +216,18 @@ fn value_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
 /// right, labelled with their unit; `thresholds` as dashed lines on the left
 /// axis. A series keeps its colour (its index) when others are hidden. Returns
 /// where the plot area ended up.
+/// How [`draw_lines`] draws the series: their colours (by index), which are
+/// switched off, and the time axis' span when the page sets it.
+pub(super) struct Lines<'a> {
+    pub colors: &'a [(u8, u8, u8)],
+    pub hidden: &'a std::collections::BTreeSet<usize>,
+    pub x_range: Option<(i64, i64)>,
+}
+
 pub(super) fn draw_lines(
     canvas: &HtmlCanvasElement,
     series: &[Series],
-    hidden: &std::collections::BTreeSet<usize>,
+    lines: &Lines<'_>,
     thresholds: &[Threshold],
     css_width: f64,
     css_height: f64,
@@ -229,7 +237,7 @@ pub(super) fn draw_lines(
     let visible: Vec<(usize, &Series)> = series
         .iter()
         .enumerate()
-        .filter(|(i, _)| !hidden.contains(i))
+        .filter(|(i, _)| !lines.hidden.contains(i))
         .collect();
     let unit = visible
         .first()
@@ -250,6 +258,9 @@ pub(super) fn draw_lines(
     if x_min == x_max {
         x_min -= 30_000;
         x_max += 30_000;
+    }
+    if let Some((from, to)) = lines.x_range.filter(|(from, to)| from < to) {
+        (x_min, x_max) = (from, to);
     }
     let (y_min, y_max) = value_range(
         left.iter()
@@ -329,7 +340,11 @@ pub(super) fn draw_lines(
             .ok()?;
     }
     for (i, s) in &visible {
-        let (r, g, b) = PALETTE[i % PALETTE.len()];
+        let (r, g, b) = lines
+            .colors
+            .get(*i)
+            .copied()
+            .unwrap_or(PALETTE[i % PALETTE.len()]);
         let color = RGBColor(r, g, b);
         let on_right = s.unit != unit;
         let points = s.points.iter().copied();
@@ -363,11 +378,15 @@ pub(super) fn draw_lines(
     })
 }
 
+/// Characters of a category's label under its bar (the read-out has the rest).
+const AXIS_LABEL_CHARS: usize = 18;
+
 /// Draws stacked bars: over time for [`BarAxis::Time`], one bar per name for
 /// [`BarAxis::Category`]. Returns where the plot area ended up.
 pub(super) fn draw_bars(
     canvas: &HtmlCanvasElement,
     bars: &Bars,
+    x_range: Option<(i64, i64)>,
     css_width: f64,
     css_height: f64,
     theme: &Theme,
@@ -381,7 +400,10 @@ pub(super) fn draw_bars(
         .fold(0.0_f64, f64::max);
     // Headroom above the highest bar, and at least 1 so an empty range has an axis.
     let y_max = if y_max <= 0.0 { 1.0 } else { y_max * 1.1 };
-    let (x_min, x_max) = bars.x_range();
+    let (x_min, x_max) = match (&bars.axis, x_range) {
+        (BarAxis::Time { .. }, Some((from, to))) if from < to => (from, to),
+        _ => bars.x_range(),
+    };
 
     let px = |css: f64| (css * ratio).round() as u32;
     let font = |size: f64| ("sans-serif", size * ratio).into_font().color(&theme.text);
@@ -445,11 +467,11 @@ pub(super) fn draw_bars(
     if let Some(names) = names {
         let width = f64::from(x_pixels.end - x_pixels.start);
         let style = font(12.0).pos(Pos::new(HPos::Center, VPos::Top));
-        for (i, name) in names.iter().enumerate() {
+        let labels = super::bars::axis_labels(names, AXIS_LABEL_CHARS);
+        for (i, label) in labels.into_iter().enumerate() {
             let centre = f64::from(x_pixels.start) + (i as f64 + 0.5) / names.len() as f64 * width;
             let at = (centre.round() as i32, y_pixels.end + px(6.0) as i32);
-            root.draw(&Text::new(short_label(name), at, style.clone()))
-                .ok()?;
+            root.draw(&Text::new(label, at, style.clone())).ok()?;
         }
     }
 
@@ -486,16 +508,4 @@ pub(super) fn draw_bars(
         pixel_ratio: ratio,
         css_width,
     })
-}
-
-/// A category name short enough for an axis label.
-fn short_label(name: &str) -> String {
-    const MAX: usize = 16;
-    if name.chars().count() <= MAX {
-        name.to_owned()
-    } else {
-        let mut short: String = name.chars().take(MAX - 1).collect();
-        short.push('…');
-        short
-    }
 }

@@ -71,7 +71,7 @@ fn flatten(prefix: &str, map: &serde_json::Map<String, Value>, out: &mut Vec<Fie
 }
 
 /// A value as a person reads it: strings without quotes, the rest as JSON.
-fn display(value: &Value) -> String {
+pub fn display(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),

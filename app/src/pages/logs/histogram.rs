@@ -55,11 +55,14 @@ pub fn LogHistogramChart(
     histogram: LogHistogram,
     /// Called with the range (unix ms) dragged across.
     on_zoom: Callback<(i64, i64)>,
+    /// The searched range (unix ms), which the stats chart spans too.
+    x_range: Signal<Option<(i64, i64)>>,
 ) -> impl IntoView {
     let bars = Signal::stored(bars_of(&histogram));
     view! {
         <BarChart
             bars
+            x_range
             label="Matching lines over time, by level"
             on_select=on_zoom
             empty="No lines match in this range"

@@ -10,10 +10,12 @@
 //! - [`query_bar`] and [`query_text`]: editing, completing and running queries;
 //!   [`history`] remembers recent ones.
 //! - [`histogram`], [`results`] (with [`json_view`]) and [`stats`]: the answers.
+//! - [`field_list`]: the fields of the lines shown, their top values as filters;
 //! - [`live_tail`]: following new lines and its controls, over [`live`], the
 //!   tail's `EventSource`; [`export`]: NDJSON and CSV downloads.
 
 mod export;
+mod field_list;
 mod fields;
 mod histogram;
 mod history;
@@ -37,6 +39,7 @@ use crate::components::status::{EmptyState, ErrorBox, Loading};
 use crate::local_time::now;
 use crate::url_state::{use_query, use_set_query, TimeRange};
 use export::Format;
+use field_list::FieldList;
 use histogram::LogHistogramChart;
 use live_tail::{LiveControls, LiveTail};
 use query_bar::QueryBar;
@@ -89,6 +92,10 @@ fn LogsExplorer(project: String) -> impl IntoView {
         }
     });
     let is_table = Memo::new(move |_| has_stages(&url_q.get()));
+    // The histogram and the stats chart span the searched range, so they line up.
+    let x_range = Signal::derive(move || {
+        scope.with(|s| Some((s.from.timestamp_millis(), s.to.timestamp_millis())))
+    });
 
     let text = RwSignal::new(url_q.get_untracked());
     Effect::new(move |_| text.set(url_q.get()));
@@ -261,7 +268,7 @@ fn LogsExplorer(project: String) -> impl IntoView {
 
     let histogram_view = move || {
         histogram.get().map(|answer| match answer {
-            Ok(h) => view! { <LogHistogramChart histogram=h on_zoom=zoom/> }.into_any(),
+            Ok(h) => view! { <LogHistogramChart histogram=h on_zoom=zoom x_range/> }.into_any(),
             Err(e) if QueryError::from_api(&e).is_some() => {
                 view! { <p class="muted">"Fix the query to see the histogram."</p> }.into_any()
             }
@@ -279,19 +286,23 @@ fn LogsExplorer(project: String) -> impl IntoView {
     let has_lines = Memo::new(move |_| lines.with(|l| !l.is_empty()));
     let lines_view = move || {
         match phase.get() {
-        FirstPage::Loading => view! { <Loading what="Searching…"/> }.into_any(),
-        FirstPage::Failed(e) if QueryError::from_api(&e).is_some() => {
-            view! { <p class="muted">"The query has an error: see above."</p> }.into_any()
-        }
-        FirstPage::Failed(e) => view! { <ErrorBox error=e/> }.into_any(),
-        FirstPage::Ready if !has_lines.get() => {
-            if live.on.get() {
-                view! { <EmptyState title="No lines yet" detail="Live tail is on: new lines appear here as they arrive."/> }.into_any()
-            } else {
-                view! { <EmptyState title="No lines match in this range" detail=empty_hint()/> }.into_any()
+            FirstPage::Loading => view! { <Loading what="Searching…"/> }.into_any(),
+            FirstPage::Failed(e) if QueryError::from_api(&e).is_some() => {
+                view! { <p class="muted">"The query has an error: see above."</p> }.into_any()
             }
-        }
-        FirstPage::Ready => view! {
+            FirstPage::Failed(e) => view! { <ErrorBox error=e/> }.into_any(),
+            FirstPage::Ready if !has_lines.get() => {
+                if live.on.get() {
+                    view! { <EmptyState title="No lines yet" detail="Live tail is on: new lines appear here as they arrive."/> }.into_any()
+                } else {
+                    view! { <EmptyState title="No lines match in this range" detail=empty_hint()/> }
+                        .into_any()
+                }
+            }
+            FirstPage::Ready => {
+                // Type-erased in two parts: one view type for all of it would be
+                // too deep for the compiler.
+                let shown = view! {
             <LogTableView lines project now_ms on_filter=add_filter/>
             <div class="logs-more">
                 <MoreButton
@@ -307,9 +318,17 @@ fn LogsExplorer(project: String) -> impl IntoView {
                     </p>
                 </Show>
             </div>
+            }
+            .into_any();
+                view! {
+                    <div class="logs-body">
+                        <div class="logs-lines">{shown}</div>
+                        <FieldList lines on_filter=add_filter/>
+                    </div>
+                }
+                .into_any()
+            }
         }
-        .into_any(),
-    }
     };
     let table_view = move || {
         table.get().flatten().map(|answer| match answer {
@@ -317,7 +336,7 @@ fn LogsExplorer(project: String) -> impl IntoView {
                 <EmptyState title="No lines match in this range" detail=empty_hint()/>
             }
             .into_any(),
-            Ok(t) => view! { <StatsView table=t/> }.into_any(),
+            Ok(t) => view! { <StatsView table=t x_range/> }.into_any(),
             Err(e) if QueryError::from_api(&e).is_some() => {
                 view! { <p class="muted">"The query has an error: see above."</p> }.into_any()
             }

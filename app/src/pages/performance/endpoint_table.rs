@@ -6,7 +6,9 @@
 use leptos::prelude::*;
 use leptos_router::{hooks::use_navigate, params::ParamsMap, NavigateOptions};
 
-use super::figures::{apdex_class, format_apdex, format_ms, format_rate, format_throughput};
+use super::figures::{
+    apdex_class, failure_rate_class, format_apdex, format_ms, format_rate, format_throughput,
+};
 use super::links::transaction_href;
 use super::list_state::{Column, ListState, Order};
 use crate::api::TransactionSummary;
@@ -114,11 +116,10 @@ fn EndpointRow(row: TransactionSummary, query: Signal<ParamsMap>) -> impl IntoVi
         let target = href();
         navigate.with_value(|go| go(&target, NavigateOptions::default()));
     };
-    let failure_class = if row.error_rate > 0.0 {
-        "numeric transaction-failures failing"
-    } else {
-        "numeric transaction-failures"
-    };
+    let failure_class = format!(
+        "numeric transaction-failures {}",
+        failure_rate_class(row.error_rate)
+    );
     view! {
         <tr class="transaction-row" data-name=row.name.clone() on:click=open>
             <td class="transaction-main">

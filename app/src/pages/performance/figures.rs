@@ -48,6 +48,18 @@ pub fn apdex_class(apdex: f64) -> &'static str {
     }
 }
 
+/// The CSS class of a failure rate (0 to 1): good under 1 %, fair under 5 %,
+/// else poor — coloured like Apdex, not red for any failure at all.
+pub fn failure_rate_class(rate: f64) -> &'static str {
+    if rate < 0.01 {
+        "rate-good"
+    } else if rate < 0.05 {
+        "rate-fair"
+    } else {
+        "rate-poor"
+    }
+}
+
 /// Whether a span status counts as a failure, as the server counts it for the
 /// failure rate: every Sentry status but `ok`, `cancelled` and `unknown` (and an
 /// empty one, which the SDK did not set).
@@ -63,6 +75,14 @@ pub fn plural(n: usize, thing: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failure_rates_are_coloured_by_band() {
+        assert_eq!(failure_rate_class(0.0), "rate-good");
+        assert_eq!(failure_rate_class(0.009), "rate-good");
+        assert_eq!(failure_rate_class(0.01), "rate-fair");
+        assert_eq!(failure_rate_class(0.2), "rate-poor");
+    }
 
     #[test]
     fn durations_read_in_milliseconds_then_seconds() {

@@ -70,8 +70,14 @@ fn ChartCard(
     /// Dashed lines to draw across it.
     #[prop(optional)]
     thresholds: Vec<Threshold>,
+    /// The time axis' span, the same for the four charts.
+    x_range: Option<(i64, i64)>,
 ) -> impl IntoView {
-    let state = PanelState::Ready(PanelBody::Lines { series, thresholds });
+    let state = PanelState::Ready(PanelBody::Lines {
+        series,
+        thresholds,
+        x_range,
+    });
     view! {
         <Panel title id class="perf-chart" label empty="No transactions in this range" state=Signal::stored(state)/>
     }
@@ -86,6 +92,12 @@ pub fn TransactionCharts(
     /// The project's Apdex threshold T.
     apdex_threshold_ms: i32,
 ) -> impl IntoView {
+    // Every bucket's start, whether or not it has transactions: the four time
+    // axes span the same range and line up.
+    let x_range = buckets
+        .first()
+        .zip(buckets.last())
+        .map(|(first, last)| (first.ts.timestamp_millis(), last.ts.timestamp_millis()));
     view! {
         <div class="perf-chart-grid">
             <ChartCard
@@ -93,6 +105,7 @@ pub fn TransactionCharts(
                 title="Throughput (per minute)".to_owned()
                 series=throughput(&buckets)
                 label="Transactions per minute over time"
+                x_range
             />
             <ChartCard
                 id="chart-latency"
@@ -103,18 +116,21 @@ pub fn TransactionCharts(
                     value: f64::from(apdex_threshold_ms),
                     label: "Apdex T".to_owned(),
                 }]
+                x_range
             />
             <ChartCard
                 id="chart-failure-rate"
                 title="Failure rate (%)".to_owned()
                 series=failure_rate(&buckets)
                 label="Share of failed transactions over time, in per cent"
+                x_range
             />
             <ChartCard
                 id="chart-apdex"
                 title=format!("Apdex (T = {apdex_threshold_ms} ms)")
                 series=apdex(&buckets)
                 label="Apdex score over time"
+                x_range
             />
         </div>
     }
