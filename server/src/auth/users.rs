@@ -127,13 +127,15 @@ async fn update_user(
             .execute(&mut *tx)
             .await?;
     }
+    let user = row.into_user()?;
+    revoke_tokens_beyond(&mut tx, &user).await?;
     tx.commit().await?;
     tracing::info!(
         user.id = user_id,
         by = caller.user.map(|u| u.user_id),
         "user changed"
     );
-    Ok(Json(row.into_user()?))
+    Ok(Json(user))
 }
 
 /// Removes a user (admin); their sessions end and what they did stays, without
@@ -153,6 +155,11 @@ async fn delete_user(
     if current.role == Role::Admin && current.active {
         keep_an_admin(&mut tx, &current).await?;
     }
+    let leaving = User {
+        active: false,
+        ..current
+    };
+    revoke_tokens_beyond(&mut tx, &leaving).await?;
     sqlx::query("delete from app_user where user_id = $1")
         .bind(user_id)
         .execute(&mut *tx)
@@ -180,6 +187,36 @@ async fn locked_user(tx: &mut PgConnection, user_id: i64) -> ApiResult<User> {
     .await?;
     row.ok_or_else(|| ApiError::NotFound(format!("no user {user_id}")))?
         .into_user()
+}
+
+/// Revokes the API tokens `user` created that now carry more than they may:
+/// all of them once the user is deactivated (or removed), those above their
+/// role once it is lowered. A token must not outlive its creator's rights.
+async fn revoke_tokens_beyond(tx: &mut PgConnection, user: &User) -> ApiResult<()> {
+    let allowed: i32 = match (user.active, user.role) {
+        (false, _) => 0,
+        (true, Role::Viewer) => 1,
+        (true, Role::Editor) => 2,
+        (true, Role::Admin) => 3,
+    };
+    let revoked = sqlx::query(
+        "update api_token set revoked_at = now()
+         where created_by = $1 and revoked_at is null
+           and case role when 'admin' then 3 when 'editor' then 2 else 1 end > $2",
+    )
+    .bind(user.user_id)
+    .bind(allowed)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if revoked > 0 {
+        tracing::info!(
+            user.id = user.user_id,
+            revoked,
+            "API tokens revoked with their creator's rights"
+        );
+    }
+    Ok(())
 }
 
 /// Fails with 409 when `admin` is the only active admin.

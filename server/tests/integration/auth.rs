@@ -385,10 +385,26 @@ async fn admins_edit_deactivate_and_remove_users_but_keep_an_admin(pool: PgPool)
     let kept = app.request(Method::DELETE, &uri, &admin, None).await;
     assert_eq!(kept.status, StatusCode::CONFLICT, "{}", kept.text);
 
-    // With a second admin, the first may step down; the user removed is gone.
+    // With a second admin, the first may step down: the admin token they
+    // made is revoked with their rights. The user removed is gone.
+    let made = app
+        .post(
+            "/api/v1/tokens",
+            &admin,
+            json!({"name": "deploys", "role": "admin"}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    let own = Auth::Bearer(made.body["token"].as_str().unwrap().to_owned());
+    assert_eq!(app.get("/api/v1/users", &own).await.status, StatusCode::OK);
     patch(viewer_id, json!({"role": "admin"})).await;
     let stepped = patch(admin_id, json!({"role": "viewer"})).await;
     assert_eq!(stepped.status, StatusCode::OK, "{}", stepped.text);
+    assert_eq!(
+        app.get("/api/v1/users", &own).await.status,
+        StatusCode::UNAUTHORIZED,
+        "a token may not keep the rights its creator lost"
+    );
     let (other, _) = app.user(Role::Viewer).await;
     let users = app
         .get("/api/v1/users", &app.token(Role::Admin).await)
