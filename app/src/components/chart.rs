@@ -85,6 +85,24 @@ impl SeriesColors {
             .unwrap_or(0);
         PALETTE[index % PALETTE.len()]
     }
+
+    /// The colours of the series `names` drawn together: each its own
+    /// [`of`](Self::of), except that a colour already taken in this set (a
+    /// name met after the palette wrapped round) gives way to the first one
+    /// free, so no two series of a chart look alike.
+    pub fn for_names<'a>(self, names: impl IntoIterator<Item = &'a str>) -> Vec<(u8, u8, u8)> {
+        let mut taken: Vec<(u8, u8, u8)> = Vec::new();
+        for name in names {
+            let mut color = self.of(name);
+            if taken.contains(&color) {
+                if let Some(free) = PALETTE.iter().find(|c| !taken.contains(c)) {
+                    color = *free;
+                }
+            }
+            taken.push(color);
+        }
+        taken
+    }
 }
 
 /// Where the last drawing put the plot area, to map the mouse back to time.
@@ -308,7 +326,7 @@ pub fn Chart(
     let has_data = Memo::new(move |_| series.with(|s| s.iter().any(|s| !s.points.is_empty())));
     let registry = SeriesColors::get();
     let colors = Memo::new(move |_| {
-        series.with(|all| all.iter().map(|s| registry.of(&s.name)).collect::<Vec<_>>())
+        series.with(|all| registry.for_names(all.iter().map(|s| s.name.as_str())))
     });
     let color_of = move |i: usize| colors.with(|c| c.get(i).copied().map(css_color));
 

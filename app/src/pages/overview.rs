@@ -119,6 +119,32 @@ pub fn step_seconds(from_ms: i64, to_ms: i64) -> i64 {
     ((per_bucket + 59) / 60).max(1) * 60
 }
 
+/// The starts of the answer's steps across `[from_ms, to_ms)` (the first
+/// holding `from_ms`), and the step.
+fn grid(result: &QueryResult, (from_ms, to_ms): (i64, i64)) -> (Vec<i64>, i64) {
+    let step = result.step_ms.max(1);
+    let anchor = result
+        .frames
+        .iter()
+        .find_map(|f| f.points.first().map(|p| p.0))
+        .unwrap_or(from_ms);
+    let first = anchor - (anchor - from_ms + step - 1).div_euclid(step) * step;
+    let starts = (0..)
+        .map(|i| first + i * step)
+        .take_while(|t| *t < to_ms)
+        .collect();
+    (starts, step)
+}
+
+/// The time span the panels' axes share: the steps across the range, whole.
+pub fn span_of(result: &QueryResult, range: (i64, i64)) -> (i64, i64) {
+    let (starts, step) = grid(result, range);
+    match (starts.first(), starts.last()) {
+        (Some(first), Some(last)) => (*first, last + step),
+        _ => range,
+    }
+}
+
 /// The answer as stacked bars: one slot per step across `[from_ms, to_ms)`,
 /// on the grid of the answer's own steps, zero where a series has no point.
 pub fn bars_of(
@@ -127,18 +153,7 @@ pub fn bars_of(
     (from_ms, to_ms): (i64, i64),
     colors: impl Fn(&str) -> (u8, u8, u8),
 ) -> Bars {
-    let step = result.step_ms.max(1);
-    let anchor = result
-        .frames
-        .iter()
-        .find_map(|f| f.points.first().map(|p| p.0))
-        .unwrap_or(from_ms);
-    // The step holding `from_ms`, on the answer's grid.
-    let first = anchor - (anchor - from_ms + step - 1).div_euclid(step) * step;
-    let starts: Vec<i64> = (0..)
-        .map(|i| first + i * step)
-        .take_while(|t| *t < to_ms)
-        .collect();
+    let (starts, step) = grid(result, (from_ms, to_ms));
     let stacks = result
         .frames
         .iter()
@@ -223,15 +238,18 @@ fn ProjectOverview(
                     Draw::Bars => {
                         PanelBody::Bars(bars_of(&result, unit, span, |name| colors.of(name)))
                     }
-                    Draw::Lines => PanelBody::Lines {
-                        series: result
-                            .frames
-                            .into_iter()
-                            .map(|frame| series_of(frame, unit))
-                            .collect(),
-                        thresholds: Vec::new(),
-                        x_range: Some(span),
-                    },
+                    Draw::Lines => {
+                        let x_range = Some(span_of(&result, span));
+                        PanelBody::Lines {
+                            series: result
+                                .frames
+                                .into_iter()
+                                .map(|frame| series_of(frame, unit))
+                                .collect(),
+                            thresholds: Vec::new(),
+                            x_range,
+                        }
+                    }
                 }),
                 Some(Err(error)) => PanelState::Failed(error),
             });

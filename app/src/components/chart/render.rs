@@ -347,8 +347,16 @@ pub(super) fn draw_lines(
             .unwrap_or(PALETTE[i % PALETTE.len()]);
         let color = RGBColor(r, g, b);
         let on_right = s.unit != unit;
-        let points = s.points.iter().copied();
-        if s.points.len() == 1 {
+        // Points outside a span the page set (a bucket starting before it)
+        // would be drawn over the axis: plotters does not clip.
+        let inside: Vec<(i64, f64)> = s
+            .points
+            .iter()
+            .copied()
+            .filter(|(t, _)| (x_min..=x_max).contains(t))
+            .collect();
+        let points = inside.iter().copied();
+        if inside.len() == 1 {
             // A lone point makes no line; show it as a dot.
             let dots = points.map(|p| Circle::new(p, px(3.0), color.filled()));
             if on_right {
@@ -481,6 +489,11 @@ pub(super) fn draw_bars(
     let mut rects = Vec::new();
     for i in 0..bars.len() {
         let (left, right) = bars.slot_bounds(i);
+        // Bars are cut to a span the page set, as plotters does not clip.
+        let (left, right) = (left.max(x_min), right.min(x_max));
+        if left >= right {
+            continue;
+        }
         let mut base = 0.0;
         for stack in &bars.stacks {
             let value = stack.values.get(i).copied().unwrap_or(0.0);

@@ -34,10 +34,22 @@ pub fn TagBars(
                         "{}: {} of {total} events ({pct} %). Show issues with {key}: {}",
                         v.value, v.count, v.value
                     );
-                    let link = issues_where(&project, &key, &v.value);
+                    // Only keys the search can read (letters, digits, `_ . -`)
+                    // and values without quotes make a link that finds them.
+                    let searchable = !key.is_empty()
+                        && key
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+                        && !v.value.contains('"');
+                    let name = if searchable {
+                        let link = issues_where(&project, &key, &v.value);
+                        view! { <a class="tag-value-name" href=link>{v.value}</a> }.into_any()
+                    } else {
+                        view! { <span class="tag-value-name">{v.value}</span> }.into_any()
+                    };
                     view! {
                         <li class="tag-value" title=title>
-                            <a class="tag-value-name" href=link>{v.value}</a>
+                            {name}
                             <ShareBar percent=pct/>
                             <span class="tag-value-share">{format!("{pct} %")}</span>
                         </li>

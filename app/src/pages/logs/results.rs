@@ -230,6 +230,8 @@ fn LogDetail(
 /// The lines around a line, oldest first, the line itself marked.
 #[component]
 fn ContextLines(context: LogContext) -> impl IntoView {
+    // The times follow a switch to or from UTC, as the rows' do.
+    let utc = ZoneChoice::get().0;
     let lines = |n: usize| format!("{n} line{}", if n == 1 { "" } else { "s" });
     let summary = format!(
         "{} before and {} after, from {} on {}",
@@ -256,7 +258,15 @@ fn ContextLines(context: LogContext) -> impl IntoView {
             let ts_ms = l.ts.timestamp_millis();
             view! {
                 <li class="log-context-line" class:current=l.id == current>
-                    <time title=absolute_time(ts_ms)>{format_local(ts_ms, "%H:%M:%S%.3f")}</time>
+                    <time title=move || {
+                        utc.track();
+                        absolute_time(ts_ms)
+                    }>
+                        {move || {
+                            utc.track();
+                            format_local(ts_ms, "%H:%M:%S%.3f")
+                        }}
+                    </time>
                     <LevelBadge level=l.level/>
                     <span class="log-context-message">{l.message}</span>
                 </li>

@@ -38,14 +38,16 @@ pub enum StatsChart {
     None,
 }
 
-/// Whether column `i` holds aggregations: named like `count()`, or numbers only.
+/// Whether column `i` holds aggregations: named like `count()`; where no
+/// column is, numbers only. (A `by http.status` column of numbers is a group
+/// when the aggregations are named.)
 fn is_value_column(table: &LogTable, i: usize) -> bool {
     let name = &table.columns[i];
     if name == "ts" {
         return false;
     }
-    if name.contains('(') {
-        return true;
+    if table.columns.iter().any(|c| c.contains('(')) {
+        return name.contains('(');
     }
     let mut cells = table
         .rows
@@ -454,12 +456,13 @@ fn LongTable(table: LogTable) -> impl IntoView {
 /// A row per time bucket, a column per group (a swatch of its line's colour).
 #[component]
 fn PivotTable(pivot: Pivot) -> impl IntoView {
-    let colors = SeriesColors::get();
+    let colors = SeriesColors::get().for_names(pivot.groups.iter().map(String::as_str));
     let head = pivot
         .groups
         .iter()
-        .map(|group| {
-            let color = css_color(colors.of(group));
+        .zip(colors)
+        .map(|(group, color)| {
+            let color = css_color(color);
             view! {
                 <th scope="col" class="numeric" title=format!("{}: {group}", pivot.by)>
                     <span class="swatch" style:background=color></span>
@@ -623,6 +626,17 @@ mod tests {
         let pivot = pivot_of(&p95).unwrap_or_else(|| panic!("a pivot"));
         assert_eq!((pivot.groups.len(), pivot.hidden), (TOP_GROUPS, 2));
         assert!(!pivot.groups.iter().any(|g| g == OTHER));
+
+        // A numeric group column stays a group.
+        let by_status = table(
+            &["ts", "http.status", "count()"],
+            vec![
+                vec![json!("2026-11-20T09:00:00Z"), json!(200), json!(5)],
+                vec![json!("2026-11-20T09:00:00Z"), json!(500), json!(1)],
+            ],
+        );
+        let pivot = pivot_of(&by_status).unwrap_or_else(|| panic!("a pivot by status"));
+        assert_eq!(pivot.groups, ["200", "500"]);
 
         // No group, or two aggregations: no pivot.
         let plain = table(

@@ -143,6 +143,13 @@ fn UserRow(user: User, users: LocalResource<Result<Vec<User>, ApiError>>) -> imp
     let mode = RwSignal::new(RowMode::View);
     let name = RwSignal::new(user.name.clone());
     let role = RwSignal::new(user.role);
+    let (saved_name, saved_role) = (StoredValue::new(user.name.clone()), user.role);
+    // Cancel puts the form back as the user is.
+    let cancel = move |_| {
+        name.set(saved_name.get_value());
+        role.set(saved_role);
+        mode.set(RowMode::View);
+    };
     let error = RwSignal::new(None::<String>);
     let change = move |patch: UserPatch| {
         leptos::task::spawn_local(async move {
@@ -209,7 +216,7 @@ fn UserRow(user: User, users: LocalResource<Result<Vec<User>, ApiError>>) -> imp
                     {role_options(role.get_untracked())}
                 </select>
                 <button type="submit" class="button small">"Save"</button>
-                <button type="button" class="button secondary small" on:click=move |_| mode.set(RowMode::View)>
+                <button type="button" class="button secondary small" on:click=cancel>
                     "Cancel"
                 </button>
             </form>
