@@ -11,7 +11,11 @@
 //!   [`api::client`] inside a `LocalResource`, wrapped in `<Suspense>`, and shows a
 //!   loading state, the error in words, or an empty state.
 //! - UI state that should survive a reload or a shared link (selected project, time
-//!   range) lives in the URL query, see [`url_state`].
+//!   range) lives in the URL query, see [`url_state`]; choices of this browser (UTC
+//!   or local times, recent queries) in `localStorage` ([`browser`]).
+//! - [`session`] is what every page shares: who is logged in, the projects, the
+//!   selected one, and `use_denied`, which controls use to say what a role may
+//!   not do instead of failing after a click.
 
 pub mod api;
 pub mod browser;

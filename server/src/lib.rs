@@ -23,8 +23,8 @@
 //! - Domains: [`logs`] (records, writer, the search language, search and live
 //!   tail), [`errors`] (Sentry events grouped into issues, the issue workflow,
 //!   release health), [`traces`] (spans and transactions, the performance
-//!   pages), with [`auth`] (users, sessions, tokens) and [`projects`] (projects
-//!   and ingest keys) at the edge, and [`overview`] and [`ui`] (the Leptos shell).
+//!   pages), with [`auth`] (users and their management, sessions, tokens) and
+//!   [`projects`] (projects, ingest keys, each user's default project) at the edge, and [`overview`] and [`ui`] (the Leptos shell).
 //! - Reads: [`query`] is what every read shares — time ranges, the caller's scope,
 //!   the query pool and timeout — and the one query model, `POST /api/v1/query`,
 //!   which each domain answers as a [`query::source::Source`].

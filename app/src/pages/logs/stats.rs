@@ -71,6 +71,23 @@ fn cell_text(value: &Value) -> String {
     }
 }
 
+/// The row's bucket time (unix ms), from its `ts` column at `ts`.
+fn row_time(row: &[Value], ts: usize) -> Option<i64> {
+    row.get(ts)
+        .and_then(Value::as_str)
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.timestamp_millis())
+}
+
+/// The row's group: its group columns' cells joined (`api / web-1`).
+fn group_key(row: &[Value], groups: &[usize]) -> String {
+    groups
+        .iter()
+        .map(|g| row.get(*g).map(cell_text).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
 /// How `table` is best drawn.
 pub fn chart_of(table: &LogTable) -> StatsChart {
     let ts = table.columns.iter().position(|c| c == "ts");
@@ -87,18 +104,10 @@ pub fn chart_of(table: &LogTable) -> StatsChart {
     if let Some(ts) = ts {
         let mut series: Vec<Series> = Vec::new();
         for row in &table.rows {
-            let Some(time) = row
-                .get(ts)
-                .and_then(Value::as_str)
-                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-            else {
+            let Some(time) = row_time(row, ts) else {
                 continue;
             };
-            let group = groups
-                .iter()
-                .map(|g| row.get(*g).map(cell_text).unwrap_or_default())
-                .collect::<Vec<_>>()
-                .join(" / ");
+            let group = group_key(row, &groups);
             for v in &values {
                 let Some(number) = row.get(*v).and_then(Value::as_f64) else {
                     continue;
@@ -125,7 +134,7 @@ pub fn chart_of(table: &LogTable) -> StatsChart {
                     }
                     None => continue,
                 };
-                series[index].points.push((time.timestamp_millis(), number));
+                series[index].points.push((time, number));
             }
         }
         for s in &mut series {
@@ -223,20 +232,11 @@ pub fn pivot_of(table: &LogTable) -> Option<Pivot> {
     }
     let mut cells: Vec<(i64, String, f64)> = Vec::with_capacity(table.rows.len());
     for row in &table.rows {
-        let Some(time) = row
-            .get(ts)
-            .and_then(Value::as_str)
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        else {
+        let Some(time) = row_time(row, ts) else {
             continue;
         };
-        let group = groups
-            .iter()
-            .map(|g| row.get(*g).map(cell_text).unwrap_or_default())
-            .collect::<Vec<_>>()
-            .join(" / ");
         if let Some(number) = row.get(*value).and_then(Value::as_f64) {
-            cells.push((time.timestamp_millis(), group, number));
+            cells.push((time, group_key(row, &groups), number));
         }
     }
     // The groups by their total, largest first (ties by name).
