@@ -76,7 +76,7 @@ pub fn Sidebar() -> impl IntoView {
                 <button
                     type="button"
                     id="menu-button"
-                    class="menu-button"
+                    class="button secondary menu-button"
                     aria-controls="main-nav"
                     aria-expanded=move || open.get().to_string()
                     on:click=move |_| open.update(|o| *o = !*o)

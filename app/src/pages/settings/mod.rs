@@ -110,8 +110,9 @@ pub fn SettingsPage() -> impl IntoView {
         Tab::Keys => view! { <KeysSection/> }.into_any(),
         Tab::Users | Tab::Tokens if !is_admin.get() => view! {
             <section class="card section">
+                // The reason is in the note above the tabs.
                 {move || match not_admin.get() {
-                    Some(why) => view! { <p class="muted">{format!("{why}.")}</p> }.into_any(),
+                    Some(_) => view! { <p class="muted">"This tab is for admins."</p> }.into_any(),
                     None => view! { <Loading/> }.into_any(),
                 }}
             </section>
