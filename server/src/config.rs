@@ -70,6 +70,14 @@ pub struct Config {
     /// `SIGHTLINE_SPANS_RETENTION_DAYS`: spans (transactions and traces) older
     /// than this many days are dropped (whole day partitions). Default 14.
     pub spans_retention_days: u64,
+    /// `SIGHTLINE_METRICS_RETENTION_DAYS`: metric samples older than this many
+    /// days are dropped (whole hour partitions). Default 15, as Prometheus.
+    pub metrics_retention_days: u64,
+    /// `SIGHTLINE_SELF_SCRAPE`: `on` (default) makes Sightline scrape its own
+    /// `/metrics` every 15 s into the project `sightline` (made if missing),
+    /// so its ingest rates, queues and pools are in the metrics explorer out
+    /// of the box; `off` does not.
+    pub self_scrape: bool,
     /// `SIGHTLINE_INGEST_QUEUE_MB`: memory each ingest queue (logs, errors,
     /// spans) may hold before ingestion answers 429/503 with Retry-After.
     /// Default 64.
@@ -152,6 +160,21 @@ impl Config {
                 "SIGHTLINE_SPANS_RETENTION_DAYS: use 1 to 3650 days"
             ));
         }
+        let metrics_retention_days: u64 = parse(&get, "SIGHTLINE_METRICS_RETENTION_DAYS", "15")?;
+        if !(1..=3650).contains(&metrics_retention_days) {
+            return Err(anyhow!(
+                "SIGHTLINE_METRICS_RETENTION_DAYS: use 1 to 3650 days"
+            ));
+        }
+        let self_scrape = match get("SIGHTLINE_SELF_SCRAPE").as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => {
+                return Err(anyhow!(
+                    "SIGHTLINE_SELF_SCRAPE: `{other}` is not `on` or `off`"
+                ))
+            }
+        };
         let ingest_queue_mb: usize = parse(&get, "SIGHTLINE_INGEST_QUEUE_MB", "64")?;
         if !(1..=4096).contains(&ingest_queue_mb) {
             return Err(anyhow!("SIGHTLINE_INGEST_QUEUE_MB: use 1 to 4096"));
@@ -202,6 +225,8 @@ impl Config {
             logs_retention_days,
             errors_retention_days,
             spans_retention_days,
+            metrics_retention_days,
+            self_scrape,
             ingest_queue_mb,
             ingest_decode_mb,
             trusted_proxies,

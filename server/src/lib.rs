@@ -1,6 +1,6 @@
-//! Sightline's server: one binary that takes in logs, errors and traces (metrics
-//! and product events are next), stores them in PostgreSQL and serves the web UI
-//! and `/api/v1`. `docs/ARCHITECTURE.md` draws the paths and the layers.
+//! Sightline's server: one binary that takes in logs, errors, traces and
+//! metrics (product events are next), stores them in PostgreSQL and serves the
+//! web UI, `/api/v1` and Prometheus's query API. `docs/ARCHITECTURE.md` draws the paths and the layers.
 //!
 //! A tour, in the order a request meets the code:
 //!
@@ -15,7 +15,8 @@
 //!   error shape [`http::error::ApiError`], request ids, logs and metrics with
 //!   [`telemetry`]).
 //! - Ingest: [`ingest`] holds one adapter per protocol (Loki, Elasticsearch
-//!   `_bulk`, OTLP, Sentry, Sightline's own JSON), which decode into domain
+//!   `_bulk`, OTLP, Sentry, Prometheus remote write and scraping, Sightline's
+//!   own JSON), which decode into domain
 //!   records and hand them to the domain's writer; [`pipeline`] is the ground
 //!   under every writer: the bounded queue with group commit and acknowledgement
 //!   after commit, the clock-drift rule, deduplication, partition upkeep and
@@ -23,7 +24,8 @@
 //! - Domains: [`logs`] (records, writer, the search language, search and live
 //!   tail), [`errors`] (Sentry events grouped into issues, the issue workflow,
 //!   release health), [`traces`] (spans and transactions, the performance
-//!   pages), with [`auth`] (users and their management, sessions, tokens) and
+//!   pages), [`metrics`] (series and samples, the PromQL engine, Prometheus's
+//!   query API, scrape targets), with [`auth`] (users and their management, sessions, tokens) and
 //!   [`projects`] (projects, ingest keys, each user's default project) at the edge, and [`overview`] and [`ui`] (the Leptos shell).
 //! - Reads: [`query`] is what every read shares — time ranges, the caller's scope,
 //!   the query pool and timeout — and the one query model, `POST /api/v1/query`,
@@ -44,6 +46,7 @@ pub mod errors;
 pub mod http;
 pub mod ingest;
 pub mod logs;
+pub mod metrics;
 pub mod overview;
 pub mod pipeline;
 pub mod projects;

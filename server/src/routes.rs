@@ -26,7 +26,7 @@ use crate::{
         error::ApiError, health, nul, observe, ApiDoc, CommonResponses, API_BODY_LIMIT,
         REQUEST_TIMEOUT,
     },
-    ingest, logs, overview, projects, query, traces, ui, AppState,
+    ingest, logs, metrics, overview, projects, query, traces, ui, AppState,
 };
 
 /// The `/api/v1` routes and their OpenAPI document, as served.
@@ -38,6 +38,7 @@ pub fn api() -> (Router<AppState>, serde_json::Value) {
         .merge(logs::router())
         .merge(errors::api::router())
         .merge(traces::api::router())
+        .merge(metrics::router())
         .merge(query::api::router())
         .routes(utoipa_axum::routes!(openapi_document));
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -71,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::Extension(Arc::new(doc)))
         .merge(health::router())
         .merge(ingest::protocol_router())
+        .merge(metrics::api::router().layer(DefaultBodyLimit::max(API_BODY_LIMIT)))
         .merge(ui::router(&state))
         // `GET /` is the UI's Overview for browsers and the cluster info for
         // Elasticsearch clients; this tells them apart.

@@ -38,6 +38,19 @@ async fn run(config: Config, pool: &sqlx::PgPool) -> anyhow::Result<()> {
     let public_url = config.public_url.to_string();
     let state = AppState::new(pool.clone(), config)?;
     state.start_upkeep();
+    if state.config.self_scrape {
+        // The address this instance answers at on this machine.
+        let host = if listen.ip().is_unspecified() {
+            std::net::IpAddr::from([127, 0, 0, 1])
+        } else {
+            listen.ip()
+        };
+        let url = format!("http://{}/metrics", SocketAddr::new(host, listen.port()));
+        if let Err(error) = crate::metrics::targets::ensure_self_scrape(&state, &url).await {
+            tracing::warn!(error = %error, "self-monitoring could not be set up");
+        }
+    }
+    state.start_scraper();
     let workers = state.workers.clone();
     let app = routes::router(state);
     let listener = tokio::net::TcpListener::bind(listen)

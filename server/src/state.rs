@@ -13,6 +13,7 @@ use crate::{
     errors::{self, writer::ErrorWriter},
     ingest::{auth::IngestKeyCache, body::DecodeBudget, rate_limit::KeyRateLimits},
     logs::{self, tail::TailHub, writer::LogWriter},
+    metrics::{self, writer::MetricWriter},
     pipeline::{
         clock::retention,
         partitions::{self, PartitionedTable},
@@ -41,10 +42,15 @@ pub struct AppState {
     pub errors: ErrorWriter,
     /// The span batch writer (Sentry transactions, OTLP traces).
     pub spans: SpanWriter,
+    /// The metrics batch writer (remote write, OTLP metrics, scrapes).
+    pub metrics: MetricWriter,
     /// Decompressed ingest bodies in flight, across all requests.
     pub decode: Arc<DecodeBudget>,
     /// Per-key ingest rate limits, counted by this instance.
     pub key_limits: Arc<KeyRateLimits>,
+    /// Running totals of OTLP delta metrics, which Prometheus series hold
+    /// as cumulative counters.
+    pub otlp_deltas: Arc<crate::ingest::otlp::to_prometheus::DeltaToCumulative>,
     /// Ingest keys resolved in the last few seconds.
     pub ingest_keys: Arc<IngestKeyCache>,
     /// Live tail's listener for committed log batches.
@@ -81,19 +87,28 @@ impl AppState {
         // errors, and so on.
         let budget = config.ingest_queue_mb * 1024 * 1024;
         let logs = workers.start_queue(
+            logs::writer::LogBatch,
             &writer_thread,
             budget,
             retention(config.logs_retention_days),
         );
         let errors = workers.start_queue(
+            errors::writer::ErrorBatch,
             &writer_thread,
             budget,
             retention(config.errors_retention_days),
         );
         let spans = workers.start_queue(
+            traces::writer::SpanBatch,
             &writer_thread,
             budget,
             retention(config.spans_retention_days),
+        );
+        let metrics = workers.start_queue(
+            metrics::writer::MetricBatch::default(),
+            &writer_thread,
+            budget,
+            retention(config.metrics_retention_days),
         );
         Ok(AppState {
             queries: query::pool(&pool),
@@ -106,19 +121,33 @@ impl AppState {
             logs,
             errors,
             spans,
+            metrics,
             key_limits: Arc::new(KeyRateLimits::default()),
             ingest_keys: Arc::new(IngestKeyCache::default()),
+            otlp_deltas: Arc::default(),
             workers,
             sources: sources(),
         })
     }
 
+    /// Starts scraping the configured targets (each due scrape is taken by
+    /// one instance; see [`crate::ingest::prometheus::scrape`]).
+    pub fn start_scraper(&self) {
+        let state = self.clone();
+        self.workers
+            .spawn(|cancel| crate::ingest::prometheus::scrape::run(state, cancel));
+    }
+
     /// Starts the upkeep a serving instance takes its turn at (one instance at
-    /// a time, by advisory lock): partitions and retention.
+    /// a time, by advisory lock): partitions and retention, and the
+    /// compaction of closed metric hours.
     pub fn start_upkeep(&self) {
         let (pool, tables) = (self.pool.clone(), partitioned_tables(&self.config));
         self.workers
             .spawn(|cancel| partitions::run(pool, tables, cancel));
+        let pool = self.pool.clone();
+        self.workers
+            .spawn(|cancel| metrics::compact::run(pool, cancel));
     }
 }
 
@@ -128,17 +157,20 @@ pub fn sources() -> Sources {
         Arc::new(logs::source::LogSource),
         Arc::new(errors::source::ErrorSource),
         Arc::new(traces::source::PerformanceSource),
+        Arc::new(metrics::source::MetricSource),
     ])
 }
 
 /// The time-partitioned tables, each as its domain declares it, with the
 /// retention configured for it.
 pub fn partitioned_tables(config: &Config) -> Vec<PartitionedTable> {
-    vec![
+    let mut tables = vec![
         logs::partitions(config.logs_retention_days),
         errors::partitions(config.errors_retention_days),
         traces::partitions(config.spans_retention_days),
-    ]
+    ];
+    tables.extend(metrics::partitions(config.metrics_retention_days));
+    tables
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -17,10 +17,10 @@ pub use errors::*;
 pub use performance::*;
 
 use super::{
-    ApiToken, DefaultProject, LogContext, LogFields, LogHistogram, LogLine, LogSearchResult,
-    LogTable, LoginRequest, Me, NewKey, NewProject, NewToken, NewUser, Overview, Project,
-    ProjectChoice, ProjectCreated, ProjectKey, ProjectPatch, QueryRequest, QueryResult,
-    SetupStatus, TokenCreated, User, UserCreated, UserPatch,
+    ApiToken, DefaultProject, InstantValue, LogContext, LogFields, LogHistogram, LogLine,
+    LogSearchResult, LogTable, LoginRequest, Me, MetricName, NewKey, NewProject, NewToken, NewUser,
+    Overview, Project, ProjectChoice, ProjectCreated, ProjectKey, ProjectPatch, QueryRequest,
+    QueryResult, ScrapeTarget, SetupStatus, TokenCreated, User, UserCreated, UserPatch,
 };
 use crate::browser::percent_encode;
 
@@ -250,6 +250,28 @@ pub async fn update_project(project: &str, patch: &ProjectPatch) -> Result<Proje
 pub async fn delete_project(project: &str) -> Result<(), ApiError> {
     let path = format!("/projects/{}", percent_encode(project));
     call_empty(Method::Delete, &path).await
+}
+
+/// `GET /projects/{project}/metrics/names`: metric names with their metadata.
+pub async fn metric_names(project: &str) -> Result<Vec<MetricName>, ApiError> {
+    let path = format!("/projects/{}/metrics/names", percent_encode(project));
+    call(Method::Get, &path, None).await
+}
+
+/// `GET /projects/{project}/metrics/instant?query=`: each series' value now.
+pub async fn metrics_instant(project: &str, query: &str) -> Result<Vec<InstantValue>, ApiError> {
+    let path = format!(
+        "/projects/{}/metrics/instant?query={}",
+        percent_encode(project),
+        percent_encode(query)
+    );
+    call(Method::Get, &path, None).await
+}
+
+/// `GET /projects/{project}/metrics/targets`: scrape targets and their state.
+pub async fn scrape_targets(project: &str) -> Result<Vec<ScrapeTarget>, ApiError> {
+    let path = format!("/projects/{}/metrics/targets", percent_encode(project));
+    call(Method::Get, &path, None).await
 }
 
 /// `GET /projects/{project}/keys`, revoked ones included.

@@ -4,11 +4,13 @@
 
 mod errors;
 mod logs;
+mod metrics;
 mod performance;
 mod query;
 mod types;
 pub use errors::*;
 pub use logs::*;
+pub use metrics::*;
 pub use performance::*;
 pub use query::*;
 pub use types::*;

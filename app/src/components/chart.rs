@@ -387,7 +387,11 @@ pub fn Chart(
                                 on:click=toggle
                             >
                                 <span class="swatch" style:background=color_of(i)></span>
-                                {format!("{} ({})", s.name, s.unit)}
+                                {if s.unit.is_empty() {
+                                    s.name.clone()
+                                } else {
+                                    format!("{} ({})", s.name, s.unit)
+                                }}
                             </button>
                         </li>
                     }

@@ -59,14 +59,13 @@ impl FromRequestParts<AppState> for Caller {
             let value = value
                 .to_str()
                 .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
-            let token = value
-                .split_once(' ')
-                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-                .map(|(_, token)| token.trim())
-                .ok_or_else(|| {
-                    ApiError::Unauthorized("use `Authorization: Bearer <api token>`".into())
-                })?;
-            return tokens::authenticate(&state.pool, token).await;
+            let token = token_of(value).ok_or_else(|| {
+                ApiError::Unauthorized(
+                    "use `Authorization: Bearer <api token>`, or the token as the basic-auth password"
+                        .into(),
+                )
+            })?;
+            return tokens::authenticate(&state.pool, &token).await;
         }
 
         let jar = CookieJar::from_headers(&parts.headers);
@@ -99,6 +98,27 @@ impl FromRequestParts<AppState> for Caller {
             token: None,
         })
     }
+}
+
+/// The API token of an `Authorization` header: `Bearer <token>`, or basic
+/// auth with the token as the password (any user name), as Grafana's
+/// Prometheus data source and `promtool` send credentials.
+fn token_of(value: &str) -> Option<String> {
+    let (scheme, rest) = value.trim().split_once(' ')?;
+    let rest = rest.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Some(rest.to_string());
+    }
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    use base64::Engine as _;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(rest)
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (_, password) = text.split_once(':')?;
+    Some(password.to_string())
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -75,7 +75,11 @@ impl Batch for ErrorBatch {
         event.correct_clock(window);
     }
 
-    async fn write(pool: &PgPool, jobs: &[Job<Self>]) -> anyhow::Result<Vec<Vec<StoredEvent>>> {
+    async fn write(
+        &self,
+        pool: &PgPool,
+        jobs: &[Job<Self>],
+    ) -> anyhow::Result<Vec<Vec<StoredEvent>>> {
         let mut tx = pool.begin().await?;
         let (answers, report) = store_batch(&mut tx, jobs).await?;
         tx.commit().await?;

@@ -58,7 +58,8 @@ pub enum ApiError {
 pub const DATABASE_RETRY_AFTER_SECS: u64 = 5;
 
 impl ApiError {
-    fn status(&self) -> StatusCode {
+    /// The status this error is answered with.
+    pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,

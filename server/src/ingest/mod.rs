@@ -14,18 +14,26 @@ pub mod deliver;
 pub mod elastic;
 pub mod loki;
 pub mod native;
+pub mod native_metrics;
 pub mod otlp;
+pub mod prometheus;
+pub mod protowire;
 pub mod rate_limit;
 pub mod sentry;
 
-use axum::Router;
+use axum::{
+    body::Body,
+    http::{header, HeaderValue},
+    response::{IntoResponse, Response},
+    Router,
+};
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::AppState;
+use crate::{http::error::ApiError, AppState};
 
 /// Sightline's own ingestion endpoints (under `/api/v1`, in the OpenAPI document).
 pub fn router() -> OpenApiRouter<AppState> {
-    native::router()
+    native::router().merge(native_metrics::router())
 }
 
 /// The endpoints of other products' protocols, at the paths their clients use
@@ -35,4 +43,22 @@ pub fn protocol_router() -> Router<AppState> {
         .merge(elastic::router())
         .merge(otlp::router())
         .merge(sentry::router())
+        .merge(prometheus::router())
+}
+
+/// Answers an error as Loki and Prometheus do: the status, and the reason as
+/// plain text. The API error's own response is kept for its status, headers
+/// (`Retry-After`) and extensions (internal errors are logged from them by the
+/// middleware).
+pub fn plain_text(error: ApiError) -> Response {
+    let message = error.public_message();
+    let mut response = error.into_response();
+    *response.body_mut() = Body::from(message + "\n");
+    let headers = response.headers_mut();
+    headers.remove(header::CONTENT_LENGTH);
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
 }

@@ -81,7 +81,7 @@ impl Batch for LogBatch {
         }
     }
 
-    async fn write(pool: &PgPool, jobs: &[Job<Self>]) -> anyhow::Result<Vec<()>> {
+    async fn write(&self, pool: &PgPool, jobs: &[Job<Self>]) -> anyhow::Result<Vec<()>> {
         copy_batch(pool, jobs).await?;
         Ok(vec![(); jobs.len()])
     }

@@ -105,10 +105,12 @@ pub trait Batch: Send + Sync + 'static {
     /// where this kind keeps extra data. Called once per record as it is queued.
     fn correct_clock(item: &mut Self::Item, window: &ReceiveWindow);
 
-    /// Writes the jobs in one transaction; one answer per job, in order. The
+    /// Writes the jobs in one transaction; one answer per job, in order. `self`
+    /// is the writer's state, shared by its tasks (a cache, say). The
     /// error is logged by the queue, and answered as [`WriteError::Unavailable`]
     /// when it says the database is away, else as [`WriteError::Failed`].
     fn write(
+        &self,
         pool: &PgPool,
         jobs: &[Job<Self>],
     ) -> impl Future<Output = anyhow::Result<Vec<Self::Answer>>> + Send;
@@ -237,11 +239,12 @@ impl Drop for WriterThread {
 }
 
 impl<B: Batch> Queue<B> {
-    /// Starts the writer tasks on `thread`, with `budget_bytes` of queue, for
+    /// Starts the writer tasks of `batch` on `thread`, with `budget_bytes` of queue, for
     /// records kept `retention` long. They stop when `cancel` fires, after
     /// writing everything already queued; `tracker` tracks them too, so that
     /// shutdown can wait for them.
     pub fn start(
+        batch: B,
         thread: &WriterThread,
         budget_bytes: usize,
         retention: TimeDelta,
@@ -252,8 +255,14 @@ impl<B: Batch> Queue<B> {
         let (sender, receiver) = mpsc::channel(QUEUE_JOBS);
         let receiver = Arc::new(Mutex::new(receiver));
         let pool = thread.pool(B::WRITERS);
+        let batch = Arc::new(batch);
         for _ in 0..B::WRITERS {
-            let writer = run::<B>(pool.clone(), receiver.clone(), cancel.clone());
+            let writer = run(
+                batch.clone(),
+                pool.clone(),
+                receiver.clone(),
+                cancel.clone(),
+            );
             thread
                 .runtime
                 .spawn(tracker.track_future(thread.writers.track_future(writer)));
@@ -307,10 +316,15 @@ impl<B: Batch> Queue<B> {
 
 type Receiver<B> = Arc<Mutex<mpsc::Receiver<Job<B>>>>;
 
-async fn run<B: Batch>(pool: PgPool, receiver: Receiver<B>, cancel: CancellationToken) {
+async fn run<B: Batch>(
+    batch: Arc<B>,
+    pool: PgPool,
+    receiver: Receiver<B>,
+    cancel: CancellationToken,
+) {
     let metrics = BatchMetrics::named(B::NAME);
     while let Some(jobs) = next_batch(&receiver, &cancel).await {
-        match write::<B>(&pool, &jobs, &metrics).await {
+        match write(&*batch, &pool, &jobs, &metrics).await {
             Ok(answers) => {
                 for (job, answer) in jobs.into_iter().zip(answers) {
                     let _ = job.done.send(Ok(answer));
@@ -321,7 +335,7 @@ async fn run<B: Batch>(pool: PgPool, receiver: Receiver<B>, cancel: Cancellation
             Err(error) if jobs.len() > 1 && error != WriteError::Unavailable => {
                 // Do not let one request's failure fail the others: retry each alone.
                 for job in jobs {
-                    let alone = write::<B>(&pool, std::slice::from_ref(&job), &metrics).await;
+                    let alone = write(&*batch, &pool, std::slice::from_ref(&job), &metrics).await;
                     let _ = job
                         .done
                         .send(alone.map(|mut answers| answers.pop().unwrap_or_default()));
@@ -358,13 +372,14 @@ impl BatchMetrics {
 }
 
 async fn write<B: Batch>(
+    batch: &B,
     pool: &PgPool,
     jobs: &[Job<B>],
     metrics: &BatchMetrics,
 ) -> Result<Vec<B::Answer>, WriteError> {
     let started = Instant::now();
     let rows: usize = jobs.iter().map(|j| j.items.len()).sum();
-    match B::write(pool, jobs).await {
+    match batch.write(pool, jobs).await {
         Ok(answers) => {
             metrics.ingested.increment(rows as u64);
             metrics.rows.record(rows as f64);
@@ -439,7 +454,7 @@ mod tests {
 
         fn correct_clock(_: &mut i64, _: &ReceiveWindow) {}
 
-        async fn write(_: &PgPool, jobs: &[Job<Self>]) -> anyhow::Result<Vec<i64>> {
+        async fn write(&self, _: &PgPool, jobs: &[Job<Self>]) -> anyhow::Result<Vec<i64>> {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             if jobs.iter().flat_map(|j| &j.items).any(|n| *n < 0) {
                 anyhow::bail!("a negative number");
@@ -453,6 +468,7 @@ mod tests {
         let (cancel, tracker) = (CancellationToken::new(), TaskTracker::new());
         let thread = WriterThread::new(&pool).unwrap();
         let queue = Queue::start(
+            Numbers,
             &thread,
             1024 * 1024,
             TimeDelta::days(1),

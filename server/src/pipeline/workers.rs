@@ -30,11 +30,13 @@ impl Workers {
     /// [`Queue::start`]).
     pub fn start_queue<B: Batch>(
         &self,
+        batch: B,
         thread: &WriterThread,
         budget_bytes: usize,
         retention: TimeDelta,
     ) -> Queue<B> {
         Queue::start(
+            batch,
             thread,
             budget_bytes,
             retention,

@@ -63,7 +63,7 @@ impl Batch for SpanBatch {
         }
     }
 
-    async fn write(pool: &PgPool, jobs: &[Job<Self>]) -> anyhow::Result<Vec<()>> {
+    async fn write(&self, pool: &PgPool, jobs: &[Job<Self>]) -> anyhow::Result<Vec<()>> {
         copy_batch(pool, jobs).await?;
         Ok(vec![(); jobs.len()])
     }

@@ -30,7 +30,7 @@ pub mod proto;
 use axum::{
     body::Body,
     extract::{Request, State},
-    http::{header, HeaderMap, HeaderValue, StatusCode},
+    http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::post,
     Router,
@@ -69,7 +69,7 @@ pub fn router() -> Router<AppState> {
 async fn push(State(state): State<AppState>, request: Request) -> Response {
     match store(&state, request).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(error) => plain_text(error),
+        Err(error) => super::plain_text(error),
     }
 }
 
@@ -208,20 +208,4 @@ impl From<PushError> for ApiError {
             }
         }
     }
-}
-
-/// Answers an error as Loki does: the status, and the reason as plain text.
-/// The API error's own response is kept for its status, headers (`Retry-After`)
-/// and extensions (internal errors are logged from them by the middleware).
-fn plain_text(error: ApiError) -> Response {
-    let message = error.public_message();
-    let mut response = error.into_response();
-    *response.body_mut() = Body::from(message + "\n");
-    let headers = response.headers_mut();
-    headers.remove(header::CONTENT_LENGTH);
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
 }

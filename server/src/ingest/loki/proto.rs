@@ -13,7 +13,10 @@ use super::{
     entry::{from_proto, StreamFields},
     labels, shorten, PushError, PushOutcome,
 };
-use crate::logs::record::RecordError;
+use crate::{
+    ingest::protowire::{self, Field, SnappyError, Wire},
+    logs::record::RecordError,
+};
 
 /// `logproto.PushRequest`.
 #[derive(Clone, PartialEq, prost::Message)]
@@ -73,24 +76,15 @@ pub fn decode(
     max_decoded: usize,
     max_entries: usize,
 ) -> Result<PushRequest, PushError> {
-    let snappy = |e: snap::Error| {
-        PushError::Malformed(format!("body is not snappy-compressed protobuf: {e}"))
-    };
-    let len = snap::raw::decompress_len(compressed).map_err(snappy)?;
-    if len > max_decoded {
-        return Err(PushError::TooLarge(format!(
-            "decompressed body larger than {} MiB",
-            max_decoded / (1024 * 1024)
-        )));
-    }
-    let raw = snap::raw::Decoder::new()
-        .decompress_vec(compressed)
-        .map_err(snappy)?;
+    let raw = protowire::snappy_block(compressed, max_decoded).map_err(|e| match e {
+        SnappyError::Malformed(message) => PushError::Malformed(message),
+        SnappyError::TooLarge(message) => PushError::TooLarge(message),
+    })?;
 
     let mut request = PushRequest::default();
     let mut entries = 0usize;
     let mut top = Wire(&raw);
-    while let Some((tag, field)) = top.field()? {
+    while let Some((tag, field)) = top.field().map_err(malformed)? {
         if tag != 1 {
             continue;
         }
@@ -99,7 +93,7 @@ pub fn decode(
         };
         let mut stream = StreamAdapter::default();
         let mut inner = Wire(bytes);
-        while let Some((tag, field)) = inner.field()? {
+        while let Some((tag, field)) = inner.field().map_err(malformed)? {
             match (tag, field) {
                 (1, Field::Bytes(b)) => {
                     stream.labels = String::from_utf8(b.to_vec())
@@ -174,73 +168,6 @@ pub fn encode(request: &PushRequest) -> Vec<u8> {
 
 fn malformed(what: &str) -> PushError {
     PushError::Malformed(format!("body is not a Loki protobuf PushRequest: {what}"))
-}
-
-/// One field as read from the wire.
-enum Field<'a> {
-    Varint(u64),
-    Bytes(&'a [u8]),
-    Fixed,
-}
-
-/// A cursor over protobuf wire format: just enough to walk fields.
-struct Wire<'a>(&'a [u8]);
-
-impl<'a> Wire<'a> {
-    fn varint(&mut self) -> Result<u64, PushError> {
-        let mut value: u64 = 0;
-        for shift in (0..64).step_by(7) {
-            let (&byte, rest) = self
-                .0
-                .split_first()
-                .ok_or_else(|| malformed("truncated varint"))?;
-            self.0 = rest;
-            value |= u64::from(byte & 0x7f) << shift;
-            if byte < 0x80 {
-                return Ok(value);
-            }
-        }
-        Err(malformed("varint longer than 10 bytes"))
-    }
-
-    fn take(&mut self, n: u64) -> Result<&'a [u8], PushError> {
-        let n = usize::try_from(n)
-            .ok()
-            .filter(|n| *n <= self.0.len())
-            .ok_or_else(|| malformed("truncated field"))?;
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Ok(head)
-    }
-
-    /// The next field's tag and value, or `None` at the end.
-    fn field(&mut self) -> Result<Option<(u64, Field<'a>)>, PushError> {
-        if self.0.is_empty() {
-            return Ok(None);
-        }
-        let key = self.varint()?;
-        let tag = key >> 3;
-        if tag == 0 {
-            return Err(malformed("field number 0"));
-        }
-        let field = match key & 7 {
-            0 => Field::Varint(self.varint()?),
-            1 => {
-                self.take(8)?;
-                Field::Fixed
-            }
-            2 => {
-                let len = self.varint()?;
-                Field::Bytes(self.take(len)?)
-            }
-            5 => {
-                self.take(4)?;
-                Field::Fixed
-            }
-            _ => return Err(malformed("unsupported wire type")),
-        };
-        Ok(Some((tag, field)))
-    }
 }
 
 #[cfg(test)]

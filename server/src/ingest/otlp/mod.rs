@@ -1,6 +1,7 @@
 //! OpenTelemetry OTLP/HTTP logs: `POST /v1/logs`, protobuf
 //! (`application/x-protobuf`) or JSON (`application/json`), optionally gzip;
-//! and traces, `POST /v1/traces`, the same way ([`traces`]).
+//! traces, `POST /v1/traces`, the same way ([`traces`]); and metrics,
+//! `POST /v1/metrics` ([`metrics`], as Prometheus series: [`to_prometheus`]).
 //!
 //! Resource and scope attributes are kept on every line (flat, by their OTLP
 //! names, e.g. `service.namespace`, plus `otel.scope.name`/`otel.scope.version`);
@@ -9,8 +10,11 @@
 //! that cannot be stored are counted in `partialSuccess`, the rest are stored.
 
 mod json;
+mod metrics;
+pub mod metrics_proto;
 pub mod proto;
 pub mod spans;
+pub mod to_prometheus;
 mod traces;
 
 use axum::{
@@ -49,6 +53,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/logs", post(export_logs))
         .route("/v1/traces", post(traces::export_traces))
+        .route("/v1/metrics", post(metrics::export_metrics))
 }
 
 /// How the client spoke, so errors and answers use the same encoding.

@@ -1,0 +1,751 @@
+//! Prometheus's HTTP query API, answered by Sightline per project, so that
+//! Grafana's Prometheus data source and `promtool query` work against it:
+//! `/prometheus/{project}/api/v1/{query, query_range, series, labels,
+//! label/{name}/values, metadata, status/buildinfo}` (the project by slug or
+//! id), and the same under `/prometheus/api/v1/` with the project in the
+//! `X-Sightline-Project` header. GET and form POST alike; an API token as
+//! bearer or basic-auth password. Answers and errors have Prometheus's JSON
+//! shapes (`{"status":"error","errorType":"bad_data","error":...}`).
+//!
+//! A query is evaluated in three steps: the selectors it holds and the spans
+//! they read ([`promql::selections`]), read from PostgreSQL ([`super::store`]),
+//! then the expression evaluated over them in memory ([`promql`]), off the
+//! async runtime.
+
+use std::{collections::HashMap, time::Duration};
+
+use app::api::Role;
+use axum::{
+    body::Bytes,
+    extract::{rejection::PathRejection, Path, RawQuery, State},
+    http::{HeaderMap, Method, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+    Json, Router,
+};
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+use super::{
+    promql::{self, EvalError, Limits, MemStorage, RawSeries},
+    store::{self, StoreError},
+};
+use crate::{auth::Caller, http::error::ApiError, projects, AppState};
+
+/// Prometheus's default lookback: how far back an instant selector looks.
+pub const LOOKBACK_MS: i64 = 5 * 60 * 1000;
+/// Most points of one series a range query may return, as Prometheus.
+const MAX_POINTS_PER_SERIES: i64 = 11_000;
+/// Longest a query may take, reading and evaluating.
+const TIMEOUT: Duration = Duration::from_secs(30);
+/// The header naming the project on the routes without it in the path.
+pub const PROJECT_HEADER: &str = "x-sightline-project";
+/// The Prometheus version whose answers Sightline's are matched to (Grafana
+/// reads it to choose the features it uses).
+const PROMETHEUS_VERSION: &str = "2.42.0";
+
+/// The query API, with the project in the path and in a header.
+pub fn router() -> Router<AppState> {
+    let api = || {
+        Router::new()
+            .route("/query", get(query).post(query))
+            .route("/query_range", get(query_range).post(query_range))
+            .route("/series", get(series).post(series))
+            .route("/labels", get(labels).post(labels))
+            .route("/label/{name}/values", get(label_values))
+            .route("/metadata", get(metadata))
+            .route("/status/buildinfo", get(buildinfo))
+    };
+    Router::new()
+        .nest("/prometheus/{project}/api/v1", api())
+        .nest("/prometheus/api/v1", api())
+}
+
+/// An error in Prometheus's shape.
+#[derive(Debug)]
+pub struct PromError {
+    status: StatusCode,
+    kind: &'static str,
+    message: String,
+}
+
+impl PromError {
+    fn bad_data(message: impl Into<String>) -> Self {
+        PromError {
+            status: StatusCode::BAD_REQUEST,
+            kind: "bad_data",
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ApiError> for PromError {
+    fn from(error: ApiError) -> Self {
+        let status = error.status();
+        let kind = match status {
+            StatusCode::BAD_REQUEST => "bad_data",
+            StatusCode::UNAUTHORIZED => "unauthorized",
+            StatusCode::FORBIDDEN => "forbidden",
+            StatusCode::NOT_FOUND => "not_found",
+            StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+            _ => "internal",
+        };
+        if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
+            tracing::error!(error = %format!("{error:#}"), "a Prometheus API request failed");
+        }
+        PromError {
+            status,
+            kind,
+            message: error.public_message(),
+        }
+    }
+}
+
+impl From<StoreError> for PromError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::TooMuch(message) => PromError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                kind: "execution",
+                message,
+            },
+            StoreError::Database(e) => crate::query::query_error(e).into(),
+        }
+    }
+}
+
+impl From<EvalError> for PromError {
+    fn from(error: EvalError) -> Self {
+        match error {
+            EvalError::BadData(message) => PromError::bad_data(message),
+            EvalError::Execution(message) => PromError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                kind: "execution",
+                message,
+            },
+        }
+    }
+}
+
+impl From<PromError> for ApiError {
+    /// The same refusal in `/api/v1`'s shape (for `POST /api/v1/query`).
+    fn from(error: PromError) -> Self {
+        match error.status {
+            StatusCode::BAD_REQUEST => ApiError::BadRequest(error.message),
+            StatusCode::SERVICE_UNAVAILABLE => ApiError::Unavailable {
+                message: error.message,
+                retry_after_secs: 5,
+            },
+            StatusCode::INTERNAL_SERVER_ERROR => ApiError::Internal(anyhow::anyhow!(error.message)),
+            status => ApiError::Rejected(status, error.message),
+        }
+    }
+}
+
+impl IntoResponse for PromError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({"status": "error", "errorType": self.kind, "error": self.message})),
+        )
+            .into_response()
+    }
+}
+
+fn success(data: Value) -> Response {
+    Json(json!({"status": "success", "data": data})).into_response()
+}
+
+/// The request's parameters: the query string and, for a form POST, the body
+/// (repeated names such as `match[]` keep every value).
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    fn read(method: &Method, query: Option<String>, body: &Bytes) -> Self {
+        let mut pairs: Vec<(String, String)> =
+            url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+                .into_owned()
+                .collect();
+        if method == Method::POST {
+            pairs.extend(url::form_urlencoded::parse(body).into_owned());
+        }
+        Params(pairs)
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(n, v)| n == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    fn time(&self, name: &str) -> Result<Option<i64>, PromError> {
+        self.get(name)
+            .map(|text| {
+                parse_time(text).ok_or_else(|| {
+                    PromError::bad_data(format!(
+                        "invalid parameter \"{name}\": cannot parse \"{text}\" to a valid timestamp"
+                    ))
+                })
+            })
+            .transpose()
+    }
+}
+
+/// A time as Prometheus takes it: RFC 3339, or Unix seconds with a fraction.
+fn parse_time(text: &str) -> Option<i64> {
+    if let Ok(seconds) = text.parse::<f64>() {
+        return seconds
+            .is_finite()
+            .then(|| (seconds * 1000.0).round() as i64);
+    }
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.timestamp_millis())
+}
+
+/// A duration as Prometheus takes it: `15s`, `1m30s`, or seconds.
+fn parse_duration(text: &str) -> Option<i64> {
+    if let Ok(seconds) = text.parse::<f64>() {
+        return (seconds.is_finite() && seconds > 0.0).then(|| (seconds * 1000.0).round() as i64);
+    }
+    let (mut total, mut number) = (0i64, String::new());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let mut unit = c.to_string();
+        if c == 'm' && chars.peek() == Some(&'s') {
+            unit.push('s');
+            chars.next();
+        }
+        let n: i64 = number.parse().ok()?;
+        number.clear();
+        let ms = match unit.as_str() {
+            "ms" => 1,
+            "s" => 1000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            "w" => 7 * 86_400_000,
+            "y" => 365 * 86_400_000,
+            _ => return None,
+        };
+        total = total.checked_add(n.checked_mul(ms)?)?;
+    }
+    (number.is_empty() && total > 0).then_some(total)
+}
+
+/// The project a request reads: the path's, else the header's; for a caller
+/// with at least the viewer role.
+async fn project_of(
+    state: &AppState,
+    caller: Caller,
+    path: &HashMap<String, String>,
+    headers: &HeaderMap,
+) -> Result<i64, PromError> {
+    caller.require(Role::Viewer)?;
+    let named = path
+        .get("project")
+        .cloned()
+        .or_else(|| {
+            headers
+                .get(PROJECT_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        })
+        .ok_or_else(|| {
+            PromError::bad_data(format!(
+                "name the project in the URL (/prometheus/<project>/api/v1/...) or the {PROJECT_HEADER} header"
+            ))
+        })?;
+    Ok(projects::find(&state.pool, &named).await?.project_id)
+}
+
+/// The path's parameters; none on the routes without a project in the path.
+fn path_params(
+    path: Result<Path<HashMap<String, String>>, PathRejection>,
+) -> HashMap<String, String> {
+    path.map(|Path(p)| p).unwrap_or_default()
+}
+
+/// What every handler starts from.
+struct Request {
+    project_id: i64,
+    params: Params,
+}
+
+async fn request(
+    state: &AppState,
+    caller: Result<Caller, ApiError>,
+    path: HashMap<String, String>,
+    headers: &HeaderMap,
+    method: &Method,
+    query: Option<String>,
+    body: &Bytes,
+) -> Result<Request, PromError> {
+    let project_id = project_of(state, caller?, &path, headers).await?;
+    Ok(Request {
+        project_id,
+        params: Params::read(method, query, body),
+    })
+}
+
+/// The expression of a `query` parameter, or Prometheus's 400.
+pub fn parse(text: Option<&str>) -> Result<promql_parser::parser::Expr, PromError> {
+    let text = text.ok_or_else(|| PromError::bad_data("invalid parameter \"query\": missing"))?;
+    promql_parser::parser::parse(text)
+        .map_err(|e| PromError::bad_data(format!("invalid parameter \"query\": {e}")))
+}
+
+/// Reads what `expr` needs over `[start, end]` at `step` into memory.
+async fn fetch(
+    pool: &PgPool,
+    project_id: i64,
+    expr: &promql_parser::parser::Expr,
+    start: i64,
+    end: i64,
+    step: i64,
+) -> Result<MemStorage, PromError> {
+    let mut series: HashMap<i64, store::Labels> = HashMap::new();
+    let (mut mint, mut maxt) = (i64::MAX, i64::MIN);
+    for selection in promql::selections(expr, start, end, step, LOOKBACK_MS) {
+        let rows = store::select_series(
+            pool,
+            project_id,
+            &selection.matchers,
+            selection.mint,
+            selection.maxt,
+        )
+        .await?;
+        if rows.is_empty() {
+            continue;
+        }
+        mint = mint.min(selection.mint);
+        maxt = maxt.max(selection.maxt);
+        for row in rows {
+            series.insert(row.id, row.labels);
+        }
+        if series.len() > store::MAX_SERIES {
+            return Err(StoreError::TooMuch(format!(
+                "the query reads more than {} series; add label matchers",
+                store::MAX_SERIES
+            ))
+            .into());
+        }
+    }
+    let ids: Vec<i64> = series.keys().copied().collect();
+    let samples = store::samples(pool, &ids, mint, maxt, store::MAX_SAMPLES).await?;
+    let raw = samples
+        .into_iter()
+        .filter_map(|(id, samples)| {
+            Some(RawSeries {
+                labels: series.remove(&id)?,
+                samples,
+            })
+        })
+        .collect();
+    Ok(MemStorage::new(raw))
+}
+
+/// The series of a range query: what the dashboards and `query_range` ask.
+pub async fn range(
+    pool: &PgPool,
+    project_id: i64,
+    expr: promql_parser::parser::Expr,
+    start: i64,
+    end: i64,
+    step: i64,
+) -> Result<Vec<promql::Series>, PromError> {
+    let storage = fetch(pool, project_id, &expr, start, end, step).await?;
+    evaluate(move || promql::eval_range(&expr, &storage, start, end, step, &limits())).await
+}
+
+/// The value of each series of `expr` at `t` (ms): an instant query. A
+/// scalar is one value without labels.
+pub async fn instant(
+    pool: &PgPool,
+    project_id: i64,
+    expr: promql_parser::parser::Expr,
+    t: i64,
+) -> Result<Vec<(promql::Labels, f64)>, PromError> {
+    let storage = fetch(pool, project_id, &expr, t, t, 0).await?;
+    let value = evaluate(move || promql::eval_instant(&expr, &storage, t, &limits())).await?;
+    Ok(match value {
+        promql::Value::Scalar { v, .. } => vec![(Vec::new(), v)],
+        promql::Value::Vector(samples) => samples.into_iter().map(|s| (s.labels, s.v)).collect(),
+        promql::Value::Matrix(series) => series
+            .into_iter()
+            .filter_map(|s| Some((s.labels, s.points.last()?.1)))
+            .collect(),
+        promql::Value::String { .. } => Vec::new(),
+    })
+}
+
+/// Evaluation off the async runtime, within [`TIMEOUT`].
+async fn evaluate<T: Send + 'static>(
+    run: impl FnOnce() -> Result<T, EvalError> + Send + 'static,
+) -> Result<T, PromError> {
+    let task = tokio::task::spawn_blocking(run);
+    match tokio::time::timeout(TIMEOUT, task).await {
+        Ok(Ok(result)) => result.map_err(PromError::from),
+        Ok(Err(error)) => Err(ApiError::Internal(anyhow::Error::new(error)).into()),
+        Err(_) => Err(PromError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            kind: "timeout",
+            message: format!("query timed out after {}s", TIMEOUT.as_secs()),
+        }),
+    }
+}
+
+fn limits() -> Limits {
+    Limits {
+        lookback_ms: LOOKBACK_MS,
+        max_samples: store::MAX_SAMPLES,
+    }
+}
+
+/// A time in seconds as Prometheus writes it.
+fn seconds(ms: i64) -> Value {
+    json!(ms as f64 / 1000.0)
+}
+
+fn metric(labels: &[(String, String)]) -> Value {
+    Value::Object(
+        labels
+            .iter()
+            .map(|(n, v)| (n.clone(), Value::String(v.clone())))
+            .collect(),
+    )
+}
+
+/// `GET|POST /api/v1/query`: an instant query.
+async fn query(
+    State(state): State<AppState>,
+    caller: Result<Caller, ApiError>,
+    path: Result<Path<HashMap<String, String>>, PathRejection>,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Result<Response, PromError> {
+    let request = request(
+        &state,
+        caller,
+        path_params(path),
+        &headers,
+        &method,
+        raw,
+        &body,
+    )
+    .await?;
+    let expr = parse(request.params.get("query"))?;
+    let t = request
+        .params
+        .time("time")?
+        .unwrap_or_else(|| Utc::now().timestamp_millis());
+    let storage = fetch(&state.queries, request.project_id, &expr, t, t, 0).await?;
+    let value = evaluate(move || promql::eval_instant(&expr, &storage, t, &limits())).await?;
+    let (kind, result) = match value {
+        promql::Value::Scalar { t, v } => ("scalar", json!([seconds(t), promql::format_value(v)])),
+        promql::Value::String { t, v } => ("string", json!([seconds(t), v])),
+        promql::Value::Vector(samples) => (
+            "vector",
+            Value::Array(
+                samples
+                    .iter()
+                    .map(|s| {
+                        json!({"metric": metric(&s.labels), "value": [seconds(s.t), promql::format_value(s.v)]})
+                    })
+                    .collect(),
+            ),
+        ),
+        promql::Value::Matrix(series) => ("matrix", matrix(&series)),
+    };
+    Ok(success(json!({"resultType": kind, "result": result})))
+}
+
+fn matrix(series: &[promql::Series]) -> Value {
+    Value::Array(
+        series
+            .iter()
+            .map(|s| {
+                json!({
+                    "metric": metric(&s.labels),
+                    "values": s.points.iter().map(|&(t, v)| json!([seconds(t), promql::format_value(v)])).collect::<Vec<_>>(),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// `GET|POST /api/v1/query_range`: a range query.
+async fn query_range(
+    State(state): State<AppState>,
+    caller: Result<Caller, ApiError>,
+    path: Result<Path<HashMap<String, String>>, PathRejection>,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Result<Response, PromError> {
+    let request = request(
+        &state,
+        caller,
+        path_params(path),
+        &headers,
+        &method,
+        raw,
+        &body,
+    )
+    .await?;
+    let expr = parse(request.params.get("query"))?;
+    let missing =
+        |name: &str| PromError::bad_data(format!("invalid parameter \"{name}\": missing"));
+    let start = request
+        .params
+        .time("start")?
+        .ok_or_else(|| missing("start"))?;
+    let end = request.params.time("end")?.ok_or_else(|| missing("end"))?;
+    let step_text = request.params.get("step").ok_or_else(|| missing("step"))?;
+    let step = parse_duration(step_text).ok_or_else(|| {
+        PromError::bad_data(format!(
+            "invalid parameter \"step\": cannot parse \"{step_text}\" to a valid duration"
+        ))
+    })?;
+    if end < start {
+        return Err(PromError::bad_data(
+            "end timestamp must not be before start time",
+        ));
+    }
+    if (end - start) / step > MAX_POINTS_PER_SERIES {
+        return Err(PromError::bad_data(
+            "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
+        ));
+    }
+    let series = range(&state.queries, request.project_id, expr, start, end, step).await?;
+    Ok(success(
+        json!({"resultType": "matrix", "result": matrix(&series)}),
+    ))
+}
+
+/// The series the `match[]` selectors select, alive in the request's range
+/// (`start`, `end`; by default all time, as in Prometheus); `None` without
+/// `match[]`.
+async fn matched_series(
+    state: &AppState,
+    request: &Request,
+) -> Result<Option<Vec<store::Labels>>, PromError> {
+    let selectors = request.params.all("match[]");
+    if selectors.is_empty() {
+        return Ok(None);
+    }
+    let end = request
+        .params
+        .time("end")?
+        .unwrap_or_else(|| Utc::now().timestamp_millis());
+    let start = request.params.time("start")?.unwrap_or(i64::MIN / 2);
+    let mut found: HashMap<i64, store::Labels> = HashMap::new();
+    for text in selectors {
+        let expr = parse(Some(text))?;
+        let promql_parser::parser::Expr::VectorSelector(selector) = expr else {
+            return Err(PromError::bad_data(format!(
+                "invalid parameter \"match[]\": `{text}` is not a series selector"
+            )));
+        };
+        let mut matchers = selector.matchers.matchers.clone();
+        if let Some(name) = &selector.name {
+            matchers.push(promql_parser::label::Matcher::new(
+                promql_parser::label::MatchOp::Equal,
+                "__name__",
+                name,
+            ));
+        }
+        for row in
+            store::select_series(&state.queries, request.project_id, &matchers, start, end).await?
+        {
+            found.insert(row.id, row.labels);
+        }
+    }
+    let mut all: Vec<store::Labels> = found.into_values().collect();
+    all.sort();
+    Ok(Some(all))
+}
+
+/// `GET|POST /api/v1/series`.
+async fn series(
+    State(state): State<AppState>,
+    caller: Result<Caller, ApiError>,
+    path: Result<Path<HashMap<String, String>>, PathRejection>,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Result<Response, PromError> {
+    let request = request(
+        &state,
+        caller,
+        path_params(path),
+        &headers,
+        &method,
+        raw,
+        &body,
+    )
+    .await?;
+    let series = matched_series(&state, &request)
+        .await?
+        .ok_or_else(|| PromError::bad_data("no match[] parameter provided"))?;
+    Ok(success(Value::Array(
+        series.iter().map(|labels| metric(labels)).collect(),
+    )))
+}
+
+/// `GET|POST /api/v1/labels`.
+async fn labels(
+    State(state): State<AppState>,
+    caller: Result<Caller, ApiError>,
+    path: Result<Path<HashMap<String, String>>, PathRejection>,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Result<Response, PromError> {
+    let request = request(
+        &state,
+        caller,
+        path_params(path),
+        &headers,
+        &method,
+        raw,
+        &body,
+    )
+    .await?;
+    let names = match matched_series(&state, &request).await? {
+        Some(series) => {
+            let mut names: Vec<String> = series.into_iter().flatten().map(|(n, _)| n).collect();
+            names.sort();
+            names.dedup();
+            names
+        }
+        None => store::label_names(&state.queries, request.project_id).await?,
+    };
+    Ok(success(json!(names)))
+}
+
+/// `GET /api/v1/label/{name}/values`.
+async fn label_values(
+    State(state): State<AppState>,
+    caller: Result<Caller, ApiError>,
+    path: Result<Path<HashMap<String, String>>, PathRejection>,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PromError> {
+    let path = path_params(path);
+    let name = path.get("name").cloned().unwrap_or_default();
+    let request = request(&state, caller, path, &headers, &method, raw, &Bytes::new()).await?;
+    let values = match matched_series(&state, &request).await? {
+        Some(series) => {
+            let mut values: Vec<String> = series
+                .into_iter()
+                .flatten()
+                .filter(|(n, _)| *n == name)
+                .map(|(_, v)| v)
+                .collect();
+            values.sort();
+            values.dedup();
+            values
+        }
+        None => store::label_values(&state.queries, request.project_id, &name).await?,
+    };
+    Ok(success(json!(values)))
+}
+
+/// `GET /api/v1/metadata`.
+async fn metadata(
+    State(state): State<AppState>,
+    caller: Result<Caller, ApiError>,
+    path: Result<Path<HashMap<String, String>>, PathRejection>,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PromError> {
+    let request = request(
+        &state,
+        caller,
+        path_params(path),
+        &headers,
+        &method,
+        raw,
+        &Bytes::new(),
+    )
+    .await?;
+    let limit = request
+        .params
+        .get("limit")
+        .and_then(|l| l.parse::<i64>().ok())
+        .filter(|l| *l > 0)
+        .unwrap_or(10_000)
+        .min(10_000);
+    let rows = store::metadata(
+        &state.queries,
+        request.project_id,
+        request.params.get("metric"),
+        limit,
+    )
+    .await?;
+    let mut data = serde_json::Map::new();
+    for (metric, kind, help, unit) in rows {
+        data.insert(metric, json!([{"type": kind, "help": help, "unit": unit}]));
+    }
+    Ok(success(Value::Object(data)))
+}
+
+/// `GET /api/v1/status/buildinfo`.
+async fn buildinfo(
+    State(state): State<AppState>,
+    caller: Result<Caller, ApiError>,
+    path: Result<Path<HashMap<String, String>>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Response, PromError> {
+    project_of(&state, caller?, &path_params(path), &headers).await?;
+    Ok(success(json!({
+        "version": PROMETHEUS_VERSION,
+        "revision": format!("sightline-{}", env!("CARGO_PKG_VERSION")),
+        "branch": "",
+        "buildUser": "sightline",
+        "buildDate": "",
+        "goVersion": "",
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_and_durations_read_as_prometheus_reads_them() {
+        assert_eq!(parse_time("1700000000.5"), Some(1_700_000_000_500));
+        assert_eq!(parse_time("2023-11-14T22:13:20Z"), Some(1_700_000_000_000));
+        assert_eq!(parse_time("yesterday"), None);
+        assert_eq!(parse_duration("15s"), Some(15_000));
+        assert_eq!(parse_duration("1m30s"), Some(90_000));
+        assert_eq!(parse_duration("250ms"), Some(250));
+        assert_eq!(parse_duration("0.5"), Some(500));
+        assert_eq!(parse_duration("0"), None);
+        assert_eq!(parse_duration("5x"), None);
+        assert_eq!(parse_duration("5"), Some(5000));
+    }
+}

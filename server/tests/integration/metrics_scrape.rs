@@ -1,0 +1,250 @@
+//! Scrape targets over real HTTP: a target added through the API is scraped
+//! (a small exporter of the test's own serves Prometheus text), its series
+//! carry `job`, `instance` and the target's labels, clashing labels become
+//! `exported_<name>`, `up` and the other synthetic series are written, the
+//! targets list shows the state, a failing target turns `up` to 0 and its
+//! series stale, and two instances on one database scrape each interval
+//! once between them.
+
+#![expect(clippy::expect_used, reason = "test setup fails loudly")]
+
+use std::sync::{
+    atomic::{AtomicBool, AtomicUsize, Ordering},
+    Arc,
+};
+
+use app::api::Role;
+use axum::{
+    body::Body,
+    http::{header, Request, StatusCode},
+    routing::get,
+    Router,
+};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+use crate::common::{Auth, TestApp};
+
+/// The exporter: counts its scrapes, and fails while `failing` is set.
+#[derive(Clone, Default)]
+struct Exporter {
+    scrapes: Arc<AtomicUsize>,
+    failing: Arc<AtomicBool>,
+}
+
+const EXPOSITION: &str = "# HELP node_load1 1m load average.\n# TYPE node_load1 gauge\nnode_load1 0.5\n# TYPE requests_total counter\nrequests_total{job=\"inner\",code=\"200\"} 7\n";
+
+async fn exporter() -> (Exporter, String) {
+    let exporter = Exporter::default();
+    let state = exporter.clone();
+    let app = Router::new().route(
+        "/metrics",
+        get(move || {
+            let state = state.clone();
+            async move {
+                state.scrapes.fetch_add(1, Ordering::SeqCst);
+                if state.failing.load(Ordering::SeqCst) {
+                    (StatusCode::INTERNAL_SERVER_ERROR, String::from("down"))
+                } else {
+                    (StatusCode::OK, EXPOSITION.to_string())
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (exporter, format!("127.0.0.1:{}", address.port()))
+}
+
+/// The instant vector of `query` now, as `(labels, value)`.
+async fn query(app: &TestApp, token: &Auth, query: &str) -> Vec<(Value, f64)> {
+    let encoded: String = url::form_urlencoded::byte_serialize(query.as_bytes()).collect();
+    let r = app
+        .get(
+            &format!("/prometheus/shop/api/v1/query?query={encoded}"),
+            token,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body["data"]["result"]
+        .as_array()
+        .expect("result")
+        .iter()
+        .map(|s| {
+            let v = s["value"][1]
+                .as_str()
+                .expect("value")
+                .parse()
+                .expect("number");
+            (s["metric"].clone(), v)
+        })
+        .collect()
+}
+
+/// Waits (20 s at most) until `check` holds for the answer to `q`.
+async fn wait_for(app: &TestApp, token: &Auth, q: &str, check: impl Fn(&[(Value, f64)]) -> bool) {
+    let started = std::time::Instant::now();
+    loop {
+        let got = query(app, token, q).await;
+        if check(&got) {
+            return;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "`{q}` never became what the test waits for; last answer: {got:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_target_added_through_the_api_is_scraped(pool: PgPool) {
+    let app = TestApp::new(pool.clone());
+    app.project("shop").await;
+    let (exporter, address) = exporter().await;
+    let admin = app.token(Role::Admin).await;
+    let viewer = app.token(Role::Viewer).await;
+    let target = json!({"job": "node", "url": format!("http://{address}/metrics"),
+                        "interval_seconds": 1, "labels": {"env": "test"}});
+
+    let r = app
+        .post(
+            "/api/v1/projects/shop/metrics/targets",
+            &viewer,
+            target.clone(),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "viewers do not add targets"
+    );
+    let bad = json!({"job": "node", "url": "ftp://x/metrics", "interval_seconds": 1});
+    let r = app
+        .post("/api/v1/projects/shop/metrics/targets", &admin, bad)
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text.contains("url"), "{}", r.text);
+    let r = app
+        .post(
+            "/api/v1/projects/shop/metrics/targets",
+            &admin,
+            target.clone(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let target_id = r.body["target_id"].as_i64().expect("target_id");
+    let r = app
+        .post("/api/v1/projects/shop/metrics/targets", &admin, target)
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+
+    app.state.start_scraper();
+    wait_for(&app, &viewer, r#"up{job="node"}"#, |got| {
+        got.len() == 1 && got[0].1 == 1.0
+    })
+    .await;
+    let got = query(&app, &viewer, "node_load1").await;
+    assert_eq!(
+        got,
+        vec![(
+            json!({"__name__": "node_load1", "job": "node", "instance": address, "env": "test"}),
+            0.5
+        )]
+    );
+    // The target's own `job` clashes with Sightline's: it is kept as `exported_job`.
+    let got = query(&app, &viewer, "requests_total").await;
+    assert_eq!(got[0].0["job"], "node");
+    assert_eq!(got[0].0["exported_job"], "inner");
+    let got = query(&app, &viewer, r#"scrape_samples_scraped{job="node"}"#).await;
+    assert_eq!(got[0].1, 2.0);
+    assert_eq!(
+        query(&app, &viewer, r#"scrape_duration_seconds{job="node"}"#)
+            .await
+            .len(),
+        1
+    );
+
+    let r = app
+        .get("/api/v1/projects/shop/metrics/targets", &viewer)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let listed = &r.body[0];
+    assert_eq!(listed["target_id"], target_id);
+    assert_eq!(listed["instance"], address.as_str());
+    assert_eq!(listed["health"], "up");
+    assert_eq!(listed["last_samples"], 2);
+    assert_eq!(
+        listed["timeout_seconds"], 1,
+        "the timeout is at most the interval"
+    );
+
+    // Down: `up` is 0, the series are stale at once, and the list says why.
+    exporter.failing.store(true, Ordering::SeqCst);
+    wait_for(&app, &viewer, r#"up{job="node"}"#, |got| {
+        got.len() == 1 && got[0].1 == 0.0
+    })
+    .await;
+    assert!(
+        query(&app, &viewer, "node_load1").await.is_empty(),
+        "stale after the failed scrape"
+    );
+    let r = app
+        .get("/api/v1/projects/shop/metrics/targets", &viewer)
+        .await;
+    assert_eq!(r.body[0]["health"], "down");
+    assert!(
+        r.body[0]["last_error"]
+            .as_str()
+            .expect("error")
+            .contains("500"),
+        "{}",
+        r.text
+    );
+
+    let r = app
+        .send(
+            Request::delete(format!("/api/v1/projects/shop/metrics/targets/{target_id}"))
+                .header(
+                    header::AUTHORIZATION,
+                    match &admin {
+                        Auth::Bearer(t) => format!("Bearer {t}"),
+                        _ => unreachable!("a token"),
+                    },
+                )
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn two_instances_scrape_each_interval_once_between_them(pool: PgPool) {
+    let one = TestApp::new(pool.clone());
+    let two = TestApp::new(pool.clone());
+    one.project("shop").await;
+    let (exporter, address) = exporter().await;
+    let admin = one.token(Role::Admin).await;
+    let r = one
+        .post(
+            "/api/v1/projects/shop/metrics/targets",
+            &admin,
+            json!({"job": "node", "url": format!("http://{address}/metrics"), "interval_seconds": 1}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    one.state.start_scraper();
+    two.state.start_scraper();
+    tokio::time::sleep(std::time::Duration::from_millis(5_500)).await;
+    let scrapes = exporter.scrapes.load(Ordering::SeqCst);
+    // One scrape a second: about six in 5.5 s; two instances each scraping
+    // on their own would make about twelve.
+    assert!(
+        (4..=7).contains(&scrapes),
+        "{scrapes} scrapes in 5.5 s at a 1 s interval"
+    );
+}

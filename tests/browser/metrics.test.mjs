@@ -1,0 +1,136 @@
+// The Metrics explorer as a user meets it, in headless Chromium against a real
+// server and a real PostgreSQL: samples pushed through the native metrics API
+// are charted by a PromQL query kept in the URL, with the latest value of each
+// series in a table; metric names autocomplete with their TYPE and HELP; a
+// query that does not parse is said in words inside the panel; and
+// Sightline's own metrics are there out of the box (the `sightline` project
+// scrapes the server's /metrics, its target listed as up).
+// Screenshots at desktop and phone width go to tests/browser/artifacts/.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { startServer, launchChromium, login as logIn } from './harness.mjs';
+
+const ADMIN = 'admin@example.com';
+const PASSWORD = 'a long passphrase';
+
+let server;
+let browser;
+let base;
+
+before(async () => {
+  server = await startServer('sightline_metrics_browser');
+  base = server.base;
+  const sightline = server.sightline;
+  sightline(['user', 'create', '--email', ADMIN, '--role', 'admin', '--password-stdin'], `${PASSWORD}\n`);
+  const project = JSON.parse(sightline(['project', 'create', '--slug', 'shop', '--name', 'Shop', '--json']));
+  const key = project.ingest_key;
+
+  // 30 minutes of a counter per status code, every 15 s, and its metadata.
+  const now = Date.now();
+  const samples = [];
+  for (let t = now - 30 * 60_000; t <= now; t += 15_000) {
+    const step = (t - (now - 30 * 60_000)) / 15_000;
+    samples.push({ name: 'http_requests_total', labels: { job: 'api', code: '200' }, value: step * 30, ts: t });
+    samples.push({ name: 'http_requests_total', labels: { job: 'api', code: '500' }, value: step * 3, ts: t });
+  }
+  const r = await fetch(`${base}/api/v1/ingest/metrics`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(samples),
+  });
+  assert.equal(r.status, 200, `metrics ingest answered ${r.status}: ${await r.text()}`);
+  const text = '# HELP http_requests_total Requests served.\n# TYPE http_requests_total counter\n';
+  const meta = await fetch(`${base}/api/v1/ingest/metrics`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'text/plain; version=0.0.4' },
+    body: text,
+  });
+  assert.equal(meta.status, 200, `metadata answered ${meta.status}: ${await meta.text()}`);
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+async function openPage() {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    // A query that does not parse is a 400 the page shows in words.
+    if (m.type() === 'error' && !/favicon|status of 400/.test(m.text())) problems.push(`console: ${m.text()}`);
+  });
+  return { page, problems };
+}
+
+async function withScreenshot(name, page, problems, body) {
+  try {
+    await body();
+    assert.deepEqual(problems, []);
+  } catch (error) {
+    mkdirSync('artifacts', { recursive: true });
+    await page.screenshot({ path: `artifacts/${name}-failure.png`, fullPage: true }).catch(() => {});
+    console.error(`screenshot: tests/browser/artifacts/${name}-failure.png; ${problems.join('\n')}\nserver log tail:\n${server.logTail()}`);
+    throw error;
+  } finally {
+    await page.close();
+  }
+}
+
+test('a PromQL query is charted with the latest values, names autocomplete, errors are words', async () => {
+  const { page, problems } = await openPage();
+  await withScreenshot('metrics', page, problems, async () => {
+    await logIn(page, base, ADMIN, PASSWORD);
+    const q = encodeURIComponent('sum by (code) (rate(http_requests_total[5m]))');
+    await page.goto(`${base}/metrics/explore?project=shop&range=1h&q=${q}`);
+    await page.waitForSelector('#metrics-chart canvas');
+    const rows = page.locator('#metrics-latest tbody tr');
+    await rows.first().waitFor();
+    assert.equal(await rows.count(), 2);
+    const cells = await page.locator('#metrics-latest tbody td').allTextContents();
+    // 30 a sample every 15 s is 2 a second; 3 every 15 s is 0.2.
+    assert.deepEqual([cells[0], cells[2]], ['{code="200"}', '{code="500"}']);
+    assert.ok(Math.abs(Number(cells[1]) - 2) < 0.01 && Math.abs(Number(cells[3]) - 0.2) < 0.001, `${cells}`);
+    assert.equal(await page.inputValue('#metrics-query'), 'sum by (code) (rate(http_requests_total[5m]))');
+    const option = page.locator('#metric-names option[value="http_requests_total"]');
+    assert.equal(await option.count(), 1);
+    assert.equal(await option.textContent(), 'counter — Requests served.');
+
+    mkdirSync('artifacts', { recursive: true });
+    await page.screenshot({ path: 'artifacts/metrics-desktop.png', fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForSelector('#metrics-chart canvas');
+    await page.screenshot({ path: 'artifacts/metrics-phone.png', fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    // A query that does not parse: the panel says so, and the URL keeps it.
+    await page.fill('#metrics-query', 'sum((');
+    await page.click('#metrics-run');
+    await page.waitForSelector('#metrics-chart .error');
+    assert.match(await page.textContent('#metrics-chart .error'), /query/);
+    assert.match(page.url(), /q=sum/);
+  });
+});
+
+test("Sightline's own metrics are there out of the box", async () => {
+  const { page, problems } = await openPage();
+  await withScreenshot('metrics-self', page, problems, async () => {
+    await logIn(page, base, ADMIN, PASSWORD);
+    const started = Date.now();
+    for (;;) {
+      await page.goto(`${base}/metrics/explore?project=sightline&range=1h&q=up`);
+      await page.waitForSelector('#metrics-targets table, #metrics-targets .empty');
+      const state = await page.locator('#metrics-targets tbody td .badge').allTextContents();
+      if (state.includes('up')) break;
+      assert.ok(Date.now() - started < 30_000, `the self-scrape target never came up: ${state}`);
+      await page.waitForTimeout(1000);
+    }
+    await page.locator('#metrics-latest tbody tr').first().waitFor();
+    const cells = await page.locator('#metrics-latest tbody td').allTextContents();
+    assert.equal(cells[1], '1', `up is 1: ${cells}`);
+  });
+});
