@@ -17,7 +17,7 @@ use std::{collections::HashMap, time::Duration};
 use app::api::Role;
 use axum::{
     body::Bytes,
-    extract::{rejection::PathRejection, Path, RawQuery, State},
+    extract::{FromRequestParts, Path, State},
     http::{HeaderMap, Method, StatusCode},
     response::{IntoResponse, Response},
     routing::get,
@@ -274,33 +274,43 @@ async fn project_of(
     Ok(projects::find(&state.pool, &named).await?.project_id)
 }
 
-/// The path's parameters; none on the routes without a project in the path.
-fn path_params(
-    path: Result<Path<HashMap<String, String>>, PathRejection>,
-) -> HashMap<String, String> {
-    path.map(|Path(p)| p).unwrap_or_default()
-}
-
-/// What every handler starts from.
+/// What every handler starts from: the project the caller may read and the
+/// parameters of the query string and, for a form POST, of the body. The
+/// largest form accepted is the API's body limit (set on the router).
 struct Request {
     project_id: i64,
+    /// The path's `{name}` (label values), when the route has one.
+    name: Option<String>,
     params: Params,
 }
 
-async fn request(
-    state: &AppState,
-    caller: Result<Caller, ApiError>,
-    path: HashMap<String, String>,
-    headers: &HeaderMap,
-    method: &Method,
-    query: Option<String>,
-    body: &Bytes,
-) -> Result<Request, PromError> {
-    let project_id = project_of(state, caller?, &path, headers).await?;
-    Ok(Request {
-        project_id,
-        params: Params::read(method, query, body),
-    })
+impl axum::extract::FromRequest<AppState> for Request {
+    type Rejection = PromError;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Self, PromError> {
+        let (mut parts, body) = request.into_parts();
+        let caller = Caller::from_request_parts(&mut parts, state).await?;
+        // The routes without a project in the path have no parameters at all.
+        let path: HashMap<String, String> =
+            Path::<HashMap<String, String>>::from_request_parts(&mut parts, state)
+                .await
+                .map(|Path(p)| p)
+                .unwrap_or_default();
+        let project_id = project_of(state, caller, &path, &parts.headers).await?;
+        let method = parts.method.clone();
+        let query = parts.uri.query().map(str::to_string);
+        let body = Bytes::from_request(axum::extract::Request::from_parts(parts, body), state)
+            .await
+            .map_err(|e| PromError::bad_data(format!("the request body could not be read: {e}")))?;
+        Ok(Request {
+            project_id,
+            name: path.get("name").cloned(),
+            params: Params::read(&method, query, &body),
+        })
+    }
 }
 
 /// The expression of a `query` parameter, or Prometheus's 400.
@@ -432,25 +442,7 @@ fn metric(labels: &[(String, String)]) -> Value {
 }
 
 /// `GET|POST /api/v1/query`: an instant query.
-async fn query(
-    State(state): State<AppState>,
-    caller: Result<Caller, ApiError>,
-    path: Result<Path<HashMap<String, String>>, PathRejection>,
-    method: Method,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
-    body: Bytes,
-) -> Result<Response, PromError> {
-    let request = request(
-        &state,
-        caller,
-        path_params(path),
-        &headers,
-        &method,
-        raw,
-        &body,
-    )
-    .await?;
+async fn query(State(state): State<AppState>, request: Request) -> Result<Response, PromError> {
     let expr = parse(request.params.get("query"))?;
     let t = request
         .params
@@ -494,23 +486,8 @@ fn matrix(series: &[promql::Series]) -> Value {
 /// `GET|POST /api/v1/query_range`: a range query.
 async fn query_range(
     State(state): State<AppState>,
-    caller: Result<Caller, ApiError>,
-    path: Result<Path<HashMap<String, String>>, PathRejection>,
-    method: Method,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
-    body: Bytes,
+    request: Request,
 ) -> Result<Response, PromError> {
-    let request = request(
-        &state,
-        caller,
-        path_params(path),
-        &headers,
-        &method,
-        raw,
-        &body,
-    )
-    .await?;
     let expr = parse(request.params.get("query"))?;
     let missing =
         |name: &str| PromError::bad_data(format!("invalid parameter \"{name}\": missing"));
@@ -585,25 +562,7 @@ async fn matched_series(
 }
 
 /// `GET|POST /api/v1/series`.
-async fn series(
-    State(state): State<AppState>,
-    caller: Result<Caller, ApiError>,
-    path: Result<Path<HashMap<String, String>>, PathRejection>,
-    method: Method,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
-    body: Bytes,
-) -> Result<Response, PromError> {
-    let request = request(
-        &state,
-        caller,
-        path_params(path),
-        &headers,
-        &method,
-        raw,
-        &body,
-    )
-    .await?;
+async fn series(State(state): State<AppState>, request: Request) -> Result<Response, PromError> {
     let series = matched_series(&state, &request)
         .await?
         .ok_or_else(|| PromError::bad_data("no match[] parameter provided"))?;
@@ -613,25 +572,7 @@ async fn series(
 }
 
 /// `GET|POST /api/v1/labels`.
-async fn labels(
-    State(state): State<AppState>,
-    caller: Result<Caller, ApiError>,
-    path: Result<Path<HashMap<String, String>>, PathRejection>,
-    method: Method,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
-    body: Bytes,
-) -> Result<Response, PromError> {
-    let request = request(
-        &state,
-        caller,
-        path_params(path),
-        &headers,
-        &method,
-        raw,
-        &body,
-    )
-    .await?;
+async fn labels(State(state): State<AppState>, request: Request) -> Result<Response, PromError> {
     let names = match matched_series(&state, &request).await? {
         Some(series) => {
             let mut names: Vec<String> = series.into_iter().flatten().map(|(n, _)| n).collect();
@@ -647,15 +588,9 @@ async fn labels(
 /// `GET /api/v1/label/{name}/values`.
 async fn label_values(
     State(state): State<AppState>,
-    caller: Result<Caller, ApiError>,
-    path: Result<Path<HashMap<String, String>>, PathRejection>,
-    method: Method,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
+    request: Request,
 ) -> Result<Response, PromError> {
-    let path = path_params(path);
-    let name = path.get("name").cloned().unwrap_or_default();
-    let request = request(&state, caller, path, &headers, &method, raw, &Bytes::new()).await?;
+    let name = request.name.clone().unwrap_or_default();
     let values = match matched_series(&state, &request).await? {
         Some(series) => {
             let mut values: Vec<String> = series
@@ -674,24 +609,7 @@ async fn label_values(
 }
 
 /// `GET /api/v1/metadata`.
-async fn metadata(
-    State(state): State<AppState>,
-    caller: Result<Caller, ApiError>,
-    path: Result<Path<HashMap<String, String>>, PathRejection>,
-    method: Method,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, PromError> {
-    let request = request(
-        &state,
-        caller,
-        path_params(path),
-        &headers,
-        &method,
-        raw,
-        &Bytes::new(),
-    )
-    .await?;
+async fn metadata(State(state): State<AppState>, request: Request) -> Result<Response, PromError> {
     let limit = request
         .params
         .get("limit")
@@ -714,13 +632,7 @@ async fn metadata(
 }
 
 /// `GET /api/v1/status/buildinfo`.
-async fn buildinfo(
-    State(state): State<AppState>,
-    caller: Result<Caller, ApiError>,
-    path: Result<Path<HashMap<String, String>>, PathRejection>,
-    headers: HeaderMap,
-) -> Result<Response, PromError> {
-    project_of(&state, caller?, &path_params(path), &headers).await?;
+async fn buildinfo(_: Request) -> Result<Response, PromError> {
     Ok(success(json!({
         "version": PROMETHEUS_VERSION,
         "revision": format!("sightline-{}", env!("CARGO_PKG_VERSION")),

@@ -22,14 +22,18 @@ pub fn decode(body: &[u8]) -> Result<ExportLogsServiceRequest, String> {
     })
 }
 
-fn field<'a>(object: &'a Map<String, Value>, camel: &str, snake: &str) -> Option<&'a Value> {
+pub(super) fn field<'a>(
+    object: &'a Map<String, Value>,
+    camel: &str,
+    snake: &str,
+) -> Option<&'a Value> {
     object
         .get(camel)
         .or_else(|| object.get(snake))
         .filter(|v| !v.is_null())
 }
 
-fn list<'a>(
+pub(super) fn list<'a>(
     object: &'a Map<String, Value>,
     camel: &str,
     snake: &str,
@@ -41,13 +45,16 @@ fn list<'a>(
     }
 }
 
-fn object_of<'a>(value: &'a Value, what: &str) -> Result<&'a Map<String, Value>, String> {
+pub(super) fn object_of<'a>(
+    value: &'a Value,
+    what: &str,
+) -> Result<&'a Map<String, Value>, String> {
     value
         .as_object()
         .ok_or_else(|| format!("{what}: expected an object"))
 }
 
-fn text(object: &Map<String, Value>, camel: &str, snake: &str) -> String {
+pub(super) fn text(object: &Map<String, Value>, camel: &str, snake: &str) -> String {
     field(object, camel, snake)
         .and_then(Value::as_str)
         .unwrap_or_default()
@@ -284,7 +291,7 @@ fn any_value(value: &Value) -> Result<AnyValue, String> {
     Ok(AnyValue { value: Some(inner) })
 }
 
-fn integer(value: &Value) -> Option<i64> {
+pub(super) fn integer(value: &Value) -> Option<i64> {
     match value {
         Value::Number(n) => n.as_i64(),
         Value::String(s) => s.parse().ok(),
@@ -292,7 +299,7 @@ fn integer(value: &Value) -> Option<i64> {
     }
 }
 
-fn unsigned(value: Option<&Value>, name: &str) -> Result<u64, String> {
+pub(super) fn unsigned(value: Option<&Value>, name: &str) -> Result<u64, String> {
     match value {
         None => Ok(0),
         Some(Value::Number(n)) => n

@@ -15,6 +15,8 @@ use serde_json::{Map, Value};
 use super::proto::{
     any_value, AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList, Resource,
 };
+// The OTLP/JSON readers the logs and traces decoders use too.
+use super::json::{field, integer, list, object_of, text, unsigned};
 
 /// `ExportMetricsServiceRequest`.
 #[derive(Clone, PartialEq, prost::Message)]
@@ -489,25 +491,6 @@ fn flags(o: &Map<String, Value>) -> Result<u32, String> {
         .map_err(|_| "flags: expected a 32-bit number".to_string())
 }
 
-fn field<'a>(object: &'a Map<String, Value>, camel: &str, snake: &str) -> Option<&'a Value> {
-    object
-        .get(camel)
-        .or_else(|| object.get(snake))
-        .filter(|v| !v.is_null())
-}
-
-fn list<'a>(
-    object: &'a Map<String, Value>,
-    camel: &str,
-    snake: &str,
-) -> Result<&'a [Value], String> {
-    match field(object, camel, snake) {
-        None => Ok(&[]),
-        Some(Value::Array(items)) => Ok(items),
-        Some(_) => Err(format!("{camel}: expected an array")),
-    }
-}
-
 /// Every object of the array `camel`, decoded by `decode`.
 fn each<T>(
     object: &Map<String, Value>,
@@ -519,19 +502,6 @@ fn each<T>(
         .iter()
         .map(|item| decode(object_of(item, camel)?))
         .collect()
-}
-
-fn object_of<'a>(value: &'a Value, what: &str) -> Result<&'a Map<String, Value>, String> {
-    value
-        .as_object()
-        .ok_or_else(|| format!("{what}: expected an object"))
-}
-
-fn text(object: &Map<String, Value>, camel: &str, snake: &str) -> String {
-    field(object, camel, snake)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
 }
 
 fn boolean(value: Option<&Value>, name: &str) -> Result<bool, String> {
@@ -565,33 +535,12 @@ fn enumeration(value: Option<&Value>, name: &str) -> Result<i32, String> {
     }
 }
 
-fn integer(value: &Value) -> Option<i64> {
-    match value {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.parse().ok(),
-        _ => None,
-    }
-}
-
 fn signed32(value: Option<&Value>, name: &str) -> Result<i32, String> {
     match value {
         None => Ok(0),
         Some(v) => integer(v)
             .and_then(|n| i32::try_from(n).ok())
             .ok_or_else(|| format!("{name}: expected a 32-bit integer")),
-    }
-}
-
-fn unsigned(value: Option<&Value>, name: &str) -> Result<u64, String> {
-    match value {
-        None => Ok(0),
-        Some(Value::Number(n)) => n
-            .as_u64()
-            .ok_or_else(|| format!("{name}: expected a non-negative integer")),
-        Some(Value::String(s)) => s
-            .parse()
-            .map_err(|_| format!("{name}: expected an integer")),
-        Some(_) => Err(format!("{name}: expected an integer")),
     }
 }
 
