@@ -57,6 +57,10 @@ def before_call(context, case, kwargs):
         _follow_rotated_key(case)
     elif operation.path.endswith("/query"):
         _valid_series_query(case)
+    elif operation.path.endswith("/ingest/metrics"):
+        _valid_samples(case)
+    elif operation.path.endswith("/metrics/targets"):
+        _valid_target(case)
 
 
 def _follow_rotated_key(case):
@@ -84,6 +88,49 @@ def _valid_series_query(case):
     }
 
 
+def _positive(case):
+    meta = getattr(case, "meta", None)
+    return meta is not None and str(meta.generation.mode) == "positive"
+
+
+def _pick(case):
+    return zlib.crc32(json.dumps(case.body, sort_keys=True, default=str).encode())
+
+
+def _valid_samples(case):
+    # The items of a metrics body are any JSON value in the schema (a bad one
+    # is refused on its own); a positive case sends samples that are valid.
+    if not _positive(case):
+        return
+    pick = _pick(case)
+    case.body = [
+        {"name": f"schemathesis_metric_{pick % 5}", "labels": {"job": "st", "n": str(i)}, "value": pick % 97 + i}
+        for i in range(pick % 4)
+    ]
+
+
+def _valid_target(case):
+    # A target's timeout must not pass its interval, which JSON Schema cannot
+    # say; a positive case gets a valid target (a port nothing listens on).
+    if not _positive(case) or not isinstance(case.body, dict):
+        return
+    pick = _pick(case)
+    interval = 1 + pick % 3600
+    case.body = {
+        "job": f"schemathesis-{pick % 7}",
+        "url": f"http://127.0.0.1:9/metrics?case={pick % 1000}",
+        "interval_seconds": interval,
+        "timeout_seconds": 1 + (pick // 3) % interval,
+        "labels": {"team": "st"},
+    }
+
+
+# Valid PromQL for the `promql` format (the metrics explorer's instant query).
+PROMQL = ["up", "1 + 1", "sum(rate(schemathesis_metric_1[5m]))", 'count by (job) ({job="st"})', "vector(1)"]
+
+schemathesis.openapi.format("promql", st.sampled_from(PROMQL))
+
+
 # Queries of every construct of docs/logs-query.md: words, phrases, fields and
 # comparisons, regular expressions, boolean operators, and stats stages.
 LOG_QUERIES = [
@@ -108,6 +155,7 @@ schemathesis.openapi.format("log-query", st.sampled_from(LOG_QUERIES))
 SERIES_QUERIES = {
     "logs": LOG_QUERIES + ["| stats count() by level every 1m", "error | stats count(), p95(duration_ms)"],
     "errors": ["", "count", "count by level", "by issue level:error", "count by release environment:production"],
+    "metrics": PROMQL,
     "performance": [
         "",
         "p95",

@@ -180,6 +180,11 @@ fail-on = ["missing_auth", "missing_test_data", "unmatched_filter"]
 include-operation-id = "ingest_logs"
 headers = { Authorization = "Bearer $ingest_key" }
 
+# Metrics ingestion authenticates with the project's ingest key too.
+[[operations]]
+include-operation-id = "ingest_metrics"
+headers = { Authorization = "Bearer $ingest_key" }
+
 # It may change the slug: pinned to the scratch project, by id (see above).
 [[operations]]
 include-operation-id = "update_project"
@@ -216,6 +221,9 @@ args=(
   # delete_user would remove the fixture user update_user changes, after which
   # update_user only finds 404s.
   --exclude-operation-id delete_user
+  # delete_target removes a target once; every later call would be a 404
+  # (missing_test_data). The integration tests delete targets.
+  --exclude-operation-id delete_target
   # NUL in strings is refused with 400 on purpose, at the edge (PostgreSQL cannot
   # store it in text), although JSON Schema "string" allows it.
   --generation-allow-x00 false

@@ -46,27 +46,49 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(ingest_metrics))
 }
 
+/// The OpenAPI schema of a body: an array whose items are samples
+/// ([`NativeSample`]); an item that is not one is refused on its own and
+/// reported in `errors` while the others are stored, so the items are any
+/// JSON value here. (A text exposition body is described in words.)
+pub struct NativeMetricsBody;
+
+impl utoipa::PartialSchema for NativeMetricsBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType};
+        let item = ObjectBuilder::new()
+            .schema_type(SchemaType::AnyValue)
+            .description(Some(
+                "a sample: {\"name\": metric name, \"labels\": {name: value}, \"value\": number or \"NaN\"/\"+Inf\"/\"-Inf\", \"ts\"?: RFC 3339 or epoch}; \
+                 an item that is not one is refused and reported in `errors`, and the others are stored",
+            ));
+        ArrayBuilder::new()
+            .items(item)
+            .max_items(Some(MAX_SAMPLES))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for NativeMetricsBody {}
+
 /// One sample of Sightline's JSON form.
-#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NativeSample {
+struct NativeSample {
     /// The metric name, e.g. `orders_total`.
     name: String,
     /// Label names and values.
     #[serde(default)]
     labels: BTreeMap<String, String>,
     /// The value; `"NaN"`, `"+Inf"` and `"-Inf"` as strings.
-    #[schema(value_type = f64)]
     value: Value,
     /// RFC 3339 or epoch seconds/ms/µs/ns; default the arrival time.
-    #[schema(value_type = Option<String>)]
     #[serde(default)]
     ts: Option<Value>,
 }
 
 /// Stores samples in the key's project; answers after they are committed.
 #[utoipa::path(post, path = "/ingest/metrics", tag = "ingest",
-    request_body(content = Vec<NativeSample>, description = "a JSON array of samples, or Prometheus text exposition (`text/plain; version=0.0.4` or `application/openmetrics-text`)", content_type = "application/json"),
+    request_body(content = NativeMetricsBody, description = "a JSON array of samples, or Prometheus text exposition (`text/plain; version=0.0.4` or `application/openmetrics-text`)", content_type = "application/json"),
     responses(
         (status = 200, body = IngestSummary, description = "stored (some samples may have been refused)"),
         (status = 400, description = "nothing could be read, or every sample was refused"),

@@ -35,7 +35,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Parameters of an instant query.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 struct InstantParams {
-    /// PromQL.
+    /// PromQL (format `promql`).
+    #[param(format = "promql")]
     query: String,
 }
 
