@@ -512,6 +512,15 @@ async fn the_openapi_document_lists_every_route(pool: PgPool) {
         ("/api/v1/events/{event_id}", "get"),
         ("/api/v1/projects/{project}/releases", "get"),
         ("/api/v1/query", "post"),
+        ("/api/v1/ingest/metrics", "post"),
+        ("/api/v1/projects/{project}/metrics/targets", "get"),
+        ("/api/v1/projects/{project}/metrics/targets", "post"),
+        (
+            "/api/v1/projects/{project}/metrics/targets/{target_id}",
+            "delete",
+        ),
+        ("/api/v1/projects/{project}/metrics/names", "get"),
+        ("/api/v1/projects/{project}/metrics/instant", "get"),
     ];
     for (path, method) in expected {
         assert!(

@@ -401,6 +401,40 @@ async fn series_labels_values_metadata_and_buildinfo(pool: PgPool) {
     );
     let r = get(&app, &format!("{base}/status/buildinfo"), &token).await;
     assert_eq!(success(&r)["version"], "2.42.0");
+
+    // The explorer's own reads under /api/v1: names with metadata, values now.
+    let r = get(
+        &app,
+        &format!("/api/v1/projects/{slug}/metrics/names"),
+        &token,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        r.body[0],
+        json!({"name": "http_requests_total", "kind": "counter", "help": "Requests served."})
+    );
+    assert_eq!(r.body[1], json!({"name": "temperature_celsius"}));
+    let query = enc(r#"temperature_celsius{room="lab"}"#);
+    let r = get(
+        &app,
+        &format!("/api/v1/projects/{slug}/metrics/instant?query={query}"),
+        &token,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!([{"labels": {"__name__": "temperature_celsius", "room": "lab"}, "value": "21.5"}])
+    );
+    let r = get(
+        &app,
+        &format!("/api/v1/projects/{slug}/metrics/instant?query=sum(("),
+        &token,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.body["error"]["code"], "bad_request");
 }
 
 #[sqlx::test(migrations = "../migrations")]

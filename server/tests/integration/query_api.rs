@@ -248,10 +248,13 @@ async fn bad_queries_and_callers_get_their_status(pool: PgPool) {
     let viewer = app.token(Role::Viewer).await;
     let body = |source: &str, q: &str| json!({"project": "shop", "source": source, "query": q});
 
-    let (status, answer) = query(&app, &viewer, body("metrics", "")).await;
+    let (status, answer) = query(&app, &viewer, body("tea-leaves", "")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let message = answer["error"]["message"].as_str().unwrap_or_default();
-    assert!(message.contains("errors, logs, performance"), "{message}");
+    assert!(
+        message.contains("errors, logs, metrics, performance"),
+        "{message}"
+    );
     for (source, q, needle) in [
         ("logs", "level:(", "query:"),
         ("logs", "* | sort ts", "sort, limit and fields make tables"),
