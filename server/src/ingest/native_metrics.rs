@@ -142,6 +142,11 @@ fn decode(
     now: DateTime<Utc>,
     window: &ReceiveWindow,
 ) -> Result<(Vec<MetricRecord>, IngestSummary), ApiError> {
+    if bytes.trim_ascii().is_empty() {
+        return Err(ApiError::BadRequest(
+            "the body is empty: send a JSON array of samples or a text exposition".into(),
+        ));
+    }
     let json = content_type.is_none_or(|t| t.contains("json"))
         && bytes.trim_ascii_start().first() == Some(&b'[');
     let mut summary = IngestSummary {
@@ -303,6 +308,14 @@ mod tests {
         };
         assert_eq!(orders.metric, "orders_total");
         assert_eq!(orders.samples.len(), 2);
+    }
+
+    #[test]
+    fn an_empty_body_is_refused() {
+        let now = Utc::now();
+        assert!(decode(b" \n", None, now, &window(now)).is_err());
+        let (records, _) = decode(b"[]", None, now, &window(now)).unwrap();
+        assert!(records.is_empty(), "an empty array is a batch of nothing");
     }
 
     #[test]
