@@ -22,7 +22,8 @@ pub enum ScrapeAuth {
 pub struct NewScrapeTarget {
     /// The `job` label of the target's series.
     pub job: String,
-    /// `http://` or `https://` URL of the metrics, e.g. `http://node:9100/metrics`.
+    /// `http://` or `https://` URL of the metrics, e.g. `http://node:9100/metrics`,
+    /// without a user name or password (those go in `auth`).
     pub url: String,
     /// Seconds between scrapes, 1 to 3600.
     pub interval_seconds: i32,

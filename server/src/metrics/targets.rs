@@ -221,6 +221,12 @@ fn check(new: &NewScrapeTarget) -> Result<(url::Url, i32), ApiError> {
     if !matches!(url.scheme(), "http" | "https") || instance_of(&url).is_none() {
         return Err(bad("url: use an http:// or https:// URL with a host".into()));
     }
+    // The URL is shown to every viewer; a user name or password in it would be too.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad(
+            "url: leave the user name and password out of the URL; credentials go in `auth`".into(),
+        ));
+    }
     if !(1..=3600).contains(&new.interval_seconds) {
         return Err(bad("interval_seconds: use 1 to 3600".into()));
     }

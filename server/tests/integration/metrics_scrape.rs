@@ -4,7 +4,8 @@
 //! `exported_<name>`, `up` and the other synthetic series are written, the
 //! targets list shows the state, a failing target turns `up` to 0 and its
 //! series stale, and two instances on one database scrape each interval
-//! once between them.
+//! once between them; a URL with credentials is refused, and a failing
+//! target's error shows neither its password nor its URL's query.
 
 #![expect(clippy::expect_used, reason = "test setup fails loudly")]
 
@@ -246,5 +247,73 @@ async fn two_instances_scrape_each_interval_once_between_them(pool: PgPool) {
     assert!(
         (4..=7).contains(&scrapes),
         "{scrapes} scrapes in 5.5 s at a 1 s interval"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn credentials_stay_out_of_target_urls_and_scrape_errors(pool: PgPool) {
+    let app = TestApp::new(pool.clone());
+    app.project("shop").await;
+    let admin = app.token(Role::Admin).await;
+    let viewer = app.token(Role::Viewer).await;
+
+    for url in [
+        "http://scraper:hunter2@127.0.0.1:9100/metrics",
+        "http://scraper@127.0.0.1:9100/metrics",
+    ] {
+        let r = app
+            .post(
+                "/api/v1/projects/shop/metrics/targets",
+                &admin,
+                json!({"job": "node", "url": url, "interval_seconds": 1}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{url}: {}", r.text);
+        assert!(
+            r.text.contains("credentials go in `auth`"),
+            "{url}: {}",
+            r.text
+        );
+    }
+
+    // A port nothing listens on: the scrape fails to connect.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let r = app
+        .post(
+            "/api/v1/projects/shop/metrics/targets",
+            &admin,
+            json!({"job": "node",
+                   "url": format!("http://127.0.0.1:{closed}/metrics?token=query-secret"),
+                   "interval_seconds": 1,
+                   "auth": {"basic": {"username": "scraper", "password": "hunter2"}}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    app.state.start_scraper();
+    let started = std::time::Instant::now();
+    let listed = loop {
+        let r = app
+            .get("/api/v1/projects/shop/metrics/targets", &viewer)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        if r.body[0]["last_error"].is_string() {
+            break r.body[0].clone();
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the target was never scraped: {}",
+            r.text
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(listed["health"], "down");
+    let error = listed["last_error"].as_str().expect("error");
+    assert!(error.contains("refused"), "says why: {error}");
+    assert!(
+        !error.contains("hunter2") && !error.contains("query-secret"),
+        "no secret in the error every viewer reads: {error}"
     );
 }

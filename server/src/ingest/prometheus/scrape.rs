@@ -295,7 +295,7 @@ async fn fetch(clients: &Clients, target: &DueTarget) -> Result<(String, Option<
         Some(ScrapeAuth::Bearer { token }) => request.bearer_auth(token),
         None => request,
     };
-    let mut response = request.send().await.map_err(|e| describe(&e))?;
+    let mut response = request.send().await.map_err(describe)?;
     if !response.status().is_success() {
         return Err(format!("server returned HTTP status {}", response.status()));
     }
@@ -310,7 +310,7 @@ async fn fetch(clients: &Clients, target: &DueTarget) -> Result<(String, Option<
     let gzip =
         header(reqwest::header::CONTENT_ENCODING).is_some_and(|e| e.eq_ignore_ascii_case("gzip"));
     let mut raw = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e))? {
+    while let Some(chunk) = response.chunk().await.map_err(describe)? {
         if raw.len() + chunk.len() > MAX_BODY_BYTES {
             return Err(format!("body larger than {} MiB", MAX_BODY_BYTES >> 20));
         }
@@ -336,10 +336,13 @@ async fn fetch(clients: &Clients, target: &DueTarget) -> Result<(String, Option<
     Ok((text, content_type))
 }
 
-/// An HTTP error in a sentence, with its cause (connection refused, ...).
-fn describe(error: &reqwest::Error) -> String {
+/// An HTTP error in a sentence, with its cause (connection refused, ...),
+/// but without the URL: it may hold a secret (a token in the query), and the
+/// sentence is shown to every viewer of the project as the target's last error.
+fn describe(error: reqwest::Error) -> String {
+    let error = error.without_url();
     let mut message = error.to_string();
-    let mut source = std::error::Error::source(error);
+    let mut source = std::error::Error::source(&error);
     while let Some(cause) = source {
         message.push_str(": ");
         message.push_str(&cause.to_string());
