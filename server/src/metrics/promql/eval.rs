@@ -8,6 +8,7 @@ use std::collections::{HashMap, VecDeque};
 use promql_parser::parser::{Expr, MatrixSelector, SubqueryExpr, VectorSelector};
 
 use super::storage::{at_ms, dur_ms, node_key, offset_ms};
+use super::summary::{self, RolledSeries, Summary};
 use super::value::{drop_name, is_stale, Labels, RawSeries, Sample, Series};
 use super::{aggregate, binary, functions, EvalError};
 
@@ -28,6 +29,9 @@ pub(super) enum Val {
 /// and friends extrapolate to the window edges, so they need them.
 pub(super) struct RangeArg {
     pub series: Vec<Series>,
+    /// Windows read from buckets instead ([`summary::window`]): labels and
+    /// the summary of the samples in the window.
+    pub summaries: Vec<(Labels, Summary)>,
     /// Window start (inclusive), after offset and `@`.
     pub start: i64,
     /// Window end (inclusive), after offset and `@`.
@@ -49,6 +53,9 @@ pub(super) struct Evaluator {
     pub max_samples: usize,
     /// Prefetched data of each selector node (see `storage::prefetch`).
     pub data: HashMap<usize, Vec<RawSeries>>,
+    /// The same as buckets, when the storage reads rollups
+    /// ([`super::Storage::bucket_ms`]).
+    pub rolled: HashMap<usize, Vec<RolledSeries>>,
     /// Points of each subquery node kept between steps (see `subquery`).
     pub sub_cache: RefCell<HashMap<usize, SubState>>,
 }
@@ -161,6 +168,15 @@ impl Evaluator {
             .unwrap_or(t)
             .saturating_sub(offset_ms(&vs.offset));
         let mut out = Vec::new();
+        for s in self.rolled.get(&node_key(vs)).into_iter().flatten() {
+            if let Some((st, sv)) = summary::instant(&s.buckets, reft, self.lookback) {
+                out.push(Sample {
+                    labels: s.labels.clone(),
+                    t: if keep_ts { st } else { t },
+                    v: sv,
+                });
+            }
+        }
         for s in self.series_of(vs)? {
             let idx = s.samples.partition_point(|p| p.0 <= reft);
             if idx == 0 {
@@ -197,6 +213,13 @@ impl Evaluator {
             .unwrap_or(t)
             .saturating_sub(offset_ms(&vs.offset));
         let start = end.saturating_sub(dur_ms(&ms.range));
+        let mut summaries = Vec::new();
+        for s in self.rolled.get(&node_key(vs)).into_iter().flatten() {
+            if let Some(summary) = summary::window(&s.buckets, start, end) {
+                summaries.push((s.labels.clone(), summary));
+            }
+        }
+        self.check_samples(summaries.len())?;
         let mut series = Vec::new();
         let mut total = 0;
         for s in self.series_of(vs)? {
@@ -217,7 +240,12 @@ impl Evaluator {
                 points,
             });
         }
-        Ok(RangeArg { series, start, end })
+        Ok(RangeArg {
+            series,
+            summaries,
+            start,
+            end,
+        })
     }
 
     /// Subquery: the inner expression evaluated at every multiple of the
@@ -307,7 +335,12 @@ impl Evaluator {
         }
         series.sort_by(|a, b| a.labels.cmp(&b.labels));
         self.sub_cache.borrow_mut().insert(key, st);
-        Ok(RangeArg { series, start, end })
+        Ok(RangeArg {
+            series,
+            summaries: Vec::new(),
+            start,
+            end,
+        })
     }
 }
 

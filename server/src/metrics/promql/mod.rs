@@ -7,6 +7,11 @@
 //! evaluates over a [`MemStorage`] holding the fetched series (copies of a
 //! series fetched by several selections are merged there).
 //!
+//! Long ranges read rollups: [`plan`] picks a bucket width at which the query
+//! gives the same answer from buckets as from samples, and a storage that
+//! answers [`Storage::bucket_ms`] hands the evaluator buckets, from which
+//! windows are summarised (`summary.rs`).
+//!
 //! Choices worth knowing, all checked against a real Prometheus 2.42:
 //! - Windows are closed at both ends, as in 2.x (3.x opened the start): an
 //!   instant selector sees `[t - lookback, t]`, a range selector
@@ -25,6 +30,7 @@ mod gomath;
 mod histogram;
 mod range_fns;
 mod storage;
+mod summary;
 mod timefns;
 mod value;
 
@@ -37,6 +43,7 @@ use promql_parser::parser::Expr;
 
 pub use eval::DEFAULT_SUBQUERY_STEP_MS;
 pub use storage::{selections, MemStorage, Selection, Storage};
+pub use summary::{bucketize, merge_buckets, plan, Bucket, RolledSeries, Summary};
 pub use value::{format_value, is_stale, Labels, RawSeries, Sample, Series, Value, STALE_NAN_BITS};
 
 use eval::{Evaluator, Val};
@@ -77,13 +84,14 @@ fn evaluator(
     end: i64,
     limits: &Limits,
 ) -> Result<Evaluator, EvalError> {
-    let data = storage::prefetch(expr, storage, start, end, limits.lookback_ms)?;
+    let (data, rolled) = storage::prefetch(expr, storage, start, end, limits.lookback_ms)?;
     Ok(Evaluator {
         start,
         end,
         lookback: limits.lookback_ms,
         max_samples: limits.max_samples,
         data,
+        rolled,
         sub_cache: Default::default(),
     })
 }

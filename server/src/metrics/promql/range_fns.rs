@@ -6,7 +6,8 @@
 use promql_parser::parser::{Call, Expr};
 
 use super::eval::{RangeArg, Val};
-use super::value::{drop_name, go_max, go_min, has_duplicate_labels, Sample};
+use super::summary::{is_summarisable, Summary};
+use super::value::{drop_name, go_max, go_min, has_duplicate_labels, Labels, Sample};
 use super::{eval::Evaluator, EvalError};
 
 /// Names handled here; the dispatcher in `functions.rs` asks first.
@@ -59,7 +60,7 @@ pub(super) fn call(ev: &Evaluator, c: &Call, t: i64) -> Result<Val, EvalError> {
         return holt_winters_all(&ra, sf, tf, t);
     }
     if name == "absent_over_time" {
-        if !ra.series.is_empty() {
+        if !ra.series.is_empty() || !ra.summaries.is_empty() {
             return Ok(Val::Vector(Vec::new()));
         }
         return Ok(Val::Vector(vec![Sample {
@@ -68,18 +69,30 @@ pub(super) fn call(ev: &Evaluator, c: &Call, t: i64) -> Result<Val, EvalError> {
             v: 1.0,
         }]));
     }
+    if !ra.summaries.is_empty() && !is_summarisable(name) {
+        // `summary::plan` reads buckets only for what they answer.
+        return Err(EvalError::Execution(format!(
+            "{name} cannot be answered from rollups"
+        )));
+    }
+    // last_over_time only picks a sample, so it keeps the metric name.
+    let labels_of = |labels: &Labels| {
+        if name == "last_over_time" {
+            labels.clone()
+        } else {
+            drop_name(labels.clone())
+        }
+    };
     let mut out = Vec::new();
     for s in &ra.series {
-        let Some(v) = apply(name, &s.points, &ra, scalar, t) else {
-            continue;
-        };
-        // last_over_time only picks a sample, so it keeps the metric name.
-        let labels = if name == "last_over_time" {
-            s.labels.clone()
-        } else {
-            drop_name(s.labels.clone())
-        };
-        out.push(Sample { labels, t, v });
+        if let Some(v) = apply(name, &s.points, &ra, scalar, t) {
+            out.push(Sample { labels: labels_of(&s.labels), t, v });
+        }
+    }
+    for (labels, summary) in &ra.summaries {
+        if let Some(v) = apply_summary(name, summary, &ra) {
+            out.push(Sample { labels: labels_of(labels), t, v });
+        }
     }
     if has_duplicate_labels(&out) {
         return Err(EvalError::Execution(
@@ -158,6 +171,36 @@ fn apply(name: &str, p: &[(i64, f64)], ra: &RangeArg, scalar: Option<f64>, t: i6
     }
 }
 
+/// The functions of [`summary::is_summarisable`] from the summary of the
+/// window, with the raw path's formulas.
+fn apply_summary(name: &str, s: &Summary, ra: &RangeArg) -> Option<f64> {
+    let count = usize::try_from(s.count).unwrap_or(usize::MAX);
+    match name {
+        "rate" | "increase" | "delta" if count >= 2 => {
+            let counter = name != "delta";
+            let mut result = s.last.1 - s.first.1;
+            if counter {
+                result += s.reset_correction;
+            }
+            Some(extrapolate(result, count, s.first, s.last, ra, counter, name == "rate"))
+        }
+        "irate" | "idelta" => last_two(s.prev?, s.last, name == "irate"),
+        "avg_over_time" => {
+            let sum = s.total();
+            Some(if sum.is_infinite() { sum } else { sum / s.count as f64 })
+        }
+        "min_over_time" => Some(s.min),
+        "max_over_time" => Some(s.max),
+        "sum_over_time" => Some(s.total()),
+        "count_over_time" => Some(s.count as f64),
+        "last_over_time" => Some(s.last.1),
+        "present_over_time" => Some(1.0),
+        "resets" => Some(f64::from(s.resets)),
+        "changes" => Some(f64::from(s.changes)),
+        _ => None,
+    }
+}
+
 /// `holt_winters` (2.42's name; the parser knows it as
 /// `double_exponential_smoothing`) over every series of the argument.
 fn holt_winters_all(ra: &RangeArg, sf: f64, tf: f64, t: i64) -> Result<Val, EvalError> {
@@ -215,10 +258,24 @@ fn extrapolated_rate(p: &[(i64, f64)], ra: &RangeArg, counter: bool, is_rate: bo
             prev = v;
         }
     }
+    Some(extrapolate(result, p.len(), first, last, ra, counter, is_rate))
+}
+
+/// The second half of `extrapolatedRate`: `result` (the change over `count`
+/// samples from `first` to `last`) extended to the window's edges.
+fn extrapolate(
+    result: f64,
+    count: usize,
+    first: (i64, f64),
+    last: (i64, f64),
+    ra: &RangeArg,
+    counter: bool,
+    is_rate: bool,
+) -> f64 {
     let mut to_start = (first.0 - ra.start) as f64 / 1000.0;
     let to_end = (ra.end - last.0) as f64 / 1000.0;
     let sampled = (last.0 - first.0) as f64 / 1000.0;
-    let avg_step = sampled / (p.len() - 1) as f64;
+    let avg_step = sampled / (count - 1) as f64;
     if counter && result > 0.0 && first.1 >= 0.0 {
         let to_zero = sampled * (first.1 / result);
         if to_zero < to_start {
@@ -242,7 +299,7 @@ fn extrapolated_rate(p: &[(i64, f64)], ra: &RangeArg, counter: bool, is_rate: bo
     if is_rate {
         factor /= ra.range_ms() as f64 / 1000.0;
     }
-    Some(result * factor)
+    result * factor
 }
 
 /// `irate`/`idelta`: from the last two samples only.
@@ -250,7 +307,11 @@ fn instant_value(p: &[(i64, f64)], is_rate: bool) -> Option<f64> {
     if p.len() < 2 {
         return None;
     }
-    let (prev, last) = (p[p.len() - 2], p[p.len() - 1]);
+    last_two(p[p.len() - 2], p[p.len() - 1], is_rate)
+}
+
+/// `irate`/`idelta` of the samples `prev` then `last`.
+fn last_two(prev: (i64, f64), last: (i64, f64), is_rate: bool) -> Option<f64> {
     let mut result = last.1 - prev.1;
     if is_rate && last.1 < prev.1 {
         result = last.1;
@@ -385,6 +446,7 @@ fn window(p: &[(i64, f64)], start: i64, end: i64) -> RangeArg {
             labels: Vec::new(),
             points: p.to_vec(),
         }],
+        summaries: Vec::new(),
         start,
         end,
     }

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use promql_parser::label::{MatchOp, Matcher};
 use promql_parser::parser::{AtModifier, Expr, Offset, VectorSelector};
 
+use super::summary::{bucketize, Bucket, RolledSeries};
 use super::value::{get, RawSeries, METRIC_NAME};
 use super::EvalError;
 
@@ -20,6 +21,24 @@ pub trait Storage {
         mint: i64,
         maxt: i64,
     ) -> Result<Vec<RawSeries>, EvalError>;
+
+    /// The bucket width (ms) this storage answers at when it reads rollups
+    /// (chosen by [`super::plan`]); then every selector reads
+    /// [`Storage::select_buckets`] instead of samples.
+    fn bucket_ms(&self) -> Option<i64> {
+        None
+    }
+
+    /// Series matching all `matchers` as buckets of [`Storage::bucket_ms`],
+    /// those starting in `[mint - mint % width, maxt]`.
+    fn select_buckets(
+        &self,
+        _matchers: &[Matcher],
+        _mint: i64,
+        _maxt: i64,
+    ) -> Result<Vec<RolledSeries>, EvalError> {
+        Ok(Vec::new())
+    }
 }
 
 /// One selector of the query and the time span it reads, so a caller can
@@ -36,6 +55,8 @@ pub struct Selection {
 #[derive(Debug, Clone, Default)]
 pub struct MemStorage {
     series: Vec<RawSeries>,
+    /// Series as buckets of a width, when the storage reads rollups.
+    rolled: Option<(i64, Vec<RolledSeries>)>,
 }
 
 impl MemStorage {
@@ -45,7 +66,34 @@ impl MemStorage {
     pub fn new(series: Vec<RawSeries>) -> Self {
         MemStorage {
             series: merge_series(series),
+            rolled: None,
         }
+    }
+
+    /// Storage over series already read as buckets of `width` ms, one
+    /// entry per series.
+    pub fn rolled(width: i64, mut series: Vec<RolledSeries>) -> Self {
+        for s in &mut series {
+            s.labels.sort();
+        }
+        series.sort_by(|a, b| a.labels.cmp(&b.labels));
+        MemStorage {
+            series: Vec::new(),
+            rolled: Some((width, series)),
+        }
+    }
+
+    /// The same series as buckets of `width` ms: what rollups of them hold.
+    pub fn rolled_up(self, width: i64) -> Self {
+        let series = self
+            .series
+            .into_iter()
+            .map(|s| RolledSeries {
+                buckets: bucketize(&s.samples, width),
+                labels: s.labels,
+            })
+            .collect();
+        MemStorage::rolled(width, series)
     }
 }
 
@@ -99,6 +147,38 @@ impl Storage for MemStorage {
             }
         }
         Ok(out)
+    }
+
+    fn bucket_ms(&self) -> Option<i64> {
+        self.rolled.as_ref().map(|(width, _)| *width)
+    }
+
+    fn select_buckets(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<RolledSeries>, EvalError> {
+        let Some((width, series)) = &self.rolled else {
+            return Ok(Vec::new());
+        };
+        let from = mint - mint.rem_euclid(*width);
+        Ok(series
+            .iter()
+            .filter(|s| matchers.iter().all(|m| m.is_match(get(&s.labels, &m.name))))
+            .filter_map(|s| {
+                let buckets: Vec<Bucket> = s
+                    .buckets
+                    .iter()
+                    .filter(|b| (from..=maxt).contains(&b.start))
+                    .copied()
+                    .collect();
+                (!buckets.is_empty()).then(|| RolledSeries {
+                    labels: s.labels.clone(),
+                    buckets,
+                })
+            })
+            .collect())
     }
 }
 
@@ -229,6 +309,13 @@ pub fn selections(expr: &Expr, start: i64, end: i64, _step: i64, lookback: i64) 
     out
 }
 
+/// Every selector's data, keyed by selector node: samples, or buckets when
+/// the storage reads rollups.
+pub(super) type Prefetched = (
+    std::collections::HashMap<usize, Vec<RawSeries>>,
+    std::collections::HashMap<usize, Vec<RolledSeries>>,
+);
+
 /// Fetches every selector's data once, keyed by selector node.
 pub(super) fn prefetch(
     expr: &Expr,
@@ -236,7 +323,7 @@ pub(super) fn prefetch(
     start: i64,
     end: i64,
     lookback: i64,
-) -> Result<std::collections::HashMap<usize, Vec<RawSeries>>, EvalError> {
+) -> Result<Prefetched, EvalError> {
     let mut wanted = Vec::new();
     let ctx = WalkCtx {
         start,
@@ -245,13 +332,20 @@ pub(super) fn prefetch(
     };
     walk(expr, start, end, &ctx, &mut |k, s| wanted.push((k, s)));
     let mut out = std::collections::HashMap::new();
+    let mut rolled = std::collections::HashMap::new();
+    if storage.bucket_ms().is_some() {
+        for (key, sel) in wanted {
+            rolled.insert(key, storage.select_buckets(&sel.matchers, sel.mint, sel.maxt)?);
+        }
+        return Ok((out, rolled));
+    }
     for (key, sel) in wanted {
         // Whatever the storage's order, selectors see series sorted by
         // labels, as Prometheus' index returns them.
         let series = merge_series(storage.select(&sel.matchers, sel.mint, sel.maxt)?);
         out.insert(key, series);
     }
-    Ok(out)
+    Ok((out, rolled))
 }
 
 #[cfg(test)]
