@@ -6,13 +6,13 @@
 
 use axum::{
     extract::{Request, State},
-    http::{header, StatusCode},
-    response::{IntoResponse, Response},
+    http::StatusCode,
+    response::Response,
 };
 use chrono::{DateTime, Utc};
-use prost::Message;
 
 use super::{
+    answer,
     metrics_proto::{ExportMetricsPartialSuccess, ExportMetricsServiceResponse},
     serve,
     to_prometheus::{self, MAX_POINTS_PER_REQUEST},
@@ -99,24 +99,4 @@ fn records(translated: to_prometheus::Translated, window: &ReceiveWindow) -> Dec
         }));
     }
     decoded
-}
-
-fn answer(encoding: Encoding, response: ExportMetricsServiceResponse) -> Response {
-    match encoding {
-        Encoding::Protobuf => (
-            [(header::CONTENT_TYPE, "application/x-protobuf")],
-            response.encode_to_vec(),
-        )
-            .into_response(),
-        Encoding::Json => {
-            let body = match response.partial_success {
-                Some(p) => serde_json::json!({"partialSuccess": {
-                    "rejectedDataPoints": p.rejected_data_points.to_string(),
-                    "errorMessage": p.error_message,
-                }}),
-                None => serde_json::json!({}),
-            };
-            axum::Json(body).into_response()
-        }
-    }
 }

@@ -26,16 +26,20 @@ pub struct ExportMetricsServiceRequest {
 }
 
 /// `ExportMetricsServiceResponse`.
-#[derive(Clone, PartialEq, prost::Message)]
+#[derive(Clone, PartialEq, prost::Message, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ExportMetricsServiceResponse {
     #[prost(message, optional, tag = "1")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub partial_success: Option<ExportMetricsPartialSuccess>,
 }
 
 /// `ExportMetricsPartialSuccess`.
-#[derive(Clone, PartialEq, prost::Message)]
+#[derive(Clone, PartialEq, prost::Message, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ExportMetricsPartialSuccess {
     #[prost(int64, tag = "1")]
+    #[serde(serialize_with = "super::proto::int64_json")]
     pub rejected_data_points: i64,
     #[prost(string, tag = "2")]
     pub error_message: String,

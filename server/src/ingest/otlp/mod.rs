@@ -302,23 +302,16 @@ pub(crate) fn json_of(value: AnyValue) -> Value {
     }
 }
 
-fn answer(encoding: Encoding, response: ExportLogsServiceResponse) -> Response {
+/// An export's success answer (`Export*ServiceResponse`) in the client's
+/// encoding: protobuf, or OTLP/JSON (`{}` when all was stored).
+fn answer<M: Message + serde::Serialize>(encoding: Encoding, response: M) -> Response {
     match encoding {
         Encoding::Protobuf => (
             [(header::CONTENT_TYPE, "application/x-protobuf")],
             response.encode_to_vec(),
         )
             .into_response(),
-        Encoding::Json => {
-            let body = match response.partial_success {
-                Some(p) => serde_json::json!({"partialSuccess": {
-                    "rejectedLogRecords": p.rejected_log_records.to_string(),
-                    "errorMessage": p.error_message,
-                }}),
-                None => serde_json::json!({}),
-            };
-            axum::Json(body).into_response()
-        }
+        Encoding::Json => axum::Json(response).into_response(),
     }
 }
 
@@ -371,4 +364,84 @@ fn failure(encoding: Encoding, status: StatusCode, message: &str) -> Response {
     };
     *response.status_mut() = status;
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::ingest::otlp::{
+        metrics_proto::{ExportMetricsPartialSuccess, ExportMetricsServiceResponse},
+        proto::{ExportTracePartialSuccess, ExportTraceServiceResponse},
+    };
+
+    async fn body_of(response: Response) -> axum::body::Bytes {
+        assert_eq!(response.status(), StatusCode::OK);
+        axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("body")
+    }
+
+    async fn json_answer<M: Message + serde::Serialize>(response: M) -> Value {
+        serde_json::from_slice(&body_of(answer(Encoding::Json, response)).await).expect("JSON")
+    }
+
+    #[tokio::test]
+    async fn json_answers_name_each_count_in_camel_case_as_a_string() {
+        let logs = ExportLogsServiceResponse {
+            partial_success: Some(ExportLogsPartialSuccess {
+                rejected_log_records: 2,
+                error_message: "too long".into(),
+            }),
+        };
+        assert_eq!(
+            json_answer(logs).await,
+            json!({"partialSuccess": {"rejectedLogRecords": "2", "errorMessage": "too long"}})
+        );
+        let traces = ExportTraceServiceResponse {
+            partial_success: Some(ExportTracePartialSuccess {
+                rejected_spans: 1,
+                error_message: "no name".into(),
+            }),
+        };
+        assert_eq!(
+            json_answer(traces).await,
+            json!({"partialSuccess": {"rejectedSpans": "1", "errorMessage": "no name"}})
+        );
+        let metrics = ExportMetricsServiceResponse {
+            partial_success: Some(ExportMetricsPartialSuccess {
+                rejected_data_points: i64::MAX,
+                error_message: "too old".into(),
+            }),
+        };
+        assert_eq!(
+            json_answer(metrics).await,
+            json!({"partialSuccess": {"rejectedDataPoints": "9223372036854775807", "errorMessage": "too old"}})
+        );
+        let all_stored = ExportMetricsServiceResponse {
+            partial_success: None,
+        };
+        assert_eq!(json_answer(all_stored).await, json!({}));
+    }
+
+    #[tokio::test]
+    async fn protobuf_answers_are_the_message() {
+        let response = ExportTraceServiceResponse {
+            partial_success: Some(ExportTracePartialSuccess {
+                rejected_spans: 3,
+                error_message: "no name".into(),
+            }),
+        };
+        let answered = answer(Encoding::Protobuf, response.clone());
+        assert_eq!(
+            answered.headers()[header::CONTENT_TYPE],
+            "application/x-protobuf"
+        );
+        let body = body_of(answered).await;
+        assert_eq!(
+            ExportTraceServiceResponse::decode(body).expect("protobuf"),
+            response
+        );
+    }
 }

@@ -1,6 +1,16 @@
 //! The OTLP logs and traces messages Sightline reads, as prost structs written
 //! from `opentelemetry/proto/{collector/logs,collector/trace,logs,trace,common,resource}/v1/*.proto`
 //! (only the fields it uses; unknown fields are skipped by protobuf itself).
+//! The responses serialise as OTLP/JSON too.
+
+/// An `int64` as OTLP/JSON writes it: a decimal string (the proto3 JSON
+/// mapping, since JavaScript numbers cannot hold every 64-bit integer).
+pub(crate) fn int64_json<S: serde::Serializer>(
+    value: &i64,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
+}
 
 /// `ExportLogsServiceRequest`.
 #[derive(Clone, PartialEq, prost::Message)]
@@ -10,16 +20,20 @@ pub struct ExportLogsServiceRequest {
 }
 
 /// `ExportLogsServiceResponse`.
-#[derive(Clone, PartialEq, prost::Message)]
+#[derive(Clone, PartialEq, prost::Message, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ExportLogsServiceResponse {
     #[prost(message, optional, tag = "1")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub partial_success: Option<ExportLogsPartialSuccess>,
 }
 
 /// `ExportLogsPartialSuccess`.
-#[derive(Clone, PartialEq, prost::Message)]
+#[derive(Clone, PartialEq, prost::Message, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ExportLogsPartialSuccess {
     #[prost(int64, tag = "1")]
+    #[serde(serialize_with = "int64_json")]
     pub rejected_log_records: i64,
     #[prost(string, tag = "2")]
     pub error_message: String,
@@ -153,16 +167,20 @@ pub struct ExportTraceServiceRequest {
 }
 
 /// `ExportTraceServiceResponse`.
-#[derive(Clone, PartialEq, prost::Message)]
+#[derive(Clone, PartialEq, prost::Message, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ExportTraceServiceResponse {
     #[prost(message, optional, tag = "1")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub partial_success: Option<ExportTracePartialSuccess>,
 }
 
 /// `ExportTracePartialSuccess`.
-#[derive(Clone, PartialEq, prost::Message)]
+#[derive(Clone, PartialEq, prost::Message, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ExportTracePartialSuccess {
     #[prost(int64, tag = "1")]
+    #[serde(serialize_with = "int64_json")]
     pub rejected_spans: i64,
     #[prost(string, tag = "2")]
     pub error_message: String,

@@ -5,14 +5,14 @@
 
 use axum::{
     extract::{Request, State},
-    http::{header, StatusCode},
-    response::{IntoResponse, Response},
+    http::StatusCode,
+    response::Response,
 };
 use chrono::Utc;
 use prost::Message;
 
 use super::{
-    json,
+    answer, json,
     proto::{ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse},
     serve,
     spans::spans_of,
@@ -58,24 +58,4 @@ async fn ingest(state: AppState, export: Export) -> Result<Response, ApiError> {
         encoding,
         ExportTraceServiceResponse { partial_success },
     ))
-}
-
-fn answer(encoding: Encoding, response: ExportTraceServiceResponse) -> Response {
-    match encoding {
-        Encoding::Protobuf => (
-            [(header::CONTENT_TYPE, "application/x-protobuf")],
-            response.encode_to_vec(),
-        )
-            .into_response(),
-        Encoding::Json => {
-            let body = match response.partial_success {
-                Some(p) => serde_json::json!({"partialSuccess": {
-                    "rejectedSpans": p.rejected_spans.to_string(),
-                    "errorMessage": p.error_message,
-                }}),
-                None => serde_json::json!({}),
-            };
-            axum::Json(body).into_response()
-        }
-    }
 }
