@@ -62,21 +62,37 @@ async fn ingest_logs(
         .is_some_and(|t| t.contains("ndjson") || t.contains("jsonlines"));
     let (records, summary) = decode(&bytes, ndjson, Utc::now())?;
     if records.is_empty() && summary.rejected > 0 {
-        let first = summary
-            .errors
-            .first()
-            .map(|e| e.reason.clone())
-            .unwrap_or_default();
-        let body = serde_json::json!({
-            "error": {"code": "bad_request", "message": format!("no record was accepted; the first problem: {first}")},
-            "accepted": 0,
-            "rejected": summary.rejected,
-            "errors": summary.errors,
-        });
-        return Ok((StatusCode::BAD_REQUEST, axum::Json(body)).into_response());
+        return Ok(nothing_accepted("record", summary));
     }
     key.deliver(&state, &state.logs, records).await?;
     Ok(Json(summary).into_response())
+}
+
+/// Counts a refused item of a body (by its 0-based index) in the answer,
+/// listing the first [`ERRORS_SHOWN`] reasons.
+pub(super) fn refuse(summary: &mut IngestSummary, index: usize, reason: String) {
+    summary.rejected += 1;
+    if summary.errors.len() < ERRORS_SHOWN {
+        summary.errors.push(RecordRejection { index, reason });
+    }
+}
+
+/// The answer of a body of which every item (`what`: "record", "sample") was
+/// refused: a 400 in the API's error shape that still carries the tally and
+/// the reasons, as a partly stored body's answer does.
+pub(super) fn nothing_accepted(what: &str, summary: IngestSummary) -> Response {
+    let first = summary
+        .errors
+        .first()
+        .map(|e| e.reason.clone())
+        .unwrap_or_default();
+    let body = serde_json::json!({
+        "error": {"code": "bad_request", "message": format!("no {what} was accepted; the first problem: {first}")},
+        "accepted": 0,
+        "rejected": summary.rejected,
+        "errors": summary.errors,
+    });
+    (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
 }
 
 pub use super::deliver::write_error;
@@ -266,12 +282,7 @@ pub fn decode(
             summary.accepted += 1;
             records.push(record);
         }
-        Err(reason) => {
-            summary.rejected += 1;
-            if summary.errors.len() < ERRORS_SHOWN {
-                summary.errors.push(RecordRejection { index, reason });
-            }
-        }
+        Err(reason) => refuse(&mut summary, index, reason),
     };
     let record = |json: &[u8]| LogRecord::from_json_line(json, received).map_err(|e| e.0);
 
@@ -369,5 +380,31 @@ mod tests {
         assert!(s.errors[0].reason.contains("number out of range"));
         assert!(decode(b"42", false, now).is_err());
         assert!(decode(b"   ", false, now).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_body_of_refusals_only_is_a_400_that_lists_the_first_reasons() {
+        let mut summary = IngestSummary::default();
+        for index in 0..ERRORS_SHOWN + 5 {
+            refuse(&mut summary, index, format!("bad item {index}"));
+        }
+        assert_eq!(summary.rejected, ERRORS_SHOWN + 5);
+        assert_eq!(summary.errors.len(), ERRORS_SHOWN, "the count covers all");
+
+        let response = nothing_accepted("sample", summary);
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"]["code"], "bad_request");
+        assert_eq!(
+            body["error"]["message"],
+            "no sample was accepted; the first problem: bad item 0"
+        );
+        assert_eq!(body["accepted"], 0);
+        assert_eq!(body["rejected"], ERRORS_SHOWN + 5);
+        assert_eq!(body["errors"][1]["index"], 1);
+        assert_eq!(body["errors"][1]["reason"], "bad item 1");
     }
 }

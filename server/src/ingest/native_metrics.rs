@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use app::api::{IngestSummary, RecordRejection};
+use app::api::IngestSummary;
 use axum::{
     body::Body,
     extract::State,
@@ -23,6 +23,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{
     auth::IngestKey,
     body::{self, BodyLimits},
+    native::{nothing_accepted, refuse},
     prometheus::exposition::{self, Format},
 };
 use crate::{
@@ -39,8 +40,6 @@ pub const LIMITS: BodyLimits = BodyLimits {
 };
 /// Most samples one request may carry.
 pub const MAX_SAMPLES: usize = 200_000;
-/// Refusals listed in the answer (the count covers all).
-const ERRORS_SHOWN: usize = 20;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(ingest_metrics))
@@ -115,18 +114,7 @@ async fn ingest_metrics(
     })
     .await??;
     if records.is_empty() && summary.rejected > 0 {
-        let first = summary
-            .errors
-            .first()
-            .map(|e| e.reason.clone())
-            .unwrap_or_default();
-        let body = serde_json::json!({
-            "error": {"code": "bad_request", "message": format!("no sample was accepted; the first problem: {first}")},
-            "accepted": 0,
-            "rejected": summary.rejected,
-            "errors": summary.errors,
-        });
-        return Ok((StatusCode::BAD_REQUEST, axum::Json(body)).into_response());
+        return Ok(nothing_accepted("sample", summary));
     }
     key.deliver(&state, &state.metrics, records).await?;
     Ok(Json(summary).into_response())
@@ -153,12 +141,6 @@ fn decode(
         accepted: 0,
         rejected: 0,
         errors: Vec::new(),
-    };
-    let refuse = |summary: &mut IngestSummary, index: usize, reason: String| {
-        summary.rejected += 1;
-        if summary.errors.len() < ERRORS_SHOWN {
-            summary.errors.push(RecordRejection { index, reason });
-        }
     };
     let mut points: Vec<(usize, Point)> = Vec::new();
     let mut metadata = Vec::new();
