@@ -4,7 +4,7 @@
 //! target, the admin role (a target holds credentials and makes Sightline
 //! fetch a URL). Credentials are never returned.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use app::api::{
     CreatedScrapeTarget, InstantValue, MetricName, NewScrapeTarget, Role, ScrapeAuth, ScrapeTarget,
@@ -134,6 +134,19 @@ pub async fn claim_due(
     .bind(limit)
     .fetch_all(executor)
     .await
+}
+
+/// Which of `target_ids` still exist (the scraper forgets the others).
+pub async fn existing(
+    executor: impl PgExecutor<'_>,
+    target_ids: &[i64],
+) -> Result<HashSet<i64>, sqlx::Error> {
+    let kept: Vec<i64> =
+        sqlx::query_scalar("select target_id from scrape_target where target_id = any($1)")
+            .bind(target_ids)
+            .fetch_all(executor)
+            .await?;
+    Ok(kept.into_iter().collect())
 }
 
 /// What one scrape came to.

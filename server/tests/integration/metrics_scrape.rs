@@ -206,6 +206,10 @@ async fn a_target_added_through_the_api_is_scraped(pool: PgPool) {
         r.text
     );
 
+    let existing = server::metrics::targets::existing(&pool, &[target_id, target_id + 1])
+        .await
+        .expect("lookup");
+    assert_eq!(existing, [target_id].into());
     let r = app
         .send(
             Request::delete(format!("/api/v1/projects/shop/metrics/targets/{target_id}"))
@@ -221,6 +225,11 @@ async fn a_target_added_through_the_api_is_scraped(pool: PgPool) {
         )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
+    // The scraper forgets the last series of targets this lookup no longer finds.
+    let existing = server::metrics::targets::existing(&pool, &[target_id])
+        .await
+        .expect("lookup");
+    assert!(existing.is_empty(), "{existing:?}");
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -16,7 +16,8 @@
 //!   `scrape_samples_post_metric_relabeling` and `scrape_series_added`; and a
 //!   stale marker for each series that was in the previous scrape and is not
 //!   in this one (all of them when the target is down), so that a query stops
-//!   finding it at once rather than five minutes later.
+//!   finding it at once rather than five minutes later. The series of a
+//!   deleted target are forgotten within a minute.
 
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
@@ -41,6 +42,8 @@ use crate::{
 
 /// How often due targets are looked for.
 const TICK: Duration = Duration::from_secs(1);
+/// How often the last series of deleted targets are forgotten.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
 /// Targets claimed at once, and scraped at once.
 const CONCURRENCY: usize = 32;
 /// Largest body, as sent and once decompressed.
@@ -56,6 +59,38 @@ type Labels = Vec<(String, String)>;
 #[derive(Default)]
 struct Previous(Mutex<HashMap<i64, HashSet<(String, Labels)>>>);
 
+impl Previous {
+    /// Remembers `current` as the target's last series; returns how many of
+    /// them are new, and the series of the scrape before that are gone.
+    fn replace(
+        &self,
+        target_id: i64,
+        current: HashSet<(String, Labels)>,
+    ) -> (usize, Vec<(String, Labels)>) {
+        let mut seen = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let before = seen.remove(&target_id).unwrap_or_default();
+        let added = current.difference(&before).count();
+        let gone = before
+            .into_iter()
+            .filter(|series| !current.contains(series))
+            .collect();
+        seen.insert(target_id, current);
+        (added, gone)
+    }
+
+    /// The targets whose series are remembered.
+    fn target_ids(&self) -> Vec<i64> {
+        let seen = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        seen.keys().copied().collect()
+    }
+
+    /// Forgets every target but those in `kept`.
+    fn retain(&self, kept: &HashSet<i64>) {
+        let mut seen = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        seen.retain(|target_id, _| kept.contains(target_id));
+    }
+}
+
 /// The scraper: runs until `cancel`.
 pub async fn run(state: AppState, cancel: CancellationToken) {
     let clients = match Clients::new() {
@@ -67,7 +102,12 @@ pub async fn run(state: AppState, cancel: CancellationToken) {
     };
     let previous = Arc::new(Previous::default());
     let slots = Arc::new(Semaphore::new(CONCURRENCY));
+    let mut pruned = Instant::now();
     loop {
+        if pruned.elapsed() >= PRUNE_EVERY {
+            pruned = Instant::now();
+            forget_deleted(&state, &previous).await;
+        }
         let free = slots.available_permits();
         if free > 0 {
             match targets::claim_due(&state.pool, free as i64).await {
@@ -91,6 +131,19 @@ pub async fn run(state: AppState, cancel: CancellationToken) {
             () = cancel.cancelled() => return,
             () = tokio::time::sleep(TICK) => {}
         }
+    }
+}
+
+/// Forgets the last series of targets deleted since their last scrape, so
+/// that the map does not grow with every target ever scraped.
+async fn forget_deleted(state: &AppState, previous: &Previous) {
+    let remembered = previous.target_ids();
+    if remembered.is_empty() {
+        return;
+    }
+    match targets::existing(&state.pool, &remembered).await {
+        Ok(kept) => previous.retain(&kept),
+        Err(error) => tracing::warn!(error = %error, "looking up scrape targets failed"),
     }
 }
 
@@ -155,16 +208,10 @@ async fn scrape_and_store(
         Err(error) => (Some(error), 0),
     };
     let up = error.is_none() || scraped > 0;
-    let added = {
-        let mut seen = previous.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let before = seen.remove(&target.target_id).unwrap_or_default();
-        let added = current.difference(&before).count();
-        for (metric, labels) in before.difference(&current) {
-            stale(&mut records, metric, labels, now_ms);
-        }
-        seen.insert(target.target_id, current);
-        added
-    };
+    let (added, gone) = previous.replace(target.target_id, current);
+    for (metric, labels) in &gone {
+        stale(&mut records, metric, labels, now_ms);
+    }
     for (name, value) in [
         ("up", if up { 1.0 } else { 0.0 }),
         ("scrape_duration_seconds", duration),
@@ -349,4 +396,35 @@ fn describe(error: reqwest::Error) -> String {
         source = cause.source();
     }
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(name: &str) -> (String, Labels) {
+        (name.to_string(), vec![("job".into(), "node".into())])
+    }
+
+    #[test]
+    fn each_scrape_is_compared_with_the_one_before() {
+        let previous = Previous::default();
+        let (added, gone) = previous.replace(1, HashSet::from([series("a"), series("b")]));
+        assert_eq!((added, gone), (2, vec![]));
+        let (added, gone) = previous.replace(1, HashSet::from([series("b"), series("c")]));
+        assert_eq!((added, gone), (1, vec![series("a")]));
+    }
+
+    #[test]
+    fn deleted_targets_are_forgotten() {
+        let previous = Previous::default();
+        for target_id in [1, 2, 3] {
+            previous.replace(target_id, HashSet::from([series("up")]));
+        }
+        previous.retain(&HashSet::from([2, 4]));
+        assert_eq!(previous.target_ids(), vec![2]);
+        // A target scraped again after being forgotten starts afresh.
+        let (added, gone) = previous.replace(1, HashSet::from([series("up")]));
+        assert_eq!((added, gone), (1, vec![]));
+    }
 }
