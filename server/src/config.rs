@@ -73,6 +73,10 @@ pub struct Config {
     /// `SIGHTLINE_METRICS_RETENTION_DAYS`: metric samples older than this many
     /// days are dropped (whole hour partitions). Default 15, as Prometheus.
     pub metrics_retention_days: u64,
+    /// `SIGHTLINE_METRICS_ROLLUP_1M_RETENTION_DAYS` and `..._1H_...`: how long
+    /// the one-minute and one-hour rollups of metrics are kept (whole day
+    /// and month partitions). Defaults 90 and 730.
+    pub metrics_rollup_retention_days: crate::metrics::RollupRetention,
     /// `SIGHTLINE_SELF_SCRAPE`: `on` (default) makes Sightline scrape its own
     /// `/metrics` every 15 s into the project `sightline` (made if missing),
     /// so its ingest rates, queues and pools are in the metrics explorer out
@@ -166,6 +170,20 @@ impl Config {
                 "SIGHTLINE_METRICS_RETENTION_DAYS: use 1 to 3650 days"
             ));
         }
+        let mut rollup_days = [0u64; 2];
+        for (days, (name, default)) in rollup_days.iter_mut().zip([
+            ("SIGHTLINE_METRICS_ROLLUP_1M_RETENTION_DAYS", "90"),
+            ("SIGHTLINE_METRICS_ROLLUP_1H_RETENTION_DAYS", "730"),
+        ]) {
+            *days = parse(&get, name, default)?;
+            if !(1..=36500).contains(days) {
+                return Err(anyhow!("{name}: use 1 to 36500 days"));
+            }
+        }
+        let metrics_rollup_retention_days = crate::metrics::RollupRetention {
+            minute_days: rollup_days[0],
+            hour_days: rollup_days[1],
+        };
         let self_scrape = match get("SIGHTLINE_SELF_SCRAPE").as_deref() {
             None | Some("on") => true,
             Some("off") => false,
@@ -226,6 +244,7 @@ impl Config {
             errors_retention_days,
             spans_retention_days,
             metrics_retention_days,
+            metrics_rollup_retention_days,
             self_scrape,
             ingest_queue_mb,
             ingest_decode_mb,

@@ -169,7 +169,10 @@ pub fn partitioned_tables(config: &Config) -> Vec<PartitionedTable> {
         errors::partitions(config.errors_retention_days),
         traces::partitions(config.spans_retention_days),
     ];
-    tables.extend(metrics::partitions(config.metrics_retention_days));
+    tables.extend(metrics::partitions(
+        config.metrics_retention_days,
+        config.metrics_rollup_retention_days,
+    ));
     tables
 }
 

@@ -28,7 +28,8 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 
 use super::{
-    promql::{self, EvalError, Limits, MemStorage, RawSeries},
+    promql::{self, EvalError, Limits, MemStorage, RawSeries, RolledSeries},
+    rollup::Tier,
     store::{self, StoreError},
 };
 use crate::{auth::Caller, http::error::ApiError, projects, AppState};
@@ -320,14 +321,15 @@ pub fn parse(text: Option<&str>) -> Result<promql_parser::parser::Expr, PromErro
         .map_err(|e| PromError::bad_data(format!("invalid parameter \"query\": {e}")))
 }
 
-/// Reads what `expr` needs over `[start, end]` at `step` into memory.
+/// Reads what `expr` needs over `[start, end]` at `step` into memory: the
+/// buckets of a rollup when [`promql::plan`] finds one that gives the same
+/// answer (a step and ranges in whole minutes or hours), else the samples.
 async fn fetch(
     pool: &PgPool,
     project_id: i64,
     expr: &promql_parser::parser::Expr,
-    start: i64,
-    end: i64,
-    step: i64,
+    (start, end, step): (i64, i64, i64),
+    read: Read,
 ) -> Result<MemStorage, PromError> {
     let mut series: HashMap<i64, store::Labels> = HashMap::new();
     let (mut mint, mut maxt) = (i64::MAX, i64::MIN);
@@ -357,6 +359,24 @@ async fn fetch(
         }
     }
     let ids: Vec<i64> = series.keys().copied().collect();
+    let widths = Tier::ALL.map(Tier::width);
+    let planned = match read {
+        Read::Auto => promql::plan(expr, start, end, step, &widths).and_then(Tier::of_width),
+        Read::Samples => None,
+    };
+    if let Some(tier) = planned {
+        let buckets = store::buckets(pool, &ids, mint, maxt, tier, store::MAX_SAMPLES).await?;
+        let rolled = buckets
+            .into_iter()
+            .filter_map(|(id, buckets)| {
+                Some(RolledSeries {
+                    labels: series.remove(&id)?,
+                    buckets,
+                })
+            })
+            .collect();
+        return Ok(MemStorage::rolled(tier.width(), rolled));
+    }
     let samples = store::samples(pool, &ids, mint, maxt, store::MAX_SAMPLES).await?;
     let raw = samples
         .into_iter()
@@ -370,6 +390,15 @@ async fn fetch(
     Ok(MemStorage::new(raw))
 }
 
+/// Where a query reads from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    /// Rollups when they give the same answer, else samples.
+    Auto,
+    /// Samples only (for comparisons: tests and the benchmark).
+    Samples,
+}
+
 /// The series of a range query: what the dashboards and `query_range` ask.
 pub async fn range(
     pool: &PgPool,
@@ -379,7 +408,18 @@ pub async fn range(
     end: i64,
     step: i64,
 ) -> Result<Vec<promql::Series>, PromError> {
-    let storage = fetch(pool, project_id, &expr, start, end, step).await?;
+    range_read(pool, project_id, expr, (start, end, step), Read::Auto).await
+}
+
+/// [`range`], reading as `read` says.
+pub async fn range_read(
+    pool: &PgPool,
+    project_id: i64,
+    expr: promql_parser::parser::Expr,
+    (start, end, step): (i64, i64, i64),
+    read: Read,
+) -> Result<Vec<promql::Series>, PromError> {
+    let storage = fetch(pool, project_id, &expr, (start, end, step), read).await?;
     evaluate(move || promql::eval_range(&expr, &storage, start, end, step, &limits())).await
 }
 
@@ -391,7 +431,7 @@ pub async fn instant(
     expr: promql_parser::parser::Expr,
     t: i64,
 ) -> Result<Vec<(promql::Labels, f64)>, PromError> {
-    let storage = fetch(pool, project_id, &expr, t, t, 0).await?;
+    let storage = fetch(pool, project_id, &expr, (t, t, 0), Read::Auto).await?;
     let value = evaluate(move || promql::eval_instant(&expr, &storage, t, &limits())).await?;
     Ok(match value {
         promql::Value::Scalar { v, .. } => vec![(Vec::new(), v)],
@@ -448,7 +488,14 @@ async fn query(State(state): State<AppState>, request: Request) -> Result<Respon
         .params
         .time("time")?
         .unwrap_or_else(|| Utc::now().timestamp_millis());
-    let storage = fetch(&state.queries, request.project_id, &expr, t, t, 0).await?;
+    let storage = fetch(
+        &state.queries,
+        request.project_id,
+        &expr,
+        (t, t, 0),
+        Read::Auto,
+    )
+    .await?;
     let value = evaluate(move || promql::eval_instant(&expr, &storage, t, &limits())).await?;
     let (kind, result) = match value {
         promql::Value::Scalar { t, v } => ("scalar", json!([seconds(t), promql::format_value(v)])),

@@ -37,6 +37,8 @@ use sqlx::{PgPool, Postgres, Transaction};
 use tokio_util::sync::CancellationToken;
 
 use super::codec::{self, CodecError, MAX_SAMPLES};
+use super::promql::{bucketize, Bucket};
+use super::rollup::{self, Tier, DAY_MS, HOUR_MS, MINUTE_MS};
 
 /// How often the worker runs.
 const INTERVAL: Duration = Duration::from_secs(300);
@@ -49,8 +51,6 @@ const FETCH_ROWS: usize = 50_000;
 const WRITE_SERIES: usize = 2_000;
 /// The hot table whose hour partitions are compacted.
 const HOT_TABLE: &str = "metric_sample";
-/// Milliseconds in an hour.
-const HOUR_MS: i64 = 3_600_000;
 
 /// What one pass did.
 #[derive(Debug, Default, Clone, PartialEq, Serialize)]
@@ -308,7 +308,6 @@ async fn write_chunks(
     tx: &mut Transaction<'_, Postgres>,
     hours: Vec<SeriesHour>,
 ) -> Result<(u64, u64), CompactError> {
-    let time = |ms: i64| DateTime::from_timestamp_millis(ms).unwrap_or_default();
     let ids: Vec<i64> = hours.iter().map(|(id, _, _)| *id).collect();
     let starts: Vec<DateTime<Utc>> = hours.iter().map(|(_, h, _)| time(*h)).collect();
     // Keyed by series and hour: the chunks of the same hours, if any.
@@ -338,9 +337,22 @@ async fn write_chunks(
         earlier.keys().map(|&(id, h)| (id, time(h))).unzip();
     let (mut row_ids, mut row_ts, mut row_samples, mut row_data) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut minutes = Rollups::default();
+    // The hour buckets of each series-day, to write into its day row.
+    let mut hour_buckets: HashMap<(i64, i64), Vec<Bucket>> = HashMap::new();
     for (series_id, hour, hot) in hours {
         let stored = earlier.remove(&(series_id, hour)).unwrap_or_default();
         let merged = merge_first_wins(stored, hot);
+        let corrupt = |error| CompactError::Corrupt { series_id, error };
+        minutes.push(
+            series_id,
+            time(hour),
+            rollup::pack(hour, &bucketize(&merged, MINUTE_MS)).map_err(corrupt)?,
+        );
+        hour_buckets
+            .entry((series_id, rollup::floor(hour, DAY_MS)))
+            .or_default()
+            .extend(bucketize(&merged, HOUR_MS));
         let rows = encode_hour(hour, &merged)
             .map_err(|error| CompactError::Corrupt { series_id, error })?;
         for row in rows {
@@ -372,8 +384,96 @@ async fn write_chunks(
     .bind(&row_data)
     .execute(&mut **tx)
     .await?;
+    minutes.write(tx, Tier::Minute).await?;
+    write_hour_rollups(tx, hour_buckets).await?;
     let samples: i64 = row_samples.iter().map(|&n| i64::from(n)).sum();
     Ok((row_ids.len() as u64, samples.unsigned_abs()))
+}
+
+/// Rollup rows to write: series, row start, packed buckets.
+#[derive(Default)]
+struct Rollups {
+    ids: Vec<i64>,
+    ts: Vec<DateTime<Utc>>,
+    data: Vec<Vec<u8>>,
+}
+
+impl Rollups {
+    fn push(&mut self, series_id: i64, ts: DateTime<Utc>, data: Vec<u8>) {
+        self.ids.push(series_id);
+        self.ts.push(ts);
+        self.data.push(data);
+    }
+
+    /// Writes the rows into `tier`'s table, replacing rows of the same key.
+    async fn write(
+        &self,
+        tx: &mut Transaction<'_, Postgres>,
+        tier: Tier,
+    ) -> Result<(), CompactError> {
+        if self.ids.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(&format!(
+            "insert into {} (series_id, ts, data)
+             select * from unnest($1::int8[], $2::timestamptz[], $3::bytea[])
+             on conflict (series_id, ts) do update set data = excluded.data",
+            tier.table()
+        ))
+        .bind(&self.ids)
+        .bind(&self.ts)
+        .bind(&self.data)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Puts the hour buckets of each series-day into its day row of
+/// `metric_rollup_1h`, replacing the buckets of the same hours.
+async fn write_hour_rollups(
+    tx: &mut Transaction<'_, Postgres>,
+    buckets: HashMap<(i64, i64), Vec<Bucket>>,
+) -> Result<(), CompactError> {
+    if buckets.is_empty() {
+        return Ok(());
+    }
+    let (ids, days): (Vec<i64>, Vec<DateTime<Utc>>) =
+        buckets.keys().map(|&(id, day)| (id, time(day))).unzip();
+    let stored: Vec<(i64, DateTime<Utc>, Vec<u8>)> = sqlx::query_as(
+        "select r.series_id, r.ts, r.data
+         from unnest($1::int8[], $2::timestamptz[]) k (series_id, day)
+         join metric_rollup_1h r on r.series_id = k.series_id and r.ts = k.day",
+    )
+    .bind(&ids)
+    .bind(&days)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut stored: HashMap<(i64, i64), Vec<Bucket>> = stored
+        .into_iter()
+        .map(|(series_id, day, data)| {
+            let day = day.timestamp_millis();
+            rollup::unpack(day, &data)
+                .map(|b| ((series_id, day), b))
+                .map_err(|error| CompactError::Corrupt { series_id, error })
+        })
+        .collect::<Result<_, _>>()?;
+    let mut rows = Rollups::default();
+    for ((series_id, day), new) in buckets {
+        let mut all = stored.remove(&(series_id, day)).unwrap_or_default();
+        all.retain(|b| !new.iter().any(|n| n.start == b.start));
+        all.extend(new);
+        all.sort_by_key(|b| b.start);
+        let data =
+            rollup::pack(day, &all).map_err(|error| CompactError::Corrupt { series_id, error })?;
+        rows.push(series_id, time(day), data);
+    }
+    rows.write(tx, Tier::Hour).await
+}
+
+/// A time in ms as a timestamp (0 for the impossible out-of-range case).
+fn time(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
 /// The compaction worker: runs now, then every few minutes, until `cancel`.

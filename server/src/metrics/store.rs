@@ -14,6 +14,8 @@ use promql_parser::label::{MatchOp, Matcher};
 use sqlx::{PgPool, QueryBuilder};
 
 use super::compact;
+use super::promql::{bucketize, merge_buckets, Bucket};
+use super::rollup::{self, Tier};
 
 /// Labels of a series, sorted by name, `__name__` among them.
 pub type Labels = Vec<(String, String)>;
@@ -316,6 +318,87 @@ pub async fn samples(
             let earlier = chunks.remove(&id).unwrap_or_default();
             let later = hot.remove(&id).unwrap_or_default();
             (id, compact::merge_first_wins(earlier, later))
+        })
+        .collect())
+}
+
+/// The buckets of `tier` of `series` that start in `[mint - mint % width,
+/// maxt]` (ms), per series in time order; at most `budget` read in all.
+///
+/// Compacted hours come from the tier's rollup rows, the rest from the hot
+/// rows, bucketed here, in one statement (as [`samples`]). Samples that
+/// arrived for an hour after it was compacted wait in the hot rows for the
+/// next compaction; their buckets are merged with the rollup's meanwhile.
+pub async fn buckets(
+    pool: &PgPool,
+    series: &[i64],
+    mint: i64,
+    maxt: i64,
+    tier: Tier,
+    budget: usize,
+) -> Result<Vec<(i64, Vec<Bucket>)>, StoreError> {
+    if series.is_empty() {
+        return Ok(Vec::new());
+    }
+    let width = tier.width();
+    let from = rollup::floor(mint, width);
+    let limit = i64::try_from(budget).unwrap_or(i64::MAX).saturating_add(1);
+    let rows: Vec<SampleRow> = sqlx::query_as(&format!(
+        "select true, series_id, ts, data, null::float8 from {}
+         where series_id = any($1) and ts >= $2 and ts <= $4
+         union all
+         (select false, series_id, ts, null::bytea, value from metric_sample
+          where series_id = any($1) and ts >= $3 and ts <= $4
+          order by series_id, ts, ctid
+          limit $5)",
+        tier.table()
+    ))
+    .bind(series)
+    .bind(time(rollup::floor(from, tier.row_ms())))
+    .bind(time(from))
+    .bind(time(maxt))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    let mut read = 0usize;
+    let mut rolled: HashMap<i64, Vec<Bucket>> = HashMap::new();
+    let mut hot: HashMap<i64, Vec<(i64, f64)>> = HashMap::new();
+    for (from_rollup, id, ts, data, value) in rows {
+        let ts = ts.timestamp_millis();
+        match (from_rollup, data, value) {
+            (true, Some(data), _) => {
+                let unpacked = rollup::unpack(ts, &data)
+                    .map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
+                read += unpacked.len();
+                rolled.entry(id).or_default().extend(
+                    unpacked
+                        .into_iter()
+                        .filter(|b| (from..=maxt).contains(&b.start)),
+                );
+            }
+            (false, _, Some(value)) => {
+                read += 1;
+                hot.entry(id).or_default().push((ts, value));
+            }
+            _ => {}
+        }
+        if read > budget {
+            return Err(StoreError::TooMuch(format!(
+                "the query reads more than {budget} buckets; narrow the selectors or the range"
+            )));
+        }
+    }
+    let mut ids: Vec<i64> = rolled.keys().chain(hot.keys()).copied().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids
+        .into_iter()
+        .map(|id| {
+            let mut stored = rolled.remove(&id).unwrap_or_default();
+            stored.sort_by_key(|b| b.start);
+            // The first of a timestamp sent twice wins, as in `samples`.
+            let fresh = compact::merge_first_wins(Vec::new(), hot.remove(&id).unwrap_or_default());
+            (id, merge_buckets(stored, bucketize(&fresh, width)))
         })
         .collect())
 }

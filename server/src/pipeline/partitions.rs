@@ -18,7 +18,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, DurationRound, TimeDelta, Utc};
 use serde::Serialize;
 use sqlx::{Connection, PgPool, Postgres, Transaction};
 use tokio_util::sync::CancellationToken;
@@ -34,19 +34,33 @@ const GRACE: TimeDelta = TimeDelta::minutes(5);
 pub enum Period {
     Hour,
     Day,
+    /// Calendar months (UTC), for tables kept for years.
+    Month,
 }
 
 impl Period {
-    fn length(self) -> TimeDelta {
+    /// The start of the period holding `t`.
+    fn floor(self, t: DateTime<Utc>) -> DateTime<Utc> {
         match self {
-            Period::Hour => TimeDelta::hours(1),
-            Period::Day => TimeDelta::days(1),
+            Period::Hour => t.duration_trunc(TimeDelta::hours(1)).unwrap_or(t),
+            Period::Day => t.duration_trunc(TimeDelta::days(1)).unwrap_or(t),
+            Period::Month => t
+                .date_naive()
+                .with_day(1)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map_or(t, |d| d.and_utc()),
         }
     }
 
-    /// The start of the period holding `t`.
-    fn floor(self, t: DateTime<Utc>) -> DateTime<Utc> {
-        t.duration_trunc(self.length()).unwrap_or(t)
+    /// The start of the period after the one starting at `start`.
+    fn next(self, start: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            Period::Hour => start + TimeDelta::hours(1),
+            Period::Day => start + TimeDelta::days(1),
+            Period::Month => start
+                .checked_add_months(chrono::Months::new(1))
+                .unwrap_or(start + TimeDelta::days(31)),
+        }
     }
 
     /// Partitions made before and after now: hours for a day either way (older
@@ -59,6 +73,7 @@ impl Period {
                 self.floor(now + TimeDelta::days(1)),
             ),
             Period::Day => (cutoff, self.floor(now + TimeDelta::days(2))),
+            Period::Month => (cutoff, self.floor(now + TimeDelta::days(2))),
         }
     }
 }
@@ -103,6 +118,7 @@ pub struct MaintenanceReport {
 /// days, `<table>_pYYYYMMDDHH` for hours.
 pub fn partition_name(table: &str, period: Period, start: DateTime<Utc>) -> String {
     match period {
+        Period::Month => format!("{table}_p{}", start.format("%Y%m")),
         Period::Day => format!("{table}_p{}", start.format("%Y%m%d")),
         Period::Hour => format!("{table}_p{}", start.format("%Y%m%d%H")),
     }
@@ -112,6 +128,11 @@ pub fn partition_name(table: &str, period: Period, start: DateTime<Utc>) -> Stri
 /// period is now: day partitions made by older versions keep working).
 fn range_of(table: &str, name: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
     let digits = name.strip_prefix(table)?.strip_prefix("_p")?;
+    if digits.len() == 6 {
+        let month = chrono::NaiveDate::parse_from_str(&format!("{digits}01"), "%Y%m%d").ok()?;
+        let start = month.and_hms_opt(0, 0, 0)?.and_utc();
+        return Some((start, Period::Month.next(start)));
+    }
     let day = chrono::NaiveDate::parse_from_str(digits.get(..8)?, "%Y%m%d").ok()?;
     let (hour, length) = match digits.len() {
         8 => (0, TimeDelta::days(1)),
@@ -177,7 +198,7 @@ async fn keep(
     let (first, last) = table.period.window(now, cutoff);
     let mut start = first;
     while start <= last {
-        let end = start + table.period.length();
+        let end = table.period.next(start);
         if !existing.iter().any(|&(s, e)| s < end && start < e) {
             report
                 .created
@@ -394,5 +415,24 @@ mod tests {
         );
         assert_eq!(range_of("log_entry", "log_entry_default"), None);
         assert_eq!(range_of("error_event", "log_entry_p20261127"), None);
+    }
+
+    #[test]
+    fn month_partitions_follow_the_calendar() {
+        let t = Utc.with_ymd_and_hms(2026, 12, 7, 13, 5, 0).unwrap();
+        let december = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
+        let january = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(Period::Month.floor(t), december);
+        assert_eq!(Period::Month.next(december), january);
+        let name = partition_name("metric_rollup_1h", Period::Month, december);
+        assert_eq!(name, "metric_rollup_1h_p202612");
+        assert_eq!(
+            range_of("metric_rollup_1h", &name),
+            Some((december, january))
+        );
+        assert_eq!(
+            range_of("metric_rollup_1h", "metric_rollup_1h_p202613"),
+            None
+        );
     }
 }

@@ -24,6 +24,7 @@ mod metrics_compaction;
 mod metrics_promql_peer;
 mod metrics_query_api;
 mod metrics_remote_write;
+mod metrics_rollups;
 mod metrics_scrape;
 mod performance;
 mod query_api;

@@ -15,7 +15,7 @@ use axum::{
     body::Body,
     http::{header, Request, StatusCode},
 };
-use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, DurationRound, TimeDelta, Utc};
 use common::{Auth, TestApp};
 use serde_json::Value;
 use server::{
@@ -374,4 +374,39 @@ async fn an_hour_of_1000_series_at_15s_takes_at_most_16_bytes_a_sample(pool: PgP
         payload / samples
     );
     assert!(all / samples <= 16.0, "{} B/sample", all / samples);
+    // The rollups of the same hour, kept longer: measured per raw sample.
+    let mut rollups = 0.0;
+    for (table, period) in [
+        ("metric_rollup_1m", Period::Day),
+        ("metric_rollup_1h", Period::Month),
+    ] {
+        let start = match period {
+            Period::Month => hour
+                .date_naive()
+                .with_day(1)
+                .expect("first of the month")
+                .and_hms_opt(0, 0, 0)
+                .expect("midnight")
+                .and_utc(),
+            _ => hour.duration_trunc(TimeDelta::days(1)).expect("day"),
+        };
+        let name = partition_name(table, period, start);
+        let size = count(&pool, &format!("select pg_total_relation_size('{name}')")).await as f64;
+        let payload = count(
+            &pool,
+            &format!("select sum(length(data))::int8 from {table}"),
+        )
+        .await as f64;
+        println!(
+            "{table}: {:.2} B/sample ({name}), payload {:.2} B/sample",
+            size / samples,
+            payload / samples
+        );
+        rollups += size;
+    }
+    assert!(
+        (partition + rollups) / samples <= 16.0,
+        "{} B/sample with the rollups",
+        (partition + rollups) / samples
+    );
 }

@@ -86,12 +86,20 @@ pub(super) fn call(ev: &Evaluator, c: &Call, t: i64) -> Result<Val, EvalError> {
     let mut out = Vec::new();
     for s in &ra.series {
         if let Some(v) = apply(name, &s.points, &ra, scalar, t) {
-            out.push(Sample { labels: labels_of(&s.labels), t, v });
+            out.push(Sample {
+                labels: labels_of(&s.labels),
+                t,
+                v,
+            });
         }
     }
     for (labels, summary) in &ra.summaries {
         if let Some(v) = apply_summary(name, summary, &ra) {
-            out.push(Sample { labels: labels_of(labels), t, v });
+            out.push(Sample {
+                labels: labels_of(labels),
+                t,
+                v,
+            });
         }
     }
     if has_duplicate_labels(&out) {
@@ -182,12 +190,24 @@ fn apply_summary(name: &str, s: &Summary, ra: &RangeArg) -> Option<f64> {
             if counter {
                 result += s.reset_correction;
             }
-            Some(extrapolate(result, count, s.first, s.last, ra, counter, name == "rate"))
+            Some(extrapolate(
+                result,
+                count,
+                s.first,
+                s.last,
+                ra,
+                counter,
+                name == "rate",
+            ))
         }
         "irate" | "idelta" => last_two(s.prev?, s.last, name == "irate"),
         "avg_over_time" => {
             let sum = s.total();
-            Some(if sum.is_infinite() { sum } else { sum / s.count as f64 })
+            Some(if sum.is_infinite() {
+                sum
+            } else {
+                sum / s.count as f64
+            })
         }
         "min_over_time" => Some(s.min),
         "max_over_time" => Some(s.max),
@@ -258,7 +278,15 @@ fn extrapolated_rate(p: &[(i64, f64)], ra: &RangeArg, counter: bool, is_rate: bo
             prev = v;
         }
     }
-    Some(extrapolate(result, p.len(), first, last, ra, counter, is_rate))
+    Some(extrapolate(
+        result,
+        p.len(),
+        first,
+        last,
+        ra,
+        counter,
+        is_rate,
+    ))
 }
 
 /// The second half of `extrapolatedRate`: `result` (the change over `count`

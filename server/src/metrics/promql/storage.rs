@@ -335,7 +335,10 @@ pub(super) fn prefetch(
     let mut rolled = std::collections::HashMap::new();
     if storage.bucket_ms().is_some() {
         for (key, sel) in wanted {
-            rolled.insert(key, storage.select_buckets(&sel.matchers, sel.mint, sel.maxt)?);
+            rolled.insert(
+                key,
+                storage.select_buckets(&sel.matchers, sel.mint, sel.maxt)?,
+            );
         }
         return Ok((out, rolled));
     }

@@ -262,9 +262,9 @@ pub fn is_summarisable(name: &str) -> bool {
 pub fn plan(expr: &Expr, start: i64, end: i64, step: i64, widths: &[i64]) -> Option<i64> {
     let mut widths: Vec<i64> = widths.iter().copied().filter(|&w| w > 0).collect();
     widths.sort_unstable_by(|a, b| b.cmp(a));
-    widths.into_iter().find(|&w| {
-        start % w == 0 && step % w == 0 && fits(expr, w, start, end)
-    })
+    widths
+        .into_iter()
+        .find(|&w| start % w == 0 && step % w == 0 && fits(expr, w, start, end))
 }
 
 /// Whether every selector of `expr` lands on bucket boundaries of `w`.
@@ -377,7 +377,10 @@ mod tests {
         assert_eq!(p("quantile_over_time(0.9, x[1h])", day, 3_600_000), None);
         assert_eq!(p("x offset 30s", day, 60_000), None);
         assert_eq!(p("x / on(job) y", day, 3_600_000), Some(3_600_000));
-        assert_eq!(p("max_over_time(rate(x[5m])[1h:5m])", day, 3_600_000), Some(60_000));
+        assert_eq!(
+            p("max_over_time(rate(x[5m])[1h:5m])", day, 3_600_000),
+            Some(60_000)
+        );
         assert_eq!(p("x[5m]", day, 0), None);
     }
 }
