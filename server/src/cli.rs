@@ -44,8 +44,10 @@ enum Command {
 #[derive(Debug, Args)]
 struct BenchArgs {
     /// `logs` (ingest rate against raw COPY, search latency), `errors` (Sentry
-    /// events per second and their latency) or `bombs` (concurrent 1 GiB gzip
-    /// bombs: answers, peak memory, `/healthz` latency).
+    /// events per second and their latency), `bombs` (concurrent 1 GiB gzip
+    /// bombs: answers, peak memory, `/healthz` latency) or `metrics` (remote
+    /// write samples per second, bytes a sample, PromQL latency, beside
+    /// Prometheus when it is installed).
     #[arg(value_enum, default_value_t = BenchKind::Logs)]
     kind: BenchKind,
     /// Log lines to ingest.
@@ -54,16 +56,29 @@ struct BenchArgs {
     /// Error events to send.
     #[arg(long, default_value_t = 30_000)]
     events: usize,
-    /// Concurrent HTTP clients (default 4 for logs; for errors 16, 64 and 256
-    /// in turn; 64 bombs).
+    /// Concurrent HTTP clients (default 4 for logs and metrics; for errors 16,
+    /// 64 and 256 in turn; 64 bombs).
     #[arg(long)]
     clients: Option<usize>,
-    /// Lines per request.
+    /// Lines (logs) or samples (metrics) per request.
     #[arg(long, default_value_t = 1000)]
     batch: usize,
-    /// Runs of each search.
+    /// Runs of each search or query.
     #[arg(long, default_value_t = 20)]
     runs: usize,
+    /// Metrics: active series of the 1 h ingest (20 a handler of each target).
+    #[arg(long, default_value_t = 20_000)]
+    series: usize,
+    /// Metrics: scrape targets the series come from.
+    #[arg(long, default_value_t = 40)]
+    targets: usize,
+    /// Metrics: seconds between scrapes of the 1 h ingest.
+    #[arg(long, default_value_t = 15)]
+    interval_seconds: u64,
+    /// Metrics: targets of the 24 h data (60 s apart; promtool backfills
+    /// Prometheus with them).
+    #[arg(long, default_value_t = 4)]
+    day_targets: usize,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -71,6 +86,7 @@ enum BenchKind {
     Logs,
     Errors,
     Bombs,
+    Metrics,
 }
 
 /// Commands that open the database, do one thing and exit.
@@ -196,6 +212,18 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                 }
                 BenchKind::Bombs => {
                     bench::bombs::run(config, args.clients.unwrap_or(64).clamp(1, 256)).await
+                }
+                BenchKind::Metrics => {
+                    let options = bench::metrics::BenchOptions {
+                        series: args.series.max(20),
+                        targets: args.targets.clamp(1, 10_000),
+                        interval_s: args.interval_seconds.clamp(1, 300),
+                        batch: args.batch.clamp(1, 50_000),
+                        writers: args.clients.unwrap_or(4).clamp(1, 64),
+                        runs: args.runs.max(1),
+                        day_targets: args.day_targets.clamp(1, 10_000),
+                    };
+                    bench::metrics::run(config, options).await
                 }
             };
         }

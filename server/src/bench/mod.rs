@@ -5,13 +5,16 @@
 //! on the configured server or the embedded cluster), serves Sightline in-process
 //! on a local port ([`Bench`]), and drives it over HTTP like its clients do:
 //! [`logs`] (ingest rate against raw `COPY`, search latency) and [`errors`]
-//! (Sentry envelopes per second and their latency), and [`bombs`] (compression
-//! bombs: memory held and `/healthz` latency while they are refused).
+//! (Sentry envelopes per second and their latency), [`bombs`] (compression
+//! bombs: memory held and `/healthz` latency while they are refused), and
+//! [`metrics`] (remote write samples per second, bytes a sample and PromQL
+//! latency, beside a real Prometheus).
 
 pub mod bombs;
 pub mod cpu;
 pub mod errors;
 pub mod logs;
+pub mod metrics;
 
 use std::{future::Future, time::Duration};
 
