@@ -29,20 +29,14 @@
 
 use crate::common;
 
-use std::{
-    fmt::Write as _,
-    fs,
-    path::PathBuf,
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::{fmt::Write as _, time::Instant};
 
 use app::api::Role;
-use axum::{
-    body::Body,
-    http::{header, Request, StatusCode},
+use axum::http::StatusCode;
+use common::{
+    metrics::{remote_write, Prometheus},
+    Auth, TestApp,
 };
-use common::{Auth, TestApp};
 use futures_util::StreamExt;
 use serde_json::Value;
 use server::{
@@ -87,150 +81,6 @@ const RANGES: &[(i64, i64, i64)] = &[
 ];
 /// Most differences the failure message lists.
 const SHOWN: usize = 30;
-
-/// A Prometheus of the test's own. Dropping it kills the process, and removes
-/// its directory unless the test failed (then it is kept for a look at the log).
-struct Prometheus {
-    dir: PathBuf,
-    child: Child,
-    base: String,
-    http: reqwest::Client,
-}
-
-impl Prometheus {
-    /// Starts Prometheus with no scrape targets and the remote write receiver,
-    /// and waits (30 s at most) until it is ready.
-    async fn start() -> Self {
-        let binary = prometheus_binary();
-        let dir = std::env::temp_dir().join(format!(
-            "sightline-prometheus-{}-{}",
-            std::process::id(),
-            server::auth::secret::random_hex(6)
-        ));
-        fs::create_dir_all(dir.join("tsdb")).expect("temp dir");
-        fs::write(dir.join("prometheus.yml"), "scrape_configs: []\n").expect("config");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let log = fs::File::create(dir.join("prometheus.log")).expect("log file");
-        let child = Command::new(&binary)
-            .arg(format!(
-                "--config.file={}",
-                dir.join("prometheus.yml").display()
-            ))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.join("tsdb").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--web.enable-remote-write-receiver")
-            .arg("--log.level=warn")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log file"))
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-        let mut prometheus = Prometheus {
-            dir,
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::builder()
-                .no_proxy()
-                .timeout(Duration::from_secs(20))
-                .build()
-                .expect("http client"),
-        };
-        let started = Instant::now();
-        loop {
-            let ready = prometheus
-                .http
-                .get(format!("{}/-/ready", prometheus.base))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success());
-            if ready {
-                return prometheus;
-            }
-            if let Some(status) = prometheus.child.try_wait().expect("try_wait") {
-                panic!("prometheus exited ({status})\n{}", prometheus.log());
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "prometheus not ready after 30 s\n{}",
-                prometheus.log()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    fn log(&self) -> String {
-        let path = self.dir.join("prometheus.log");
-        let text = fs::read_to_string(&path).unwrap_or_else(|e| format!("(not readable: {e})"));
-        format!("--- {}:\n{text}", path.display())
-    }
-
-    /// Sends a snappy-compressed remote write request.
-    async fn write(&self, body: Vec<u8>) {
-        let response = self
-            .http
-            .post(format!("{}/api/v1/write", self.base))
-            .header(header::CONTENT_TYPE, "application/x-protobuf")
-            .header(header::CONTENT_ENCODING, "snappy")
-            .header("X-Prometheus-Remote-Write-Version", "0.1.0")
-            .body(body)
-            .send()
-            .await
-            .expect("remote write to prometheus");
-        let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        assert!(
-            status.is_success(),
-            "prometheus refused a write: {status} {text}"
-        );
-    }
-
-    /// `GET /api/v1/{path}?{query}`: the status and the JSON body.
-    async fn get(&self, path_and_query: &str) -> (u16, Value) {
-        let response = self
-            .http
-            .get(format!("{}/api/v1/{path_and_query}", self.base))
-            .send()
-            .await
-            .expect("query prometheus");
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("prometheus's answer");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        // Already exited is fine: kill only fails then.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!("prometheus's files are kept in {}", self.dir.display());
-        } else {
-            let _ = fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
-/// prometheus on `PATH`, else Debian's.
-fn prometheus_binary() -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/bin")])
-        .map(|dir| dir.join("prometheus"))
-        .find(|candidate| candidate.is_file())
-        .unwrap_or_else(|| {
-            panic!("prometheus not found: run `make deps-test` (it installs the apt package prometheus)")
-        })
-}
 
 /// xorshift64*: the same values on every run, without a dependency.
 struct Rng(u64);
@@ -447,19 +297,6 @@ fn write_bodies(all: &[Series], t0: i64) -> Vec<Vec<u8>> {
             })
         })
         .collect()
-}
-
-/// A remote write to Sightline, with the key as the basic-auth password.
-fn sightline_write(key: &str, body: Vec<u8>) -> Request<Body> {
-    use base64::Engine;
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("prometheus:{key}"));
-    Request::post("/prometheus/api/v1/write")
-        .header(header::AUTHORIZATION, format!("Basic {basic}"))
-        .header(header::CONTENT_TYPE, "application/x-protobuf")
-        .header(header::CONTENT_ENCODING, "snappy")
-        .header("X-Prometheus-Remote-Write-Version", "0.1.0")
-        .body(Body::from(body))
-        .expect("request")
 }
 
 /// `{t+N}` replaced by `t0_s + N`.
@@ -748,7 +585,12 @@ fn brief(answer: &Answer) -> String {
 #[sqlx::test(migrations = "../migrations")]
 async fn promql_answers_match_prometheus(pool: PgPool) {
     let started = Instant::now();
-    let prometheus = Prometheus::start().await;
+    // No scrape targets, and the remote write receiver.
+    let prometheus = Prometheus::start(
+        |_| "scrape_configs: []\n".into(),
+        &["--web.enable-remote-write-receiver"],
+    )
+    .await;
     let app = TestApp::new(pool);
     let (_, key) = app.project("peer").await;
     let Auth::Bearer(token) = app.token(Role::Viewer).await else {
@@ -759,7 +601,7 @@ async fn promql_answers_match_prometheus(pool: PgPool) {
     let now = chrono::Utc::now().timestamp_millis();
     let t0 = now - now.rem_euclid(60_000) - 60_000 - SPAN_MS;
     for body in write_bodies(&data(t0), t0) {
-        let r = app.send(sightline_write(&key, body.clone())).await;
+        let r = app.send(remote_write(&key, body.clone())).await;
         assert_eq!(
             r.status,
             StatusCode::NO_CONTENT,

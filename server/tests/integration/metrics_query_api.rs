@@ -7,8 +7,6 @@
 //! series; and metrics as a source of `POST /api/v1/query`. OTLP metrics from
 //! the OpenTelemetry Python SDK are read back by their Prometheus names.
 
-#![expect(clippy::expect_used, reason = "test setup fails loudly")]
-
 use crate::common;
 
 use app::api::Role;
@@ -16,43 +14,29 @@ use axum::{
     body::Body,
     http::{header, Request, StatusCode},
 };
-use common::{run_python, Auth, TestApp, TestResponse};
-use serde_json::{json, Value};
+use common::{
+    metrics::{enc, instant, remote_write, series, success},
+    run_python, Auth, TestApp,
+};
+use serde_json::json;
 use server::{
-    ingest::prometheus::proto::{self, Label, MetricMetadata, Sample, TimeSeries, WriteRequest},
+    ingest::prometheus::proto::{self, MetricMetadata, WriteRequest},
     metrics::record::STALE_NAN_BITS,
 };
 use sqlx::PgPool;
-
-fn series(labels: &[(&str, &str)], samples: Vec<(i64, f64)>) -> TimeSeries {
-    TimeSeries {
-        labels: labels
-            .iter()
-            .map(|(n, v)| Label {
-                name: n.to_string(),
-                value: v.to_string(),
-            })
-            .collect(),
-        samples: samples
-            .into_iter()
-            .map(|(timestamp, value)| Sample { value, timestamp })
-            .collect(),
-        histograms: 0,
-    }
-}
 
 /// A project with 20 minutes of samples every 15 s, ending a minute ago: a
 /// counter growing by 10 a sample for two jobs, a gauge per room, and a series
 /// that ends with a stale marker five minutes before the end. Returns the
 /// app, the project slug, a viewer token and the time of the last sample (ms).
-async fn loaded(pool: PgPool) -> (TestApp, String, String, i64) {
+async fn loaded(pool: PgPool) -> (TestApp, String, Auth, i64) {
     let app = TestApp::new(pool);
     let (_, key) = app.project("shop").await;
     let now = chrono::Utc::now().timestamp_millis();
     let end = now - now % 15_000 - 60_000;
     let start = end - 20 * 60_000;
     let times = || (start..=end).step_by(15_000);
-    let counter = |per: f64| {
+    let counter = |per: f64| -> Vec<(i64, f64)> {
         times()
             .map(|t| (t, (t - start) as f64 / 15_000.0 * per))
             .collect()
@@ -70,7 +54,7 @@ async fn loaded(pool: PgPool) -> (TestApp, String, String, i64) {
                     ("job", "api"),
                     ("code", "200"),
                 ],
-                counter(10.0),
+                &counter(10.0),
             ),
             series(
                 &[
@@ -78,7 +62,7 @@ async fn loaded(pool: PgPool) -> (TestApp, String, String, i64) {
                     ("job", "api"),
                     ("code", "500"),
                 ],
-                counter(1.0),
+                &counter(1.0),
             ),
             series(
                 &[
@@ -86,17 +70,17 @@ async fn loaded(pool: PgPool) -> (TestApp, String, String, i64) {
                     ("job", "web"),
                     ("code", "200"),
                 ],
-                counter(5.0),
+                &counter(5.0),
             ),
             series(
                 &[("__name__", "temperature_celsius"), ("room", "lab")],
-                times().map(|t| (t, 21.5)).collect(),
+                &times().map(|t| (t, 21.5)).collect::<Vec<_>>(),
             ),
             series(
                 &[("__name__", "temperature_celsius"), ("room", "hall")],
-                times().map(|t| (t, 18.0)).collect(),
+                &times().map(|t| (t, 18.0)).collect::<Vec<_>>(),
             ),
-            series(&[("__name__", "worker_up"), ("worker", "w1")], gone),
+            series(&[("__name__", "worker_up"), ("worker", "w1")], &gone),
         ],
         metadata: vec![MetricMetadata {
             kind: 1,
@@ -105,76 +89,30 @@ async fn loaded(pool: PgPool) -> (TestApp, String, String, i64) {
             unit: String::new(),
         }],
     };
-    let r = app
-        .send(
-            Request::post("/prometheus/api/v1/write")
-                .header(header::AUTHORIZATION, format!("Bearer {key}"))
-                .header(header::CONTENT_ENCODING, "snappy")
-                .body(Body::from(proto::encode(&request)))
-                .expect("request"),
-        )
-        .await;
+    let r = app.send(remote_write(&key, proto::encode(&request))).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
-    let Auth::Bearer(token) = app.token(Role::Viewer).await else {
-        unreachable!("tokens are bearer")
-    };
-    (app, "shop".into(), token, end)
+    let viewer = app.token(Role::Viewer).await;
+    (app, "shop".into(), viewer, end)
 }
 
-async fn get(app: &TestApp, uri: &str, token: &str) -> TestResponse {
-    app.send(
-        Request::get(uri)
-            .header(header::AUTHORIZATION, format!("Bearer {token}"))
-            .body(Body::empty())
-            .expect("request"),
-    )
-    .await
-}
-
-fn enc(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
-}
-
-fn success(r: &TestResponse) -> &Value {
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert_eq!(r.body["status"], "success", "{}", r.text);
-    &r.body["data"]
-}
-
-/// The instant vector of a query at `t` (ms): `(labels, value)` sorted.
-async fn instant(app: &TestApp, slug: &str, token: &str, query: &str, t: i64) -> Vec<(Value, f64)> {
-    let uri = format!(
-        "/prometheus/{slug}/api/v1/query?query={}&time={}",
-        enc(query),
-        t as f64 / 1000.0
-    );
-    let r = get(app, &uri, token).await;
-    let data = success(&r);
-    assert_eq!(data["resultType"], "vector", "{}", r.text);
-    let mut out: Vec<(Value, f64)> = data["result"]
-        .as_array()
-        .expect("result")
-        .iter()
-        .map(|s| {
-            assert_eq!(s["value"][0].as_f64(), Some(t as f64 / 1000.0));
-            let v = s["value"][1].as_str().expect("a string value");
-            (s["metric"].clone(), v.parse().expect("a number"))
-        })
-        .collect();
-    out.sort_by_key(|a| a.0.to_string());
-    out
+/// The token of a bearer `Auth`, for requests the test builds itself.
+fn token_of(auth: &Auth) -> &str {
+    match auth {
+        Auth::Bearer(token) => token,
+        _ => unreachable!("tokens are bearer"),
+    }
 }
 
 #[sqlx::test(migrations = "../migrations")]
 async fn instant_and_range_queries_answer_as_prometheus(pool: PgPool) {
-    let (app, slug, token, end) = loaded(pool).await;
+    let (app, slug, viewer, end) = loaded(pool).await;
 
     let got = instant(
         &app,
+        &viewer,
         &slug,
-        &token,
         r#"http_requests_total{job="api",code=~"2.."}"#,
-        end,
+        Some(end),
     )
     .await;
     assert_eq!(
@@ -187,10 +125,10 @@ async fn instant_and_range_queries_answer_as_prometheus(pool: PgPool) {
     // 10 every 15 s; `rate` drops the metric name, `sum by` keeps only `job`.
     let got = instant(
         &app,
+        &viewer,
         &slug,
-        &token,
         "sum by (job) (rate(http_requests_total[5m]))",
-        end,
+        Some(end),
     )
     .await;
     let expected = [("api", 11.0 / 15.0), ("web", 5.0 / 15.0)];
@@ -202,28 +140,28 @@ async fn instant_and_range_queries_answer_as_prometheus(pool: PgPool) {
     // A regex that takes the empty value also selects series without the label.
     let got = instant(
         &app,
+        &viewer,
         &slug,
-        &token,
         r#"temperature_celsius{room=~"lab|"}"#,
-        end,
+        Some(end),
     )
     .await;
     assert_eq!(got.len(), 1);
     let got = instant(
         &app,
+        &viewer,
         &slug,
-        &token,
         r#"temperature_celsius{nope=~"x|"}"#,
-        end,
+        Some(end),
     )
     .await;
     assert_eq!(got.len(), 2, "no series has `nope`: all have it empty");
     let got = instant(
         &app,
+        &viewer,
         &slug,
-        &token,
         r#"temperature_celsius{room!="lab"}"#,
-        end,
+        Some(end),
     )
     .await;
     assert_eq!(
@@ -236,14 +174,16 @@ async fn instant_and_range_queries_answer_as_prometheus(pool: PgPool) {
 
     // The stale marker ends `worker_up` at once, not five minutes later.
     assert_eq!(
-        instant(&app, &slug, &token, "worker_up", end - 300_000)
+        instant(&app, &viewer, &slug, "worker_up", Some(end - 300_000))
             .await
             .len(),
         1
     );
-    assert!(instant(&app, &slug, &token, "worker_up", end - 270_000)
-        .await
-        .is_empty());
+    assert!(
+        instant(&app, &viewer, &slug, "worker_up", Some(end - 270_000))
+            .await
+            .is_empty()
+    );
 
     // A range query: a matrix, each point `[seconds, "value"]`.
     let uri = format!(
@@ -252,7 +192,7 @@ async fn instant_and_range_queries_answer_as_prometheus(pool: PgPool) {
         (end - 600_000) / 1000,
         end / 1000
     );
-    let r = get(&app, &uri, &token).await;
+    let r = app.get(&uri, &viewer).await;
     let data = success(&r);
     assert_eq!(data["resultType"], "matrix");
     let values = data["result"][0]["values"].as_array().expect("values");
@@ -261,6 +201,7 @@ async fn instant_and_range_queries_answer_as_prometheus(pool: PgPool) {
     assert_eq!(data["result"][0]["metric"], json!({}));
 
     // Grafana posts the query as a form.
+    let token = token_of(&viewer);
     let form = format!(
         "query={}&time={}",
         enc("count(temperature_celsius)"),
@@ -278,12 +219,12 @@ async fn instant_and_range_queries_answer_as_prometheus(pool: PgPool) {
     assert_eq!(success(&r)["result"][0]["value"][1], "2");
 
     // A scalar.
-    let r = get(
-        &app,
-        &format!("/prometheus/{slug}/api/v1/query?query=1%2B1&time=100"),
-        &token,
-    )
-    .await;
+    let r = app
+        .get(
+            &format!("/prometheus/{slug}/api/v1/query?query=1%2B1&time=100"),
+            &viewer,
+        )
+        .await;
     assert_eq!(
         success(&r),
         &json!({"resultType": "scalar", "result": [100.0, "2"]})
@@ -292,13 +233,14 @@ async fn instant_and_range_queries_answer_as_prometheus(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn errors_and_credentials_as_grafana_meets_them(pool: PgPool) {
-    let (app, slug, token, _) = loaded(pool).await;
-    let r = get(
-        &app,
-        &format!("/prometheus/{slug}/api/v1/query?query=sum(("),
-        &token,
-    )
-    .await;
+    let (app, slug, viewer, _) = loaded(pool).await;
+    let token = token_of(&viewer);
+    let r = app
+        .get(
+            &format!("/prometheus/{slug}/api/v1/query?query=sum(("),
+            &viewer,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.body["status"], "error");
     assert_eq!(r.body["errorType"], "bad_data");
@@ -339,18 +281,20 @@ async fn errors_and_credentials_as_grafana_meets_them(pool: PgPool) {
         )
         .await;
     assert_eq!(success(&r)["result"][0]["value"][1], "2");
-    let r = get(&app, "/prometheus/api/v1/query?query=up", &token).await;
+    let r = app.get("/prometheus/api/v1/query?query=up", &viewer).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
-    let r = get(&app, "/prometheus/nowhere/api/v1/query?query=up", &token).await;
+    let r = app
+        .get("/prometheus/nowhere/api/v1/query?query=up", &viewer)
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.body["errorType"], "not_found");
 
-    let r = get(
-        &app,
-        &format!("/prometheus/{slug}/api/v1/query_range?query=up&start=0&end=100000&step=1"),
-        &token,
-    )
-    .await;
+    let r = app
+        .get(
+            &format!("/prometheus/{slug}/api/v1/query_range?query=up&start=0&end=100000&step=1"),
+            &viewer,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.body["error"]
         .as_str()
@@ -360,55 +304,54 @@ async fn errors_and_credentials_as_grafana_meets_them(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn series_labels_values_metadata_and_buildinfo(pool: PgPool) {
-    let (app, slug, token, _) = loaded(pool).await;
+    let (app, slug, viewer, _) = loaded(pool).await;
     let base = format!("/prometheus/{slug}/api/v1");
-    let r = get(&app, &format!("{base}/labels"), &token).await;
+    let r = app.get(&format!("{base}/labels"), &viewer).await;
     assert_eq!(
         success(&r),
         &json!(["__name__", "code", "job", "room", "worker"])
     );
-    let r = get(&app, &format!("{base}/label/job/values"), &token).await;
+    let r = app.get(&format!("{base}/label/job/values"), &viewer).await;
     assert_eq!(success(&r), &json!(["api", "web"]));
-    let r = get(&app, &format!("{base}/label/__name__/values"), &token).await;
+    let r = app
+        .get(&format!("{base}/label/__name__/values"), &viewer)
+        .await;
     assert_eq!(
         success(&r),
         &json!(["http_requests_total", "temperature_celsius", "worker_up"])
     );
-    let r = get(
-        &app,
-        &format!(
-            "{base}/series?match[]={}",
-            enc(r#"http_requests_total{code="500"}"#)
-        ),
-        &token,
-    )
-    .await;
+    let r = app
+        .get(
+            &format!(
+                "{base}/series?match[]={}",
+                enc(r#"http_requests_total{code="500"}"#)
+            ),
+            &viewer,
+        )
+        .await;
     assert_eq!(
         success(&r),
         &json!([{"__name__": "http_requests_total", "code": "500", "job": "api"}])
     );
-    let r = get(
-        &app,
-        &format!("{base}/label/room/values?match[]=temperature_celsius"),
-        &token,
-    )
-    .await;
+    let r = app
+        .get(
+            &format!("{base}/label/room/values?match[]=temperature_celsius"),
+            &viewer,
+        )
+        .await;
     assert_eq!(success(&r), &json!(["hall", "lab"]));
-    let r = get(&app, &format!("{base}/metadata"), &token).await;
+    let r = app.get(&format!("{base}/metadata"), &viewer).await;
     assert_eq!(
         success(&r),
         &json!({"http_requests_total": [{"type": "counter", "help": "Requests served.", "unit": ""}]})
     );
-    let r = get(&app, &format!("{base}/status/buildinfo"), &token).await;
+    let r = app.get(&format!("{base}/status/buildinfo"), &viewer).await;
     assert_eq!(success(&r)["version"], "2.42.0");
 
     // The explorer's own reads under /api/v1: names with metadata, values now.
-    let r = get(
-        &app,
-        &format!("/api/v1/projects/{slug}/metrics/names"),
-        &token,
-    )
-    .await;
+    let r = app
+        .get(&format!("/api/v1/projects/{slug}/metrics/names"), &viewer)
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(
         r.body[0],
@@ -416,36 +359,36 @@ async fn series_labels_values_metadata_and_buildinfo(pool: PgPool) {
     );
     assert_eq!(r.body[1], json!({"name": "temperature_celsius"}));
     let query = enc(r#"temperature_celsius{room="lab"}"#);
-    let r = get(
-        &app,
-        &format!("/api/v1/projects/{slug}/metrics/instant?query={query}"),
-        &token,
-    )
-    .await;
+    let r = app
+        .get(
+            &format!("/api/v1/projects/{slug}/metrics/instant?query={query}"),
+            &viewer,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(
         r.body,
         json!([{"labels": {"__name__": "temperature_celsius", "room": "lab"}, "value": "21.5"}])
     );
-    let r = get(
-        &app,
-        &format!("/api/v1/projects/{slug}/metrics/instant?query=sum(("),
-        &token,
-    )
-    .await;
+    let r = app
+        .get(
+            &format!("/api/v1/projects/{slug}/metrics/instant?query=sum(("),
+            &viewer,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.body["error"]["code"], "bad_request");
 }
 
 #[sqlx::test(migrations = "../migrations")]
 async fn metrics_answer_the_one_query_endpoint(pool: PgPool) {
-    let (app, slug, token, end) = loaded(pool).await;
+    let (app, slug, viewer, end) = loaded(pool).await;
     let from = chrono::DateTime::from_timestamp_millis(end - 600_000).expect("time");
     let to = chrono::DateTime::from_timestamp_millis(end).expect("time");
     let r = app
         .post(
             "/api/v1/query",
-            &Auth::Bearer(token),
+            &viewer,
             json!({"project": slug, "source": "metrics", "query": "sum by (job) (rate(http_requests_total[5m]))",
                    "from": from.to_rfc3339(), "to": to.to_rfc3339(), "step": "60s"}),
         )
@@ -468,13 +411,11 @@ async fn the_opentelemetry_python_exporter_delivers_metrics(pool: PgPool) {
     let url = app.listen().await;
     let out = run_python("otlp_metrics.py", &[&url, &key]).await;
     assert_eq!(out.trim(), "ok");
-    let Auth::Bearer(token) = app.token(Role::Viewer).await else {
-        unreachable!("tokens are bearer")
-    };
+    let viewer = app.token(Role::Viewer).await;
     let now = chrono::Utc::now().timestamp_millis();
     let query = |q: &'static str| {
-        let (app, token) = (&app, token.clone());
-        async move { instant(app, "otel", &token, q, now).await }
+        let (app, viewer) = (&app, &viewer);
+        async move { instant(app, viewer, "otel", q, Some(now)).await }
     };
     let got = query(r#"bars_orders_total{job="svc"}"#).await;
     assert_eq!(got.len(), 1, "{got:?}");

@@ -9,48 +9,21 @@
 
 use crate::common;
 
+use std::time::Duration;
+
 use axum::{
     body::Body,
     http::{header, Request, StatusCode},
 };
-use common::{TestApp, TestResponse};
+use common::{
+    metrics::{remote_write, series, wait_for, Prometheus, REMOTE_WRITE},
+    TestApp, TestResponse,
+};
 use server::{
-    ingest::prometheus::proto::{self, Label, MetricMetadata, Sample, TimeSeries, WriteRequest},
+    ingest::prometheus::proto::{self, MetricMetadata, WriteRequest},
     metrics::record::STALE_NAN_BITS,
 };
 use sqlx::PgPool;
-
-const WRITE: &str = "/prometheus/api/v1/write";
-
-/// A write with the key as the basic-auth password, as `basic_auth` sends it.
-fn write(key: &str, body: Vec<u8>) -> Request<Body> {
-    use base64::Engine;
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("prometheus:{key}"));
-    Request::post(WRITE)
-        .header(header::AUTHORIZATION, format!("Basic {basic}"))
-        .header(header::CONTENT_TYPE, "application/x-protobuf")
-        .header(header::CONTENT_ENCODING, "snappy")
-        .header("X-Prometheus-Remote-Write-Version", "0.1.0")
-        .body(Body::from(body))
-        .expect("request")
-}
-
-fn series(labels: &[(&str, &str)], samples: &[(i64, f64)]) -> TimeSeries {
-    TimeSeries {
-        labels: labels
-            .iter()
-            .map(|(n, v)| Label {
-                name: n.to_string(),
-                value: v.to_string(),
-            })
-            .collect(),
-        samples: samples
-            .iter()
-            .map(|&(timestamp, value)| Sample { value, timestamp })
-            .collect(),
-        histograms: 0,
-    }
-}
 
 /// A minute ago, to the second, in ms.
 fn recent() -> i64 {
@@ -137,7 +110,7 @@ async fn series_samples_and_metadata_are_stored_as_sent(pool: PgPool) {
             unit: String::new(),
         }],
     };
-    let r = app.send(write(&key, proto::encode(&request))).await;
+    let r = app.send(remote_write(&key, proto::encode(&request))).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
 
     let rows = stored(&pool, project_id).await;
@@ -175,7 +148,7 @@ async fn series_samples_and_metadata_are_stored_as_sent(pool: PgPool) {
     assert_eq!(metadata, ("counter".into(), "Requests served.".into()));
 
     // The same series again (a retry): no second series, and the label pairs once.
-    let r = app.send(write(&key, proto::encode(&request))).await;
+    let r = app.send(remote_write(&key, proto::encode(&request))).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     assert_eq!(stored(&pool, project_id).await.len(), 2);
     let pairs: i64 = sqlx::query_scalar("select count(*) from metric_label where project_id = $1")
@@ -208,7 +181,7 @@ async fn the_key_is_taken_as_bearer_too_and_a_wrong_one_is_401(pool: PgPool) {
         timeseries: vec![series(&[("__name__", "up")], &[(recent(), 1.0)])],
         metadata: vec![],
     });
-    let bearer = Request::post(WRITE)
+    let bearer = Request::post(REMOTE_WRITE)
         .header(header::AUTHORIZATION, format!("Bearer {key}"))
         .header(header::CONTENT_ENCODING, "snappy")
         .body(Body::from(body.clone()))
@@ -217,10 +190,13 @@ async fn the_key_is_taken_as_bearer_too_and_a_wrong_one_is_401(pool: PgPool) {
     assert_eq!(stored(&pool, project_id).await.len(), 1);
 
     let r = app
-        .send(write("sl_0000000000000000000000000000", body.clone()))
+        .send(remote_write(
+            "sl_0000000000000000000000000000",
+            body.clone(),
+        ))
         .await;
     assert_plain(&r, StatusCode::UNAUTHORIZED, "ingest key");
-    let anonymous = Request::post(WRITE)
+    let anonymous = Request::post(REMOTE_WRITE)
         .body(Body::from(body))
         .expect("request");
     assert_plain(
@@ -251,7 +227,7 @@ async fn bad_series_are_refused_by_name_and_the_good_ones_kept(pool: PgPool) {
         ],
         metadata: vec![],
     };
-    let r = app.send(write(&key, proto::encode(&request))).await;
+    let r = app.send(remote_write(&key, proto::encode(&request))).await;
     assert_plain(&r, StatusCode::BAD_REQUEST, "5 samples refused");
     assert!(
         r.text.contains("`not-a-label` is not a valid label name"),
@@ -268,12 +244,14 @@ async fn bad_series_are_refused_by_name_and_the_good_ones_kept(pool: PgPool) {
 async fn undecodable_and_oversized_bodies_are_refused_whole(pool: PgPool) {
     let app = TestApp::new(pool.clone());
     let (project_id, key) = app.project("prom").await;
-    let r = app.send(write(&key, b"not snappy at all".to_vec())).await;
+    let r = app
+        .send(remote_write(&key, b"not snappy at all".to_vec()))
+        .await;
     assert_plain(&r, StatusCode::BAD_REQUEST, "snappy");
     let not_protobuf = snap::raw::Encoder::new()
         .compress_vec(b"\x0a\xff\xff\xff")
         .expect("snappy");
-    let r = app.send(write(&key, not_protobuf)).await;
+    let r = app.send(remote_write(&key, not_protobuf)).await;
     assert_plain(&r, StatusCode::BAD_REQUEST, "remote write request");
 
     let t = recent();
@@ -282,7 +260,7 @@ async fn undecodable_and_oversized_bodies_are_refused_whole(pool: PgPool) {
         timeseries: vec![series(&[("__name__", "big")], &many)],
         metadata: vec![],
     };
-    let r = app.send(write(&key, proto::encode(&request))).await;
+    let r = app.send(remote_write(&key, proto::encode(&request))).await;
     assert_plain(&r, StatusCode::PAYLOAD_TOO_LARGE, "max_samples_per_send");
     assert!(stored(&pool, project_id).await.is_empty());
 }
@@ -300,7 +278,7 @@ async fn a_full_queue_answers_503_with_retry_after(pool: PgPool) {
         .expect("lock");
     let big: Vec<(i64, f64)> = (0..70_000).map(|i| (t - i, 1.0)).collect();
     let first = {
-        let request = write(
+        let request = remote_write(
             &key,
             proto::encode(&WriteRequest {
                 timeseries: vec![series(&[("__name__", "first")], &big)],
@@ -315,7 +293,7 @@ async fn a_full_queue_answers_503_with_retry_after(pool: PgPool) {
         timeseries: vec![series(&[("__name__", "second")], &[(t, 1.0)])],
         metadata: vec![],
     });
-    let second = common::answered_at_once(app.send(write(&key, one))).await;
+    let second = common::answered_at_once(app.send(remote_write(&key, one))).await;
     assert_plain(&second, StatusCode::SERVICE_UNAVAILABLE, "retry");
     assert_eq!(second.headers[header::RETRY_AFTER], "1");
 
@@ -327,86 +305,37 @@ async fn a_full_queue_answers_503_with_retry_after(pool: PgPool) {
     assert_eq!(rows[0].2.len(), 70_000);
 }
 
-/// A stock Prometheus (Debian's 2.42, `make deps-test`) run by the test:
-/// it scrapes itself every second and remote-writes to `write_url` with the
-/// key as basic-auth password, as a user's `remote_write` block would.
-struct Prometheus {
-    child: std::process::Child,
-    dir: std::path::PathBuf,
-}
-
-impl Prometheus {
-    fn start(write_url: &str, key: &str) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let dir = std::env::temp_dir().join(format!("sightline-prometheus-{port}"));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let config = format!(
-            "global: {{ scrape_interval: 1s }}\n\
-             scrape_configs:\n  - job_name: self\n    static_configs: [{{ targets: ['127.0.0.1:{port}'] }}]\n\
-             remote_write:\n  - url: {write_url}\n    basic_auth: {{ username: prometheus, password: '{key}' }}\n\
-             \x20   queue_config: {{ batch_send_deadline: 1s, min_backoff: 100ms, max_backoff: 1s }}\n\
-             \x20   metadata_config: {{ send: true, send_interval: 1s }}\n"
-        );
-        std::fs::write(dir.join("prometheus.yml"), config).expect("config");
-        let child = std::process::Command::new("prometheus")
-            .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
-            .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--log.level=warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::fs::File::create(dir.join("prometheus.log")).expect("log file"))
-            .spawn()
-            .expect("prometheus not found: run `make deps-test` (it installs the apt package prometheus)");
-        Prometheus { child, dir }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("prometheus.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 #[sqlx::test(migrations = "../migrations")]
 async fn a_stock_prometheus_remote_writes_into_sightline(pool: PgPool) {
     let app = TestApp::new(pool.clone());
     let (project_id, key) = app.project("prom").await;
     let base = app.listen().await;
-    let prometheus = Prometheus::start(&format!("{base}{WRITE}"), &key);
-    let token = match app.token(app::api::Role::Viewer).await {
-        common::Auth::Bearer(token) => token,
-        _ => unreachable!("tokens are bearer"),
-    };
-    let started = std::time::Instant::now();
-    loop {
-        let r = app
-            .send(
-                Request::get("/prometheus/prom/api/v1/query?query=up%7Bjob%3D%22self%22%7D")
-                    .header(header::AUTHORIZATION, format!("Bearer {token}"))
-                    .body(Body::empty())
-                    .expect("request"),
+    // It scrapes itself every second and remote-writes to Sightline with the
+    // key as basic-auth password, as a user's `remote_write` block would.
+    let prometheus = Prometheus::start(
+        |address| {
+            format!(
+                "global: {{ scrape_interval: 1s }}\n\
+                 scrape_configs:\n  - job_name: self\n    static_configs: [{{ targets: ['{address}'] }}]\n\
+                 remote_write:\n  - url: {base}{REMOTE_WRITE}\n    basic_auth: {{ username: prometheus, password: '{key}' }}\n\
+                 \x20   queue_config: {{ batch_send_deadline: 1s, min_backoff: 100ms, max_backoff: 1s }}\n\
+                 \x20   metadata_config: {{ send: true, send_interval: 1s }}\n"
             )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-        if r.body["data"]["result"][0]["value"][1] == "1" {
-            break;
-        }
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(45),
-            "Prometheus's `up` never arrived; its log:\n{}",
-            prometheus.log()
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
+        },
+        &[],
+    )
+    .await;
+    let viewer = app.token(app::api::Role::Viewer).await;
+    // (On failure, Prometheus's log is printed as it is dropped.)
+    wait_for(
+        &app,
+        &viewer,
+        "prom",
+        r#"up{job="self"}"#,
+        Duration::from_secs(45),
+        |got| got.first().is_some_and(|(_, up)| *up == 1.0),
+    )
+    .await;
     // Its own metrics came with it, and their metadata (field 3).
     let names: Vec<String> =
         sqlx::query_scalar("select distinct metric from metric_series where project_id = $1")

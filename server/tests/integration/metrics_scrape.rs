@@ -9,9 +9,12 @@
 
 #![expect(clippy::expect_used, reason = "test setup fails loudly")]
 
-use std::sync::{
-    atomic::{AtomicBool, AtomicUsize, Ordering},
-    Arc,
+use std::{
+    sync::{
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+        Arc,
+    },
+    time::Duration,
 };
 
 use app::api::Role;
@@ -21,10 +24,13 @@ use axum::{
     routing::get,
     Router,
 };
-use serde_json::{json, Value};
+use serde_json::json;
 use sqlx::PgPool;
 
-use crate::common::{Auth, TestApp};
+use crate::common::{
+    metrics::{instant, wait_for},
+    Auth, TestApp,
+};
 
 /// The exporter: counts its scrapes, and fails while `failing` is set.
 #[derive(Clone, Default)]
@@ -60,46 +66,8 @@ async fn exporter() -> (Exporter, String) {
     (exporter, format!("127.0.0.1:{}", address.port()))
 }
 
-/// The instant vector of `query` now, as `(labels, value)`.
-async fn query(app: &TestApp, token: &Auth, query: &str) -> Vec<(Value, f64)> {
-    let encoded: String = url::form_urlencoded::byte_serialize(query.as_bytes()).collect();
-    let r = app
-        .get(
-            &format!("/prometheus/shop/api/v1/query?query={encoded}"),
-            token,
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    r.body["data"]["result"]
-        .as_array()
-        .expect("result")
-        .iter()
-        .map(|s| {
-            let v = s["value"][1]
-                .as_str()
-                .expect("value")
-                .parse()
-                .expect("number");
-            (s["metric"].clone(), v)
-        })
-        .collect()
-}
-
-/// Waits (20 s at most) until `check` holds for the answer to `q`.
-async fn wait_for(app: &TestApp, token: &Auth, q: &str, check: impl Fn(&[(Value, f64)]) -> bool) {
-    let started = std::time::Instant::now();
-    loop {
-        let got = query(app, token, q).await;
-        if check(&got) {
-            return;
-        }
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(20),
-            "`{q}` never became what the test waits for; last answer: {got:?}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
-}
+/// How long a test waits for what a scrape stores.
+const WAIT: Duration = Duration::from_secs(20);
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_target_added_through_the_api_is_scraped(pool: PgPool) {
@@ -144,11 +112,11 @@ async fn a_target_added_through_the_api_is_scraped(pool: PgPool) {
     assert_eq!(r.status, StatusCode::CONFLICT);
 
     app.state.start_scraper();
-    wait_for(&app, &viewer, r#"up{job="node"}"#, |got| {
+    wait_for(&app, &viewer, "shop", r#"up{job="node"}"#, WAIT, |got| {
         got.len() == 1 && got[0].1 == 1.0
     })
     .await;
-    let got = query(&app, &viewer, "node_load1").await;
+    let got = instant(&app, &viewer, "shop", "node_load1", None).await;
     assert_eq!(
         got,
         vec![(
@@ -157,15 +125,28 @@ async fn a_target_added_through_the_api_is_scraped(pool: PgPool) {
         )]
     );
     // The target's own `job` clashes with Sightline's: it is kept as `exported_job`.
-    let got = query(&app, &viewer, "requests_total").await;
+    let got = instant(&app, &viewer, "shop", "requests_total", None).await;
     assert_eq!(got[0].0["job"], "node");
     assert_eq!(got[0].0["exported_job"], "inner");
-    let got = query(&app, &viewer, r#"scrape_samples_scraped{job="node"}"#).await;
+    let got = instant(
+        &app,
+        &viewer,
+        "shop",
+        r#"scrape_samples_scraped{job="node"}"#,
+        None,
+    )
+    .await;
     assert_eq!(got[0].1, 2.0);
     assert_eq!(
-        query(&app, &viewer, r#"scrape_duration_seconds{job="node"}"#)
-            .await
-            .len(),
+        instant(
+            &app,
+            &viewer,
+            "shop",
+            r#"scrape_duration_seconds{job="node"}"#,
+            None
+        )
+        .await
+        .len(),
         1
     );
 
@@ -185,12 +166,14 @@ async fn a_target_added_through_the_api_is_scraped(pool: PgPool) {
 
     // Down: `up` is 0, the series are stale at once, and the list says why.
     exporter.failing.store(true, Ordering::SeqCst);
-    wait_for(&app, &viewer, r#"up{job="node"}"#, |got| {
+    wait_for(&app, &viewer, "shop", r#"up{job="node"}"#, WAIT, |got| {
         got.len() == 1 && got[0].1 == 0.0
     })
     .await;
     assert!(
-        query(&app, &viewer, "node_load1").await.is_empty(),
+        instant(&app, &viewer, "shop", "node_load1", None)
+            .await
+            .is_empty(),
         "stale after the failed scrape"
     );
     let r = app
@@ -312,11 +295,11 @@ async fn credentials_stay_out_of_target_urls_and_scrape_errors(pool: PgPool) {
             break r.body[0].clone();
         }
         assert!(
-            started.elapsed() < std::time::Duration::from_secs(20),
+            started.elapsed() < WAIT,
             "the target was never scraped: {}",
             r.text
         );
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert_eq!(listed["health"], "down");
     let error = listed["last_error"].as_str().expect("error");

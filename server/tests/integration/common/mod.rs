@@ -1,8 +1,10 @@
 //! The test harness: a Sightline router over a fresh database (from
 //! `#[sqlx::test]`), driven in-process with `oneshot`, plus helpers to make users,
-//! sessions and tokens.
+//! sessions and tokens; [`metrics`] holds what the metrics tests share.
 
 #![expect(clippy::expect_used, reason = "test setup fails loudly")]
+
+pub mod metrics;
 
 use app::api::Role;
 use axum::{
