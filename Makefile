@@ -21,7 +21,7 @@ WASM_FEATURES := --enable-bulk-memory --enable-bulk-memory-opt --enable-call-ind
   --enable-multivalue --enable-mutable-globals --enable-nontrapping-float-to-int \
   --enable-reference-types --enable-sign-ext
 BINDGEN_FLAGS ?=
-APT_PACKAGES_TEST := chromium chromium-driver rsyslog rsyslog-elasticsearch prometheus
+APT_PACKAGES_TEST := chromium chromium-driver rsyslog rsyslog-elasticsearch prometheus prometheus-node-exporter
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export LEPTOS_OUTPUT_NAME := sightline
 export LEPTOS_SITE_ROOT := $(SITE)

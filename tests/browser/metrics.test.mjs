@@ -4,12 +4,16 @@
 // series in a table; metric names autocomplete with their TYPE and HELP; a
 // query that does not parse is said in words inside the panel; and
 // Sightline's own metrics are there out of the box (the `sightline` project
-// scrapes the server's /metrics, its target listed as up).
+// scrapes the server's /metrics, its target listed as up); a node_exporter
+// (Debian's prometheus-node-exporter) added in the scrape targets form is
+// scraped, its series queryable, and removed again.
 // Screenshots at desktop and phone width go to tests/browser/artifacts/.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { startServer, launchChromium, login as logIn } from './harness.mjs';
 
 const ADMIN = 'admin@example.com';
@@ -133,4 +137,79 @@ test("Sightline's own metrics are there out of the box", async () => {
     const cells = await page.locator('#metrics-latest tbody td').allTextContents();
     assert.equal(cells[1], '1', `up is 1: ${cells}`);
   });
+});
+
+/** A free loopback port. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+test('a node_exporter added in the form is scraped, queried and removed', async () => {
+  const port = await freePort();
+  const exporter = spawn('prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${port}`], {
+    stdio: 'ignore',
+  });
+  const { page, problems } = await openPage();
+  try {
+    await withScreenshot('metrics-targets', page, problems, async () => {
+      await logIn(page, base, ADMIN, PASSWORD);
+      await page.goto(`${base}/metrics/explore?project=shop&range=15m&q=${encodeURIComponent('node_load1')}`);
+      await page.waitForSelector('#target-form');
+      // Credentials are asked for only when an auth kind is chosen.
+      assert.equal(await page.isVisible('#target-user'), false);
+      assert.equal(await page.isVisible('#target-secret'), false);
+      await page.selectOption('#target-auth', 'bearer');
+      assert.equal(await page.isVisible('#target-user'), false);
+      assert.equal(await page.isVisible('#target-secret'), true);
+      await page.selectOption('#target-auth', 'none');
+      // Said in words when the URL is missing.
+      await page.fill('#target-job', 'node');
+      await page.click('#target-add');
+      await page.waitForSelector('#metrics-targets .error');
+      assert.match(await page.textContent('#metrics-targets .error'), /URL/);
+
+      await page.fill('#target-url', `http://127.0.0.1:${port}/metrics`);
+      await page.fill('#target-interval', '2');
+      await page.fill('#target-labels', 'env=test');
+      await page.click('#target-add');
+      const row = page.locator('#metrics-targets-table tbody tr', { hasText: `127.0.0.1:${port}` });
+      await row.waitFor();
+      assert.equal(await page.inputValue('#target-url'), '', 'the form is cleared once added');
+      const started = Date.now();
+      for (;;) {
+        await page.goto(`${base}/metrics/explore?project=shop&range=15m&q=${encodeURIComponent('node_load1')}`);
+        await row.waitFor();
+        const state = await row.locator('.badge').textContent();
+        if (state === 'up') break;
+        assert.ok(Date.now() - started < 30_000, `the node_exporter target never came up: ${state}`);
+        await page.waitForTimeout(1000);
+      }
+      const cells = await row.locator('td').allTextContents();
+      assert.equal(cells[0], 'node');
+      assert.ok(Number(cells[5]) > 100, `samples scraped: ${cells}`);
+      const latest = page.locator('#metrics-latest tbody tr').first();
+      await latest.waitFor();
+      const series = await latest.locator('td').first().textContent();
+      assert.match(series, /env="test"/);
+      assert.match(series, new RegExp(`instance="127.0.0.1:${port}"`));
+      assert.match(series, /job="node"/);
+
+      await page.screenshot({ path: 'artifacts/metrics-targets-desktop.png', fullPage: true });
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.screenshot({ path: 'artifacts/metrics-targets-phone.png', fullPage: true });
+      await page.setViewportSize({ width: 1280, height: 900 });
+
+      await row.locator('button', { hasText: 'Remove' }).click();
+      await row.waitFor({ state: 'detached' });
+    });
+  } finally {
+    exporter.kill();
+  }
 });

@@ -17,10 +17,11 @@ pub use errors::*;
 pub use performance::*;
 
 use super::{
-    ApiToken, DefaultProject, InstantValue, LogContext, LogFields, LogHistogram, LogLine,
-    LogSearchResult, LogTable, LoginRequest, Me, MetricName, NewKey, NewProject, NewToken, NewUser,
-    Overview, Project, ProjectChoice, ProjectCreated, ProjectKey, ProjectPatch, QueryRequest,
-    QueryResult, ScrapeTarget, SetupStatus, TokenCreated, User, UserCreated, UserPatch,
+    ApiToken, CreatedScrapeTarget, DefaultProject, InstantValue, LogContext, LogFields,
+    LogHistogram, LogLine, LogSearchResult, LogTable, LoginRequest, Me, MetricName, NewKey,
+    NewProject, NewScrapeTarget, NewToken, NewUser, Overview, Project, ProjectChoice,
+    ProjectCreated, ProjectKey, ProjectPatch, QueryRequest, QueryResult, ScrapeTarget, SetupStatus,
+    TokenCreated, User, UserCreated, UserPatch,
 };
 use crate::browser::percent_encode;
 
@@ -272,6 +273,24 @@ pub async fn metrics_instant(project: &str, query: &str) -> Result<Vec<InstantVa
 pub async fn scrape_targets(project: &str) -> Result<Vec<ScrapeTarget>, ApiError> {
     let path = format!("/projects/{}/metrics/targets", percent_encode(project));
     call(Method::Get, &path, None).await
+}
+
+/// `POST /projects/{project}/metrics/targets`: adds a scrape target.
+pub async fn create_scrape_target(
+    project: &str,
+    target: &NewScrapeTarget,
+) -> Result<CreatedScrapeTarget, ApiError> {
+    let path = format!("/projects/{}/metrics/targets", percent_encode(project));
+    call(Method::Post, &path, json(target)?).await
+}
+
+/// `DELETE /projects/{project}/metrics/targets/{target_id}`: stops scraping it.
+pub async fn delete_scrape_target(project: &str, target_id: i64) -> Result<(), ApiError> {
+    let path = format!(
+        "/projects/{}/metrics/targets/{target_id}",
+        percent_encode(project)
+    );
+    call_empty(Method::Delete, &path).await
 }
 
 /// `GET /projects/{project}/keys`, revoked ones included.
