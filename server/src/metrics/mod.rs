@@ -15,6 +15,7 @@ pub mod rollup;
 pub mod source;
 pub mod store;
 pub mod targets;
+pub mod units;
 pub mod writer;
 
 use utoipa_axum::router::OpenApiRouter;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use futures_util::future::BoxFuture;
 use sqlx::PgPool;
 
-use super::api;
+use super::{api, store, units};
 use crate::{
     http::error::ApiError,
     query::source::{Frame, SeriesQuery, Source},
@@ -36,6 +36,7 @@ async fn series(pool: &PgPool, query: &SeriesQuery) -> Result<Vec<Frame>, ApiErr
     let start = query.from.timestamp_millis();
     // The range is half-open: its last step starts before `to`.
     let end = (query.to.timestamp_millis() - 1).max(start);
+    let unit = unit(pool, query.project_id, &expr).await?;
     let series = api::range(pool, query.project_id, expr, start, end, step).await?;
     Ok(series
         .into_iter()
@@ -47,9 +48,30 @@ async fn series(pool: &PgPool, query: &SeriesQuery) -> Result<Vec<Frame>, ApiErr
             Frame {
                 name,
                 labels,
-                unit: None,
+                unit: unit.clone(),
                 points: s.points,
             }
         })
         .collect())
+}
+
+/// The unit of the query's values ([`units`]), from the metadata of the
+/// metrics it reads.
+async fn unit(
+    pool: &PgPool,
+    project_id: i64,
+    expr: &promql_parser::parser::Expr,
+) -> Result<Option<String>, ApiError> {
+    let mut names = units::metric_names(expr);
+    // Metadata is kept per family: `x` for `x_total`, `x_sum`.
+    let families: Vec<String> = names
+        .iter()
+        .filter_map(|n| n.strip_suffix("_total").or_else(|| n.strip_suffix("_sum")))
+        .map(str::to_owned)
+        .collect();
+    names.extend(families);
+    let metadata = store::units(pool, project_id, &names)
+        .await
+        .map_err(api::PromError::from)?;
+    Ok(units::unit_of(expr, &metadata))
 }

@@ -446,6 +446,23 @@ pub async fn label_values(
     .await?)
 }
 
+/// The UNIT of the named metric families that have one.
+pub async fn units(
+    pool: &PgPool,
+    project_id: i64,
+    metrics: &[String],
+) -> Result<HashMap<String, String>, StoreError> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "select metric, unit from metric_metadata
+         where project_id = $1 and metric = any($2) and unit <> ''",
+    )
+    .bind(project_id)
+    .bind(metrics)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// HELP, TYPE and UNIT of a project's metric families: `(metric, type, help, unit)`.
 pub async fn metadata(
     pool: &PgPool,

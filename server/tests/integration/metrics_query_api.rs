@@ -86,7 +86,7 @@ async fn loaded(pool: PgPool) -> (TestApp, String, Auth, i64) {
             kind: 1,
             metric_family_name: "http_requests_total".into(),
             help: "Requests served.".into(),
-            unit: String::new(),
+            unit: "requests".into(),
         }],
     };
     let r = app.send(remote_write(&key, proto::encode(&request))).await;
@@ -343,7 +343,7 @@ async fn series_labels_values_metadata_and_buildinfo(pool: PgPool) {
     let r = app.get(&format!("{base}/metadata"), &viewer).await;
     assert_eq!(
         success(&r),
-        &json!({"http_requests_total": [{"type": "counter", "help": "Requests served.", "unit": ""}]})
+        &json!({"http_requests_total": [{"type": "counter", "help": "Requests served.", "unit": "requests"}]})
     );
     let r = app.get(&format!("{base}/status/buildinfo"), &viewer).await;
     assert_eq!(success(&r)["version"], "2.42.0");
@@ -355,7 +355,7 @@ async fn series_labels_values_metadata_and_buildinfo(pool: PgPool) {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(
         r.body[0],
-        json!({"name": "http_requests_total", "kind": "counter", "help": "Requests served."})
+        json!({"name": "http_requests_total", "kind": "counter", "help": "Requests served.", "unit": "requests"})
     );
     assert_eq!(r.body[1], json!({"name": "temperature_celsius"}));
     let query = enc(r#"temperature_celsius{room="lab"}"#);
@@ -402,6 +402,24 @@ async fn metrics_answer_the_one_query_endpoint(pool: PgPool) {
         (point[1].as_f64().expect("value") - 11.0 / 15.0).abs() < 1e-9,
         "{point}"
     );
+    // The unit comes from the metadata (`requests`), per second for a rate;
+    // else from the name's suffix; a count has none.
+    assert_eq!(frames[0]["unit"], "requests/s");
+    for (query, unit) in [
+        ("avg(temperature_celsius)", json!("celsius")),
+        ("count(temperature_celsius)", json!(null)),
+    ] {
+        let r = app
+            .post(
+                "/api/v1/query",
+                &viewer,
+                json!({"project": slug, "source": "metrics", "query": query,
+                       "from": from.to_rfc3339(), "to": to.to_rfc3339(), "step": "60s"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(r.body["frames"][0]["unit"], unit, "{query}");
+    }
 }
 
 #[sqlx::test(migrations = "../migrations")]
