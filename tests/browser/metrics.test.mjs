@@ -120,6 +120,27 @@ test('a PromQL query is charted with the latest values, names autocomplete, erro
   });
 });
 
+test('the label filters narrow a selector to one value and back', async () => {
+  const { page, problems } = await openPage();
+  await withScreenshot('metrics-filters', page, problems, async () => {
+    await logIn(page, base, ADMIN, PASSWORD);
+    await page.goto(`${base}/metrics/explore?project=shop&range=1h&q=http_requests_total`);
+    const code = page.locator('#metrics-filters select[data-label="code"]');
+    await code.waitFor();
+    assert.deepEqual(await code.locator('option').allTextContents(), ['any', '200', '500']);
+    await page.locator('#metrics-latest tbody tr').nth(1).waitFor();
+    await code.selectOption('500');
+    await page.waitForFunction(() => decodeURIComponent(location.search).includes('code="500"'));
+    assert.equal(await page.inputValue('#metrics-query'), 'http_requests_total{code="500"}');
+    await page.waitForFunction(() => document.querySelectorAll('#metrics-latest tbody tr').length === 1);
+    assert.match(await page.textContent('#metrics-latest tbody td'), /code="500"/);
+    assert.equal(await code.inputValue(), '500');
+    await code.selectOption('');
+    await page.waitForFunction(() => !location.search.includes('code'));
+    assert.equal(await page.inputValue('#metrics-query'), 'http_requests_total');
+  });
+});
+
 test("Sightline's own metrics are there out of the box", async () => {
   const { page, problems } = await openPage();
   await withScreenshot('metrics-self', page, problems, async () => {

@@ -18,8 +18,8 @@ pub use performance::*;
 
 use super::{
     ApiToken, CreatedScrapeTarget, DefaultProject, InstantValue, LogContext, LogFields,
-    LogHistogram, LogLine, LogSearchResult, LogTable, LoginRequest, Me, MetricName, NewKey,
-    NewProject, NewScrapeTarget, NewToken, NewUser, Overview, Project, ProjectChoice,
+    LogHistogram, LogLine, LogSearchResult, LogTable, LoginRequest, Me, MetricLabel, MetricName,
+    NewKey, NewProject, NewScrapeTarget, NewToken, NewUser, Overview, Project, ProjectChoice,
     ProjectCreated, ProjectKey, ProjectPatch, QueryRequest, QueryResult, ScrapeTarget, SetupStatus,
     TokenCreated, User, UserCreated, UserPatch,
 };
@@ -256,6 +256,16 @@ pub async fn delete_project(project: &str) -> Result<(), ApiError> {
 /// `GET /projects/{project}/metrics/names`: metric names with their metadata.
 pub async fn metric_names(project: &str) -> Result<Vec<MetricName>, ApiError> {
     let path = format!("/projects/{}/metrics/names", percent_encode(project));
+    call(Method::Get, &path, None).await
+}
+
+/// `GET /projects/{project}/metrics/labels?metric=`: its labels and values.
+pub async fn metric_labels(project: &str, metric: &str) -> Result<Vec<MetricLabel>, ApiError> {
+    let path = format!(
+        "/projects/{}/metrics/labels?metric={}",
+        percent_encode(project),
+        percent_encode(metric)
+    );
     call(Method::Get, &path, None).await
 }
 

@@ -91,6 +91,19 @@ pub struct MetricName {
     pub unit: String,
 }
 
+/// A label of a metric's series and its values
+/// (`GET /api/v1/projects/{project}/metrics/labels?metric=`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MetricLabel {
+    pub name: String,
+    /// Its values, sorted; at most 200.
+    pub values: Vec<String>,
+    /// More values exist than are listed.
+    #[serde(default)]
+    pub truncated: bool,
+}
+
 /// One series of an instant query
 /// (`GET /api/v1/projects/{project}/metrics/instant?query=`): its labels
 /// (`__name__` among them when it has a name) and its value now.

@@ -446,6 +446,35 @@ pub async fn label_values(
     .await?)
 }
 
+/// `(label, value)` pairs of the series of `metric`, `__name__` aside, by
+/// label and value: at most `per_label + 1` values a label (so a caller can
+/// tell there are more), read from at most 100 000 series.
+pub async fn metric_labels(
+    pool: &PgPool,
+    project_id: i64,
+    metric: &str,
+    per_label: i64,
+) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(sqlx::query_as(
+        "with ids as (
+             select distinct unnest(label_ids) as label_id
+             from (select label_ids from metric_series
+                   where project_id = $1 and metric = $2 limit 100000) s
+         ), pairs as (
+             select l.name, l.value,
+                    row_number() over (partition by l.name order by l.value) as n
+             from metric_label l join ids using (label_id)
+             where l.project_id = $1 and l.name <> '__name__'
+         )
+         select name, value from pairs where n <= $3 + 1 order by name, value",
+    )
+    .bind(project_id)
+    .bind(metric)
+    .bind(per_label)
+    .fetch_all(pool)
+    .await?)
+}
+
 /// The UNIT of the named metric families that have one.
 pub async fn units(
     pool: &PgPool,

@@ -7,7 +7,8 @@
 use std::collections::{BTreeMap, HashSet};
 
 use app::api::{
-    CreatedScrapeTarget, InstantValue, MetricName, NewScrapeTarget, Role, ScrapeAuth, ScrapeTarget,
+    CreatedScrapeTarget, InstantValue, MetricLabel, MetricName, NewScrapeTarget, Role, ScrapeAuth,
+    ScrapeTarget,
 };
 use axum::{extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
@@ -29,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_targets, create_target))
         .routes(routes!(delete_target))
         .routes(routes!(metric_names))
+        .routes(routes!(metric_labels))
         .routes(routes!(instant_query))
 }
 
@@ -95,6 +97,60 @@ async fn metric_names(
             })
             .collect(),
     ))
+}
+
+/// Values listed per label by [`metric_labels`].
+const MAX_LABEL_VALUES: i64 = 200;
+
+/// Parameters of a label listing.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+struct LabelParams {
+    /// The metric whose series' labels are listed.
+    metric: String,
+}
+
+/// The labels of a metric's series with their values, `__name__` aside (the
+/// explorer's label filters): at most 200 values a label, by value.
+#[utoipa::path(get, path = "/projects/{project}/metrics/labels", tag = "metrics",
+    params(("project" = String, Path, description = "id or slug"), LabelParams),
+    responses((status = 200, body = Vec<MetricLabel>), (status = 400), (status = 401), (status = 403), (status = 404)))]
+async fn metric_labels(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(project): Path<String>,
+    Query(params): Query<LabelParams>,
+) -> ApiResult<Json<Vec<MetricLabel>>> {
+    caller.require(Role::Viewer)?;
+    let project = projects::find(&state.pool, &project).await?;
+    let rows = super::store::metric_labels(
+        &state.queries,
+        project.project_id,
+        &params.metric,
+        MAX_LABEL_VALUES,
+    )
+    .await
+    .map_err(super::api::PromError::from)?;
+    let mut labels: Vec<MetricLabel> = Vec::new();
+    for (name, value) in rows {
+        let label = match labels.last_mut() {
+            Some(last) if last.name == name => last,
+            _ => {
+                labels.push(MetricLabel {
+                    name,
+                    values: Vec::new(),
+                    truncated: false,
+                });
+                let last = labels.len() - 1;
+                &mut labels[last]
+            }
+        };
+        if label.values.len() as i64 == MAX_LABEL_VALUES {
+            label.truncated = true;
+        } else {
+            label.values.push(value);
+        }
+    }
+    Ok(Json(labels))
 }
 
 /// A target as the scraper needs it.

@@ -520,6 +520,7 @@ async fn the_openapi_document_lists_every_route(pool: PgPool) {
             "delete",
         ),
         ("/api/v1/projects/{project}/metrics/names", "get"),
+        ("/api/v1/projects/{project}/metrics/labels", "get"),
         ("/api/v1/projects/{project}/metrics/instant", "get"),
     ];
     for (path, method) in expected {

@@ -358,6 +358,19 @@ async fn series_labels_values_metadata_and_buildinfo(pool: PgPool) {
         json!({"name": "http_requests_total", "kind": "counter", "help": "Requests served.", "unit": "requests"})
     );
     assert_eq!(r.body[1], json!({"name": "temperature_celsius"}));
+    // The label filters' read: a metric's labels with their values.
+    let r = app
+        .get(
+            &format!("/api/v1/projects/{slug}/metrics/labels?metric=http_requests_total"),
+            &viewer,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!([{"name": "code", "values": ["200", "500"], "truncated": false},
+               {"name": "job", "values": ["api", "web"], "truncated": false}])
+    );
     let query = enc(r#"temperature_celsius{room="lab"}"#);
     let r = app
         .get(
