@@ -16,32 +16,17 @@ use axum::{
     http::{header, Request, StatusCode},
 };
 use chrono::{DateTime, Datelike, DurationRound, TimeDelta, Utc};
-use common::{Auth, TestApp};
+use common::{
+    metrics::{series, write},
+    Auth, TestApp,
+};
 use serde_json::Value;
 use server::{
-    ingest::prometheus::proto::{self, Label, Sample, TimeSeries, WriteRequest},
     metrics::{compact::compact_once, record::STALE_NAN_BITS},
     pipeline::partitions::{partition_name, run_once, Period},
     state::partitioned_tables,
 };
 use sqlx::PgPool;
-
-fn series(labels: &[(&str, &str)], samples: &[(i64, f64)]) -> TimeSeries {
-    TimeSeries {
-        labels: labels
-            .iter()
-            .map(|(n, v)| Label {
-                name: n.to_string(),
-                value: v.to_string(),
-            })
-            .collect(),
-        samples: samples
-            .iter()
-            .map(|&(timestamp, value)| Sample { value, timestamp })
-            .collect(),
-        histograms: 0,
-    }
-}
 
 /// A project ready for samples of past hours (their partitions made as of
 /// `now`): the app, the ingest key and a viewer token.
@@ -55,23 +40,6 @@ async fn project(pool: PgPool, now: DateTime<Utc>) -> (TestApp, String, String) 
         unreachable!("tokens are bearer")
     };
     (app, key, token)
-}
-
-async fn write(app: &TestApp, key: &str, timeseries: Vec<TimeSeries>) {
-    let request = WriteRequest {
-        timeseries,
-        metadata: Vec::new(),
-    };
-    let r = app
-        .send(
-            Request::post("/prometheus/api/v1/write")
-                .header(header::AUTHORIZATION, format!("Bearer {key}"))
-                .header(header::CONTENT_ENCODING, "snappy")
-                .body(Body::from(proto::encode(&request)))
-                .expect("request"),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
 }
 
 /// The `data` of a range query over `[start, end]` (ms) at 15 s.

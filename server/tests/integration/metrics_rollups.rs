@@ -10,14 +10,13 @@
 
 use crate::common;
 
-use axum::{
-    body::Body,
-    http::{header, Request, StatusCode},
-};
 use chrono::{DurationRound, TimeDelta, Utc};
-use common::TestApp;
+use common::{
+    metrics::{series, write},
+    TestApp,
+};
 use server::{
-    ingest::prometheus::proto::{self, Label, Sample, TimeSeries, WriteRequest},
+    ingest::prometheus::proto::TimeSeries,
     metrics::{
         api::{self, Read},
         compact::compact_once,
@@ -34,40 +33,6 @@ use sqlx::PgPool;
 const MINUTE: i64 = 60_000;
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 86_400_000;
-
-fn series(labels: &[(&str, &str)], samples: Vec<(i64, f64)>) -> TimeSeries {
-    TimeSeries {
-        labels: labels
-            .iter()
-            .map(|(n, v)| Label {
-                name: n.to_string(),
-                value: v.to_string(),
-            })
-            .collect(),
-        samples: samples
-            .into_iter()
-            .map(|(timestamp, value)| Sample { value, timestamp })
-            .collect(),
-        histograms: 0,
-    }
-}
-
-async fn write(app: &TestApp, key: &str, timeseries: Vec<TimeSeries>) {
-    let request = WriteRequest {
-        timeseries,
-        metadata: Vec::new(),
-    };
-    let r = app
-        .send(
-            Request::post("/prometheus/api/v1/write")
-                .header(header::AUTHORIZATION, format!("Bearer {key}"))
-                .header(header::CONTENT_ENCODING, "snappy")
-                .body(Body::from(proto::encode(&request)))
-                .expect("request"),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
-}
 
 /// A month and a day of samples every 5 minutes up to `now`: two counters
 /// (one with a reset), two gauges (one with a NaN, one that goes stale for
@@ -104,10 +69,10 @@ fn month(start: i64, now: i64) -> Vec<TimeSeries> {
         }
     }
     vec![
-        series(&[("__name__", "c_total"), ("inst", "1")], s_c1),
-        series(&[("__name__", "c_total"), ("inst", "2")], s_c2),
-        series(&[("__name__", "g"), ("inst", "1")], s_g1),
-        series(&[("__name__", "g"), ("inst", "2")], s_g2),
+        series(&[("__name__", "c_total"), ("inst", "1")], &s_c1),
+        series(&[("__name__", "c_total"), ("inst", "2")], &s_c2),
+        series(&[("__name__", "g"), ("inst", "1")], &s_g1),
+        series(&[("__name__", "g"), ("inst", "2")], &s_g2),
     ]
 }
 
@@ -253,7 +218,7 @@ async fn a_month_is_served_from_rollups_after_raw_retention(pool: PgPool) {
         &key,
         vec![series(
             &[("__name__", "g"), ("inst", "1")],
-            vec![(late_at, 1e6)],
+            &[(late_at, 1e6)],
         )],
     )
     .await;

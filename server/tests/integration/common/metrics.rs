@@ -14,7 +14,7 @@ use axum::{
     http::{header, Request, StatusCode},
 };
 use serde_json::Value;
-use server::ingest::prometheus::proto::{Label, Sample, TimeSeries};
+use server::ingest::prometheus::proto::{self, Label, Sample, TimeSeries, WriteRequest};
 
 use super::{Auth, TestApp, TestResponse};
 
@@ -53,6 +53,16 @@ pub fn remote_write(key: &str, body: Vec<u8>) -> Request<Body> {
         .header("X-Prometheus-Remote-Write-Version", "0.1.0")
         .body(Body::from(body))
         .expect("request")
+}
+
+/// Sends `timeseries` by remote write and expects them committed (204).
+pub async fn write(app: &TestApp, key: &str, timeseries: Vec<TimeSeries>) {
+    let request = WriteRequest {
+        timeseries,
+        metadata: Vec::new(),
+    };
+    let r = app.send(remote_write(key, proto::encode(&request))).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
 }
 
 /// `text` encoded for a query string.
