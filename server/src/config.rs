@@ -180,6 +180,16 @@ impl Config {
                 return Err(anyhow!("{name}: use 1 to 36500 days"));
             }
         }
+        // A coarser tier outlives a finer one: a long panel falls back to it.
+        if rollup_days[0] < metrics_retention_days || rollup_days[1] < rollup_days[0] {
+            return Err(anyhow!(
+                "SIGHTLINE_METRICS_ROLLUP_1M_RETENTION_DAYS ({}) must be at least \
+                 SIGHTLINE_METRICS_RETENTION_DAYS ({metrics_retention_days}), and \
+                 SIGHTLINE_METRICS_ROLLUP_1H_RETENTION_DAYS ({}) at least the former",
+                rollup_days[0],
+                rollup_days[1]
+            ));
+        }
         let metrics_rollup_retention_days = crate::metrics::RollupRetention {
             minute_days: rollup_days[0],
             hour_days: rollup_days[1],
@@ -344,6 +354,10 @@ mod tests {
             ("SIGHTLINE_INGEST_QUEUE_MB", "lots"),
             ("SIGHTLINE_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local"),
             ("SIGHTLINE_INGEST_DECODE_MB", "64"),
+            ("SIGHTLINE_METRICS_ROLLUP_1M_RETENTION_DAYS", "0"),
+            // Rollups are kept at least as long as what they summarise.
+            ("SIGHTLINE_METRICS_ROLLUP_1M_RETENTION_DAYS", "7"),
+            ("SIGHTLINE_METRICS_ROLLUP_1H_RETENTION_DAYS", "30"),
         ] {
             let err = config(&[(name, value)]).err().map(|e| format!("{e:#}"));
             assert!(

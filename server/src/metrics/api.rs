@@ -364,8 +364,13 @@ async fn fetch(
         Read::Auto => promql::plan(expr, start, end, step, &widths).and_then(Tier::of_width),
         Read::Samples => None,
     };
-    if let Some(tier) = planned {
-        let buckets = store::buckets(pool, &ids, mint, maxt, tier, store::MAX_SAMPLES).await?;
+    let buckets = match planned {
+        Some(tier) => store::buckets(pool, &ids, mint, maxt, tier, store::MAX_SAMPLES)
+            .await?
+            .map(|b| (tier, b)),
+        None => None,
+    };
+    if let Some((tier, buckets)) = buckets {
         let rolled = buckets
             .into_iter()
             .filter_map(|(id, buckets)| {

@@ -440,7 +440,7 @@ async fn write_hour_rollups(
     }
     let (ids, days): (Vec<i64>, Vec<DateTime<Utc>>) =
         buckets.keys().map(|&(id, day)| (id, time(day))).unzip();
-    let stored: Vec<(i64, DateTime<Utc>, Vec<u8>)> = sqlx::query_as(
+    let rows: Vec<(i64, DateTime<Utc>, Vec<u8>)> = sqlx::query_as(
         "select r.series_id, r.ts, r.data
          from unnest($1::int8[], $2::timestamptz[]) k (series_id, day)
          join metric_rollup_1h r on r.series_id = k.series_id and r.ts = k.day",
@@ -449,16 +449,23 @@ async fn write_hour_rollups(
     .bind(&days)
     .fetch_all(&mut **tx)
     .await?;
-    let mut stored: HashMap<(i64, i64), Vec<Bucket>> = stored
-        .into_iter()
-        .map(|(series_id, day, data)| {
-            let day = day.timestamp_millis();
-            rollup::unpack(day, &data)
-                .map(|b| ((series_id, day), b))
-                .map_err(|error| CompactError::Corrupt { series_id, error })
-        })
-        .collect::<Result<_, _>>()?;
-    let mut rows = Rollups::default();
+    let mut stored: HashMap<(i64, i64), Vec<Bucket>> = HashMap::new();
+    for (series_id, day, data) in rows {
+        let day = day.timestamp_millis();
+        match rollup::unpack(day, &data) {
+            Ok(unpacked) => {
+                stored.insert((series_id, day), unpacked);
+            }
+            // Failing the pass would leave every hot hour uncompacted; the
+            // day's other hours are still in the minute rollups and chunks.
+            Err(error) => tracing::error!(
+                series_id,
+                error = %error,
+                "a day row of hour rollups could not be read; it is rewritten with this pass's hours only"
+            ),
+        }
+    }
+    let mut out = Rollups::default();
     for ((series_id, day), new) in buckets {
         let mut all = stored.remove(&(series_id, day)).unwrap_or_default();
         all.retain(|b| !new.iter().any(|n| n.start == b.start));
@@ -466,9 +473,9 @@ async fn write_hour_rollups(
         all.sort_by_key(|b| b.start);
         let data =
             rollup::pack(day, &all).map_err(|error| CompactError::Corrupt { series_id, error })?;
-        rows.push(series_id, time(day), data);
+        out.push(series_id, time(day), data);
     }
-    rows.write(tx, Tier::Hour).await
+    out.write(tx, Tier::Hour).await
 }
 
 /// A time in ms as a timestamp (0 for the impossible out-of-range case).

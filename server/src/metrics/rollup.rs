@@ -31,7 +31,19 @@ pub const DAY_MS: i64 = 86_400_000;
 
 /// The first byte of a packed row: its layout.
 const VERSION: u8 = 1;
-/// Columns of a packed row.
+/// The columns of a packed row, in order (see the module's comment).
+const FIRST: usize = 0;
+const LAST: usize = 1;
+const PREV: usize = 2;
+const COUNT: usize = 3;
+const SUM: usize = 4;
+const MIN: usize = 5;
+const MAX: usize = 6;
+const RESET_CORRECTION: usize = 7;
+const RESETS: usize = 8;
+const CHANGES: usize = 9;
+const STALE_FIRST: usize = 10;
+const STALE_LAST: usize = 11;
 const COLUMNS: usize = 12;
 
 /// A rollup resolution and where it is kept.
@@ -78,7 +90,8 @@ impl Tier {
 
 /// `t` rounded down to a multiple of `unit`.
 pub fn floor(t: i64, unit: i64) -> i64 {
-    t - t.rem_euclid(unit)
+    // Queries say "all time" with extreme values: never overflow.
+    t.saturating_sub(t.rem_euclid(unit))
 }
 
 /// Packs the buckets of one row starting at `row_ts` (in time order).
@@ -89,27 +102,35 @@ pub fn pack(row_ts: i64, buckets: &[Bucket]) -> Result<Vec<u8>, CodecError> {
         let rel = |(t, v): (i64, f64)| (t.wrapping_sub(row_ts), v);
         let none = (at, f64::NAN);
         let s = b.summary;
-        columns[0].push(s.map_or(none, |s| rel(s.first)));
-        columns[1].push(s.map_or(none, |s| rel(s.last)));
-        columns[2].push(s.and_then(|s| s.prev).map_or(none, rel));
+        columns[FIRST].push(s.map_or(none, |s| rel(s.first)));
+        columns[LAST].push(s.map_or(none, |s| rel(s.last)));
+        columns[PREV].push(s.and_then(|s| s.prev).map_or(none, rel));
         let stale = |t: Option<i64>| t.map_or(-1.0, |t| (t - b.start) as f64);
         let stats = match s {
             Some(s) => [
-                f64::from(s.count),
-                s.total(),
-                s.min,
-                s.max,
-                s.reset_correction,
-                f64::from(s.resets),
-                f64::from(s.changes),
+                (COUNT, f64::from(s.count)),
+                (SUM, s.total()),
+                (MIN, s.min),
+                (MAX, s.max),
+                (RESET_CORRECTION, s.reset_correction),
+                (RESETS, f64::from(s.resets)),
+                (CHANGES, f64::from(s.changes)),
             ],
-            None => [0.0, 0.0, f64::NAN, f64::NAN, 0.0, 0.0, 0.0],
+            None => [
+                (COUNT, 0.0),
+                (SUM, 0.0),
+                (MIN, f64::NAN),
+                (MAX, f64::NAN),
+                (RESET_CORRECTION, 0.0),
+                (RESETS, 0.0),
+                (CHANGES, 0.0),
+            ],
         };
-        for (i, v) in stats.into_iter().enumerate() {
-            columns[3 + i].push((at, v));
+        for (column, v) in stats {
+            columns[column].push((at, v));
         }
-        columns[10].push((at, stale(b.stale_first)));
-        columns[11].push((at, stale(b.stale_last)));
+        columns[STALE_FIRST].push((at, stale(b.stale_first)));
+        columns[STALE_LAST].push((at, stale(b.stale_last)));
     }
     let mut out = vec![VERSION];
     for column in &columns {
@@ -157,30 +178,30 @@ pub fn unpack(row_ts: i64, data: &[u8]) -> Result<Vec<Bucket>, CodecError> {
     )]
     for i in 0..n {
         let col = |c: usize| columns[c][i];
-        let start = col(3).0.wrapping_add(row_ts);
+        let start = col(COUNT).0.wrapping_add(row_ts);
         let stale = |c: usize| {
             let v = col(c).1;
             (v >= 0.0).then(|| start.wrapping_add(v as i64))
         };
-        let count = count_of(col(3).1);
+        let count = count_of(col(COUNT).1);
         let summary = (count > 0).then(|| Summary {
             count,
-            first: abs(col(0)),
-            last: abs(col(1)),
-            prev: (count > 1).then(|| abs(col(2))),
-            sum: col(4).1,
+            first: abs(col(FIRST)),
+            last: abs(col(LAST)),
+            prev: (count > 1).then(|| abs(col(PREV))),
+            sum: col(SUM).1,
             sum_c: 0.0,
-            min: col(5).1,
-            max: col(6).1,
-            reset_correction: col(7).1,
-            resets: count_of(col(8).1),
-            changes: count_of(col(9).1),
+            min: col(MIN).1,
+            max: col(MAX).1,
+            reset_correction: col(RESET_CORRECTION).1,
+            resets: count_of(col(RESETS).1),
+            changes: count_of(col(CHANGES).1),
         });
         out.push(Bucket {
             start,
             summary,
-            stale_first: stale(10),
-            stale_last: stale(11),
+            stale_first: stale(STALE_FIRST),
+            stale_last: stale(STALE_LAST),
         });
     }
     Ok(out)

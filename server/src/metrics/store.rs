@@ -326,9 +326,11 @@ pub async fn samples(
 /// maxt]` (ms), per series in time order; at most `budget` read in all.
 ///
 /// Compacted hours come from the tier's rollup rows, the rest from the hot
-/// rows, bucketed here, in one statement (as [`samples`]). Samples that
-/// arrived for an hour after it was compacted wait in the hot rows for the
-/// next compaction; their buckets are merged with the rollup's meanwhile.
+/// rows, bucketed here, in one statement (as [`samples`]). `None` when a
+/// bucket has both: samples that arrived for an hour after it was compacted
+/// wait in the hot rows for the next compaction, and until then only the
+/// samples give the right answer (a resent sample must count once, a late one
+/// in its place), so the caller reads those.
 pub async fn buckets(
     pool: &PgPool,
     series: &[i64],
@@ -336,9 +338,9 @@ pub async fn buckets(
     maxt: i64,
     tier: Tier,
     budget: usize,
-) -> Result<Vec<(i64, Vec<Bucket>)>, StoreError> {
+) -> Result<Option<Vec<(i64, Vec<Bucket>)>>, StoreError> {
     if series.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Some(Vec::new()));
     }
     let width = tier.width();
     let from = rollup::floor(mint, width);
@@ -391,16 +393,22 @@ pub async fn buckets(
     let mut ids: Vec<i64> = rolled.keys().chain(hot.keys()).copied().collect();
     ids.sort_unstable();
     ids.dedup();
-    Ok(ids
-        .into_iter()
-        .map(|id| {
-            let mut stored = rolled.remove(&id).unwrap_or_default();
-            stored.sort_by_key(|b| b.start);
-            // The first of a timestamp sent twice wins, as in `samples`.
-            let fresh = compact::merge_first_wins(Vec::new(), hot.remove(&id).unwrap_or_default());
-            (id, merge_buckets(stored, bucketize(&fresh, width)))
-        })
-        .collect())
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let mut stored = rolled.remove(&id).unwrap_or_default();
+        stored.sort_by_key(|b| b.start);
+        // The first of a timestamp sent twice wins, as in `samples`.
+        let fresh = compact::merge_first_wins(Vec::new(), hot.remove(&id).unwrap_or_default());
+        let fresh = bucketize(&fresh, width);
+        if fresh
+            .iter()
+            .any(|b| stored.binary_search_by_key(&b.start, |s| s.start).is_ok())
+        {
+            return Ok(None);
+        }
+        out.push((id, merge_buckets(stored, fresh)));
+    }
+    Ok(Some(out))
 }
 
 /// Label names of a project, `__name__` among them.

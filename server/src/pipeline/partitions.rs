@@ -114,8 +114,8 @@ pub struct MaintenanceReport {
     pub skipped: bool,
 }
 
-/// Name of the partition of `table` starting at `start`: `<table>_pYYYYMMDD` for
-/// days, `<table>_pYYYYMMDDHH` for hours.
+/// Name of the partition of `table` starting at `start`: `<table>_pYYYYMM` for
+/// months, `<table>_pYYYYMMDD` for days, `<table>_pYYYYMMDDHH` for hours.
 pub fn partition_name(table: &str, period: Period, start: DateTime<Utc>) -> String {
     match period {
         Period::Month => format!("{table}_p{}", start.format("%Y%m")),
@@ -124,8 +124,8 @@ pub fn partition_name(table: &str, period: Period, start: DateTime<Utc>) -> Stri
     }
 }
 
-/// The time range a partition name stands for (day or hour, whatever the table's
-/// period is now: day partitions made by older versions keep working).
+/// The time range a partition name stands for (month, day or hour, whatever the
+/// table's period is now: day partitions made by older versions keep working).
 fn range_of(table: &str, name: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
     let digits = name.strip_prefix(table)?.strip_prefix("_p")?;
     if digits.len() == 6 {

@@ -23,7 +23,8 @@ use server::{
         partitions,
         promql::{self, Series},
         record::STALE_NAN_BITS,
-        RollupRetention,
+        rollup::Tier,
+        store, RollupRetention,
     },
     pipeline::partitions::run_once,
     state::partitioned_tables,
@@ -222,6 +223,37 @@ async fn a_month_is_served_from_rollups_after_raw_retention(pool: PgPool) {
         )],
     )
     .await;
+    // Until the next pass that hour's bucket is both in the rollups and hot:
+    // the store says so, and queries read the samples (the late one counts).
+    let ids: Vec<i64> =
+        sqlx::query_scalar("select series_id from metric_series where metric = 'g'")
+            .fetch_all(&pool)
+            .await
+            .expect("series ids");
+    let read = store::buckets(
+        &pool,
+        &ids,
+        late_at - DAY,
+        late_at + DAY,
+        Tier::Hour,
+        10_000_000,
+    )
+    .await
+    .expect("buckets");
+    assert!(
+        read.is_none(),
+        "a bucket both compacted and hot reads samples"
+    );
+    let now_peak = query(
+        &pool,
+        project_id,
+        "max_over_time(g[1d])",
+        month_span,
+        Read::Auto,
+    )
+    .await;
+    let peaks = now_peak[0].points.iter().filter(|p| p.1 == 1e6).count();
+    assert_eq!(peaks, 24, "the late sample counts before it is compacted");
     compact_once(&pool, Utc::now()).await.expect("compaction");
     let before = compare(&pool, project_id, HOURLY, month_span, HOUR).await;
     let max_index = HOURLY

@@ -162,7 +162,7 @@ impl Storage for MemStorage {
         let Some((width, series)) = &self.rolled else {
             return Ok(Vec::new());
         };
-        let from = mint - mint.rem_euclid(*width);
+        let from = mint.saturating_sub(mint.rem_euclid(*width));
         Ok(series
             .iter()
             .filter(|s| matchers.iter().all(|m| m.is_match(get(&s.labels, &m.name))))

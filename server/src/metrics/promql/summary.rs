@@ -31,7 +31,8 @@ pub struct Summary {
     pub last: (i64, f64),
     /// The sample before `last` (`irate`, `idelta`); `None` for one sample.
     pub prev: Option<(i64, f64)>,
-    /// Kahan-compensated sum: `sum + sum_c` is the value.
+    /// Kahan-compensated sum: `sum + sum_c` is the value ([`Summary::total`];
+    /// just `sum` once it is infinite, where the compensation is NaN).
     pub sum: f64,
     pub sum_c: f64,
     /// NaN only when every value is, as `min_over_time` and `max_over_time`.
@@ -113,8 +114,8 @@ pub struct Bucket {
     pub stale_last: Option<i64>,
 }
 
-/// A series read at a bucket width: its buckets in time order, holding at
-/// least one sample each.
+/// A series read at a bucket width: its buckets in time order, each holding
+/// at least one sample or stale marker.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RolledSeries {
     pub labels: Labels,
@@ -126,7 +127,7 @@ pub struct RolledSeries {
 pub fn bucketize(samples: &[(i64, f64)], width: i64) -> Vec<Bucket> {
     let mut out: Vec<Bucket> = Vec::new();
     for &(t, v) in samples {
-        let start = t - t.rem_euclid(width);
+        let start = t.saturating_sub(t.rem_euclid(width));
         let bucket = match out.last_mut() {
             Some(b) if b.start == start => b,
             _ => {
