@@ -15,7 +15,7 @@ use std::{
 use flate2::{write::GzEncoder, Compression};
 use serde_json::{json, Value};
 
-use super::{cpu::CpuMeter, ms, percentile, Bench};
+use super::{cpu::CpuMeter, ms, percentile, Bench, Rng};
 use crate::config::Config;
 
 /// What to run.
@@ -75,7 +75,7 @@ async fn measure(bench: Bench, options: ErrorBenchOptions) -> anyhow::Result<Mea
         bench.key
     );
     let client = reqwest::Client::new();
-    let mut generator = Events(0x2545_f491_4f6c_dd1d);
+    let mut generator = Events(Rng(0x2545_f491_4f6c_dd1d));
 
     // The existing issues, before the clock starts.
     for group in 0..EXISTING_ISSUES {
@@ -89,8 +89,8 @@ async fn measure(bench: Bench, options: ErrorBenchOptions) -> anyhow::Result<Mea
         let n = per_client.min(options.events.saturating_sub(c * per_client));
         let mut mine = Vec::with_capacity(n);
         for _ in 0..n {
-            let group = if generator.below(100) < 30 {
-                generator.below(EXISTING_ISSUES)
+            let group = if generator.0.below(100) < 30 {
+                generator.0.below(EXISTING_ISSUES)
             } else {
                 new_group += 1;
                 new_group
@@ -181,22 +181,11 @@ async fn send(client: &reqwest::Client, url: &str, auth: &str, body: &[u8]) -> a
 }
 
 /// A deterministic generator (xorshift64*) of Python-like error events.
-struct Events(u64);
+struct Events(Rng);
 
 impl Events {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
     fn hex(&mut self, digits: usize) -> String {
-        let mut out = format!("{:016x}{:016x}", self.next(), self.next());
+        let mut out = format!("{:016x}{:016x}", self.0.next_u64(), self.0.next_u64());
         out.truncate(digits);
         out
     }
@@ -235,12 +224,12 @@ impl Events {
             "lineno": 120,
             "in_app": true,
             "context_line": "        raise PaymentError(f\"card declined for {order.id}\")",
-            "vars": {"order": format!("<Order {}>", self.below(1_000_000))}
+            "vars": {"order": format!("<Order {}>", self.0.below(1_000_000))}
         }));
         let breadcrumbs: Vec<Value> = (0..5)
             .map(|i| {
                 json!({"timestamp": now - 1.0 + i as f64 * 0.1, "category": "http", "level": "info",
-                       "message": format!("GET /api/inventory/{} -> 200", self.below(100_000))})
+                       "message": format!("GET /api/inventory/{} -> 200", self.0.below(100_000))})
             })
             .collect();
         json!({
@@ -249,11 +238,11 @@ impl Events {
             "platform": "python",
             "level": "error",
             "logger": "shop.billing",
-            "server_name": format!("web-{}", self.below(8)),
-            "release": format!("shop@1.{}.0", self.below(5)),
+            "server_name": format!("web-{}", self.0.below(8)),
+            "release": format!("shop@1.{}.0", self.0.below(5)),
             "environment": "production",
-            "user": {"id": format!("user-{}", self.below(50_000)), "ip_address": format!("10.0.{}.{}", self.below(255), self.below(255))},
-            "tags": {"tenant": format!("tenant-{}", self.below(40)), "region": REGIONS[self.below(2) as usize]},
+            "user": {"id": format!("user-{}", self.0.below(50_000)), "ip_address": format!("10.0.{}.{}", self.0.below(255), self.0.below(255))},
+            "tags": {"tenant": format!("tenant-{}", self.0.below(40)), "region": REGIONS[self.0.below(2) as usize]},
             "contexts": {
                 "trace": {"trace_id": self.hex(32), "span_id": self.hex(16), "op": "http.server"},
                 "runtime": {"name": "CPython", "version": "3.11.4"},
@@ -261,13 +250,13 @@ impl Events {
             },
             "request": {
                 "method": "POST",
-                "url": format!("https://shop.example.com/api/orders/{}/pay", self.below(1_000_000)),
+                "url": format!("https://shop.example.com/api/orders/{}/pay", self.0.below(1_000_000)),
                 "headers": {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64)", "Content-Type": "application/json"}
             },
             "breadcrumbs": {"values": breadcrumbs},
             "exception": {"values": [{
                 "type": format!("PaymentError{group}"),
-                "value": format!("card declined for order {}", self.below(1_000_000)),
+                "value": format!("card declined for order {}", self.0.below(1_000_000)),
                 "module": "shop.billing",
                 "mechanism": {"type": "django", "handled": false},
                 "stacktrace": {"frames": frames}

@@ -21,7 +21,7 @@ use sqlx::PgPool;
 
 use super::{
     cpu::{CpuMeter, CpuUsed},
-    ms, percentile, Bench,
+    ms, percentile, Bench, Rng,
 };
 use crate::{
     config::Config,
@@ -98,55 +98,46 @@ const ATTRIBUTES: [&str; 8] = [
 ];
 
 /// A small deterministic generator (xorshift64*): the same lines every run.
-struct Lines(u64);
+struct Lines(Rng);
 
 impl Lines {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
     /// One line as a JSON object, timestamped `ts_ms`.
     fn line(&mut self, ts_ms: i64) -> Value {
-        let level = match self.below(100) {
+        let level = match self.0.below(100) {
             0..=9 => "debug",
             10..=79 => "info",
             80..=91 => "warn",
             92..=98 => "error",
             _ => "fatal",
         };
-        let template = self.below(200) as usize;
+        let template = self.0.below(200) as usize;
         let message = format!(
             "{} {} {} via /api/v2/{}/{} after {} ms (attempt {}) request_id={:016x} trace={:08x}",
             VERBS[template % 20],
             NOUNS[template / 20],
-            self.below(1_000_000),
+            self.0.below(1_000_000),
             NOUNS[template / 20].replace(' ', "_"),
-            self.below(100_000),
-            self.below(5000),
-            self.below(5) + 1,
-            self.next(),
-            self.next() as u32,
+            self.0.below(100_000),
+            self.0.below(5000),
+            self.0.below(5) + 1,
+            self.0.next_u64(),
+            self.0.next_u64() as u32,
         );
         let mut object = json!({
             "ts": ts_ms,
             "level": level,
-            "service": SERVICES[self.below(8) as usize],
-            "host": format!("host-{}", self.below(16)),
+            "service": SERVICES[self.0.below(8) as usize],
+            "host": format!("host-{}", self.0.below(16)),
             "message": message,
         });
-        for key in ATTRIBUTES.iter().take(self.below(9) as usize) {
+        for key in ATTRIBUTES.iter().take(self.0.below(9) as usize) {
             let value = match *key {
-                "http.status" => json!([200, 200, 200, 201, 404, 500, 503][self.below(7) as usize]),
-                "duration_ms" | "db.rows" | "retry" => json!(self.below(3000)),
-                "user.id" => json!(self.below(50_000)),
-                other => json!(format!("{other}-{}", self.below(12))),
+                "http.status" => {
+                    json!([200, 200, 200, 201, 404, 500, 503][self.0.below(7) as usize])
+                }
+                "duration_ms" | "db.rows" | "retry" => json!(self.0.below(3000)),
+                "user.id" => json!(self.0.below(50_000)),
+                other => json!(format!("{other}-{}", self.0.below(12))),
             };
             object[*key] = value;
         }
@@ -213,7 +204,7 @@ async fn measure(bench: Bench, options: BenchOptions) -> anyhow::Result<()> {
     println!(
         "Sightline logs benchmark: {} lines of ~{} bytes, {} HTTP clients x {} lines a request",
         options.lines,
-        Lines(7)
+        Lines(Rng(7))
             .ndjson(1000, &mut Clock::new(0, 1, 1000, now_ms))
             .len()
             / 1000,
@@ -359,7 +350,7 @@ fn request_bodies(options: BenchOptions, now_ms: i64) -> Vec<Vec<String>> {
     let per_client = options.lines.div_ceil(options.clients);
     (0..options.clients)
         .map(|c| {
-            let mut generator = Lines(0x9e37_79b9_7f4a_7c15 ^ (c as u64 + 1));
+            let mut generator = Lines(Rng(0x9e37_79b9_7f4a_7c15 ^ (c as u64 + 1)));
             let mut clock = Clock::new(c, options.clients, options.lines, now_ms);
             let mut left = per_client.min(options.lines.saturating_sub(c * per_client));
             let mut bodies = Vec::new();
@@ -435,7 +426,7 @@ struct OwnWork {
 /// inflates it as little as possible.
 fn own_work_per_line(now_ms: i64) -> anyhow::Result<OwnWork> {
     const LINES: usize = 100_000;
-    let mut generator = Lines(0x0dd_ba11);
+    let mut generator = Lines(Rng(0x0dd_ba11));
     let mut clock = Clock::new(0, 1, LINES, now_ms);
     let bodies: Vec<String> = (0..LINES / 1000)
         .map(|_| generator.ndjson(1000, &mut clock))
@@ -540,7 +531,7 @@ async fn raw_copy(
     let per_connection = options.lines.div_ceil(2);
     let mut buffers: Vec<Vec<String>> = Vec::new();
     for c in 0..2usize {
-        let mut generator = Lines(0x51_7cc1_b727_220a ^ (c as u64 + 1));
+        let mut generator = Lines(Rng(0x51_7cc1_b727_220a ^ (c as u64 + 1)));
         let mut clock = Clock::new(c, 2, options.lines, now_ms);
         let mut left = per_connection.min(options.lines.saturating_sub(c * per_connection));
         let mut id = 1 + c as i64 * 1_000_000_000;

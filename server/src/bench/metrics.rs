@@ -35,7 +35,7 @@ use chrono::{DurationRound, TimeDelta, Utc};
 use serde_json::Value;
 use sqlx::PgPool;
 
-use super::{ms, percentile, Bench};
+use super::{ms, percentile, Bench, Rng};
 use crate::{
     config::Config,
     ingest::prometheus::{
@@ -107,26 +107,6 @@ const QUERIES: [(&str, &str); 5] = [
     ),
 ];
 
-/// xorshift64*: the same fleet every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> f64 {
-        (self.next() % n) as f64
-    }
-
-    fn uniform(&mut self, low: f64, high: f64) -> f64 {
-        low + (high - low) * ((self.next() >> 11) as f64 / (1u64 << 53) as f64)
-    }
-}
-
 /// The series of a fleet of targets and their current values.
 struct Fleet {
     /// Sorted by name, as Prometheus sends them.
@@ -186,15 +166,15 @@ impl Fleet {
         let rng = &mut self.rng;
         for (i, v) in self.values.chunks_mut(PER_HANDLER).enumerate() {
             let handler = (i % self.handlers) as f64;
-            let ok = rng.below(40);
+            let ok = rng.below(40) as f64;
             let errors = [
-                rng.below(3),
-                if rng.below(8) == 0.0 {
-                    rng.below(3)
+                rng.below(3) as f64,
+                if rng.below(8) == 0 {
+                    rng.below(3) as f64
                 } else {
                     0.0
                 },
-                if rng.below(20) == 0.0 { 1.0 } else { 0.0 },
+                if rng.below(20) == 0 { 1.0 } else { 0.0 },
             ];
             let total = ok + errors.iter().sum::<f64>();
             v[0] += ok;
@@ -207,8 +187,8 @@ impl Fleet {
             }
             v[16] += (total * scale * rng.uniform(0.9, 1.1) * 1e6).round() / 1e6;
             v[17] += total;
-            v[18] = rng.below(20);
-            v[19] = 1000.0 + rng.below(5000);
+            v[18] = rng.below(20) as f64;
+            v[19] = 1000.0 + rng.below(5000) as f64;
         }
     }
 }

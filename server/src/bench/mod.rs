@@ -130,6 +130,29 @@ async fn prepare(
     })
 }
 
+/// A small deterministic generator (xorshift64*): a benchmark sends the same
+/// data every run.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A whole number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    /// A number in `[low, high)`.
+    pub fn uniform(&mut self, low: f64, high: f64) -> f64 {
+        low + (high - low) * ((self.next_u64() >> 11) as f64 / (1u64 << 53) as f64)
+    }
+}
+
 /// The `q` quantile (0–1) of `times` (sorted in place); zero when empty.
 pub fn percentile(times: &mut [Duration], q: f64) -> Duration {
     if times.is_empty() {

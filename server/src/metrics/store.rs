@@ -14,7 +14,7 @@ use promql_parser::label::{MatchOp, Matcher};
 use sqlx::{PgPool, QueryBuilder};
 
 use super::compact;
-use super::promql::{bucketize, merge_buckets, Bucket};
+use super::promql::{bucketize, Bucket};
 use super::rollup::{self, Tier};
 
 /// Labels of a series, sorted by name, `__name__` among them.
@@ -406,7 +406,10 @@ pub async fn buckets(
         {
             return Ok(None);
         }
-        out.push((id, merge_buckets(stored, fresh)));
+        // No bucket in both: the two lists interleave by start.
+        stored.extend(fresh);
+        stored.sort_by_key(|b| b.start);
+        out.push((id, stored));
     }
     Ok(Some(out))
 }

@@ -43,7 +43,7 @@ use promql_parser::parser::Expr;
 
 pub use eval::DEFAULT_SUBQUERY_STEP_MS;
 pub use storage::{selections, MemStorage, Selection, Storage};
-pub use summary::{bucketize, merge_buckets, plan, Bucket, RolledSeries, Summary};
+pub use summary::{bucketize, plan, Bucket, RolledSeries, Summary};
 pub use value::{format_value, is_stale, Labels, RawSeries, Sample, Series, Value, STALE_NAN_BITS};
 
 use eval::{Evaluator, Val};

@@ -12,31 +12,17 @@ use super::{eval::Evaluator, EvalError};
 
 /// Names handled here; the dispatcher in `functions.rs` asks first.
 pub(super) fn is_range_fn(name: &str) -> bool {
-    matches!(
-        name,
-        "rate"
-            | "increase"
-            | "delta"
-            | "irate"
-            | "idelta"
-            | "avg_over_time"
-            | "min_over_time"
-            | "max_over_time"
-            | "sum_over_time"
-            | "count_over_time"
-            | "last_over_time"
-            | "quantile_over_time"
-            | "stddev_over_time"
-            | "stdvar_over_time"
-            | "present_over_time"
-            | "resets"
-            | "changes"
-            | "deriv"
-            | "predict_linear"
-            | "absent_over_time"
-            | "holt_winters"
-            | "double_exponential_smoothing"
-    )
+    is_summarisable(name)
+        || matches!(
+            name,
+            "quantile_over_time"
+                | "stddev_over_time"
+                | "stdvar_over_time"
+                | "deriv"
+                | "predict_linear"
+                | "holt_winters"
+                | "double_exponential_smoothing"
+        )
 }
 
 pub(super) fn call(ev: &Evaluator, c: &Call, t: i64) -> Result<Val, EvalError> {

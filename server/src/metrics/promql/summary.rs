@@ -154,43 +154,6 @@ pub fn bucketize(samples: &[(i64, f64)], width: i64) -> Vec<Bucket> {
     out
 }
 
-/// Merges bucket lists of one series read from two places (rollup rows and
-/// hot samples): by start, a bucket found in both merged in time order.
-pub fn merge_buckets(a: Vec<Bucket>, b: Vec<Bucket>) -> Vec<Bucket> {
-    let mut all = a;
-    all.extend(b);
-    all.sort_by_key(|x| x.start);
-    let mut out: Vec<Bucket> = Vec::with_capacity(all.len());
-    for x in all {
-        match out.last_mut() {
-            Some(y) if y.start == x.start => {
-                y.summary = match (y.summary, x.summary) {
-                    (Some(mut p), Some(q)) if p.first.0 <= q.first.0 => {
-                        p.merge(&q);
-                        Some(p)
-                    }
-                    (Some(p), Some(mut q)) => {
-                        q.merge(&p);
-                        Some(q)
-                    }
-                    (p, q) => p.or(q),
-                };
-                y.stale_first = min_some(y.stale_first, x.stale_first);
-                y.stale_last = y.stale_last.max(x.stale_last);
-            }
-            _ => out.push(x),
-        }
-    }
-    out
-}
-
-fn min_some(a: Option<i64>, b: Option<i64>) -> Option<i64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
 /// The summary of the non-stale samples in `[start, end]` (both multiples of
 /// the width): the buckets from `start` up to `end`, plus the sample at
 /// exactly `end`. `None` when there is none.
