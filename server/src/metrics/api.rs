@@ -375,7 +375,7 @@ async fn fetch(
             .into_iter()
             .filter_map(|(id, buckets)| {
                 Some(RolledSeries {
-                    labels: series.remove(&id)?,
+                    labels: series.remove(&id)?.into(),
                     buckets,
                 })
             })
@@ -387,7 +387,7 @@ async fn fetch(
         .into_iter()
         .filter_map(|(id, samples)| {
             Some(RawSeries {
-                labels: series.remove(&id)?,
+                labels: series.remove(&id)?.into(),
                 samples,
             })
         })
@@ -439,7 +439,7 @@ pub async fn instant(
     let storage = fetch(pool, project_id, &expr, (t, t, 0), Read::Auto).await?;
     let value = evaluate(move || promql::eval_instant(&expr, &storage, t, &limits())).await?;
     Ok(match value {
-        promql::Value::Scalar { v, .. } => vec![(Vec::new(), v)],
+        promql::Value::Scalar { v, .. } => vec![(promql::Labels::new(), v)],
         promql::Value::Vector(samples) => samples.into_iter().map(|s| (s.labels, s.v)).collect(),
         promql::Value::Matrix(series) => series
             .into_iter()

@@ -41,7 +41,7 @@ async fn series(pool: &PgPool, query: &SeriesQuery) -> Result<Vec<Frame>, ApiErr
     Ok(series
         .into_iter()
         .map(|s| {
-            let mut labels: BTreeMap<String, String> = s.labels.into_iter().collect();
+            let mut labels: BTreeMap<String, String> = s.labels.into_vec().into_iter().collect();
             let name = labels
                 .remove("__name__")
                 .unwrap_or_else(|| query.query.clone());

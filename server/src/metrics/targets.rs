@@ -62,7 +62,7 @@ async fn instant_query(
         values
             .into_iter()
             .map(|(labels, value)| InstantValue {
-                labels: labels.into_iter().collect(),
+                labels: labels.into_vec().into_iter().collect(),
                 value: super::promql::format_value(value),
             })
             .collect(),

@@ -19,6 +19,9 @@ use super::value::{
 };
 use super::EvalError;
 
+/// Grouping labels by [`Labels::id`] of the input labels (kept alive here).
+pub(super) type GroupKeys = HashMap<usize, (Labels, Labels)>;
+
 /// Running state of one output group.
 struct Group {
     labels: Labels,
@@ -79,16 +82,33 @@ pub(super) fn eval(ev: &Evaluator, a: &AggregateExpr, t: i64) -> Result<Val, Eva
         names.push(METRIC_NAME.to_string());
     }
 
+    let grouping = |labels: &Labels| {
+        if without {
+            remove(labels, &names)
+        } else {
+            keep_only(labels, &names)
+        }
+    };
+    // Each series' grouping labels, kept from one step to the next by the
+    // identity of its labels (the same shared copy at every step of a
+    // range query), so that they are made once a query, not once a step.
+    let node = a as *const AggregateExpr as usize;
+    let previous = ev.group_keys.borrow_mut().remove(&node).unwrap_or_default();
+    let mut keys = GroupKeys::with_capacity(input.len());
     let mut index: HashMap<Labels, usize> = HashMap::new();
     let mut groups: Vec<Group> = Vec::new();
     for mut s in input {
-        if op == T_COUNT_VALUES {
+        let key = if op == T_COUNT_VALUES {
             set(&mut s.labels, &value_label, &format_plain(s.v));
-        }
-        let key = if without {
-            remove(&s.labels, &names)
+            grouping(&s.labels)
         } else {
-            keep_only(&s.labels, &names)
+            let key = match previous.get(&s.labels.id()) {
+                Some((_, key)) => key.clone(),
+                None => grouping(&s.labels),
+            };
+            // The map holds the labels too, so their address is not reused.
+            keys.insert(s.labels.id(), (s.labels.clone(), key.clone()));
+            key
         };
         let Some(&gi) = index.get(&key) else {
             index.insert(key.clone(), groups.len());
@@ -153,6 +173,7 @@ pub(super) fn eval(ev: &Evaluator, a: &AggregateExpr, t: i64) -> Result<Val, Eva
         }
     }
 
+    ev.group_keys.borrow_mut().insert(node, keys);
     let mut out = Vec::new();
     for mut g in groups {
         let v = match op {

@@ -281,7 +281,7 @@ fn vector_vector(
                     "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)".into(),
                 ));
             }
-            seen.insert(Vec::new());
+            seen.insert(Labels::new());
         } else if !seen.insert(metric.clone()) {
             return Err(EvalError::Execution(
                 "multiple matches for labels: grouping labels must ensure unique matches".into(),

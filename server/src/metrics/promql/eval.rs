@@ -4,9 +4,12 @@
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
 
 use promql_parser::parser::{Expr, MatrixSelector, SubqueryExpr, VectorSelector};
 
+use super::aggregate::GroupKeys;
+use super::steps::Steps;
 use super::storage::{at_ms, dur_ms, node_key, offset_ms};
 use super::summary::{self, RolledSeries, Summary};
 use super::value::{drop_name, is_stale, Labels, RawSeries, Sample, Series};
@@ -56,8 +59,14 @@ pub(super) struct Evaluator {
     /// The same as buckets, when the storage reads rollups
     /// ([`super::Storage::bucket_ms`]).
     pub rolled: HashMap<usize, Vec<RolledSeries>>,
+    /// Step of the range query; 0 for an instant query.
+    pub step: i64,
     /// Points of each subquery node kept between steps (see `subquery`).
     pub sub_cache: RefCell<HashMap<usize, SubState>>,
+    /// Range functions answered for all steps at once (see `steps`).
+    pub steps: RefCell<HashMap<usize, Rc<Steps>>>,
+    /// Grouping labels of each aggregation's inputs at its last step.
+    pub group_keys: RefCell<HashMap<usize, GroupKeys>>,
 }
 
 /// Strips parentheses, which carry no meaning for argument inspection.
@@ -142,7 +151,7 @@ impl Evaluator {
         }
     }
 
-    fn series_of(&self, vs: &VectorSelector) -> Result<&[RawSeries], EvalError> {
+    pub fn series_of(&self, vs: &VectorSelector) -> Result<&[RawSeries], EvalError> {
         if !vs.matchers.or_matchers.is_empty() {
             return Err(EvalError::BadData(
                 "`or` inside label matchers is not supported by Prometheus 2.42".into(),
@@ -299,7 +308,7 @@ impl Evaluator {
             let samples = match self.eval(&sq.expr, ts)? {
                 Val::Vector(v) => v,
                 Val::Scalar(v) => vec![Sample {
-                    labels: Vec::new(),
+                    labels: Labels::new(),
                     t: ts,
                     v,
                 }],

@@ -26,7 +26,7 @@ pub(super) fn call(ev: &Evaluator, c: &Call, t: i64) -> Result<Val, EvalError> {
         "vector" => {
             let v = ev.eval_scalar(arg(0)?, t)?;
             return Ok(Val::Vector(vec![Sample {
-                labels: Vec::new(),
+                labels: Labels::new(),
                 t,
                 v,
             }]));
@@ -106,7 +106,7 @@ pub(super) fn call(ev: &Evaluator, c: &Call, t: i64) -> Result<Val, EvalError> {
             };
             match args.first() {
                 None => vec![Sample {
-                    labels: Vec::new(),
+                    labels: Labels::new(),
                     t,
                     v: f(t.div_euclid(1000)),
                 }],
@@ -206,9 +206,9 @@ pub(super) fn absent_labels(e: &Expr) -> Labels {
     let ms = match e {
         Expr::VectorSelector(vs) => &vs.matchers.matchers,
         Expr::MatrixSelector(m) => &m.vs.matchers.matchers,
-        _ => return Vec::new(),
+        _ => return Labels::new(),
     };
-    let mut out: Labels = Vec::new();
+    let mut out = Labels::new();
     let mut ambiguous = Vec::new();
     for m in ms {
         if m.name == METRIC_NAME {

@@ -29,6 +29,7 @@ mod functions;
 mod gomath;
 mod histogram;
 mod range_fns;
+mod steps;
 mod storage;
 mod summary;
 mod timefns;
@@ -80,8 +81,7 @@ impl Default for Limits {
 fn evaluator(
     expr: &Expr,
     storage: &dyn Storage,
-    start: i64,
-    end: i64,
+    (start, end, step): (i64, i64, i64),
     limits: &Limits,
 ) -> Result<Evaluator, EvalError> {
     let (data, rolled) = storage::prefetch(expr, storage, start, end, limits.lookback_ms)?;
@@ -92,7 +92,10 @@ fn evaluator(
         max_samples: limits.max_samples,
         data,
         rolled,
+        step,
         sub_cache: Default::default(),
+        steps: Default::default(),
+        group_keys: Default::default(),
     })
 }
 
@@ -103,7 +106,7 @@ pub fn eval_instant(
     t: i64,
     limits: &Limits,
 ) -> Result<Value, EvalError> {
-    let ev = evaluator(expr, storage, t, t, limits)?;
+    let ev = evaluator(expr, storage, (t, t, 0), limits)?;
     Ok(match ev.eval(expr, t)? {
         Val::Scalar(v) => Value::Scalar { t, v },
         Val::Str(v) => Value::String { t, v },
@@ -162,7 +165,7 @@ pub fn eval_range(
             )));
         }
     }
-    let ev = evaluator(expr, storage, start, end, limits)?;
+    let ev = evaluator(expr, storage, (start, end, step), limits)?;
     let mut index: HashMap<Labels, usize> = HashMap::new();
     let mut out: Vec<Series> = Vec::new();
     let mut total = 0usize;
@@ -170,7 +173,7 @@ pub fn eval_range(
     while t <= end {
         let samples = match ev.eval(expr, t)? {
             Val::Scalar(v) => vec![Sample {
-                labels: Vec::new(),
+                labels: Labels::new(),
                 t,
                 v,
             }],

@@ -26,6 +26,9 @@ pub(super) fn is_range_fn(name: &str) -> bool {
 }
 
 pub(super) fn call(ev: &Evaluator, c: &Call, t: i64) -> Result<Val, EvalError> {
+    if let Some(out) = super::steps::answer(ev, c, t)? {
+        return Ok(Val::Vector(out));
+    }
     let name = c.func.name;
     let args = &c.args.args;
     let arg = |i: usize| -> Result<&Expr, EvalError> {
@@ -96,7 +99,13 @@ pub(super) fn call(ev: &Evaluator, c: &Call, t: i64) -> Result<Val, EvalError> {
     Ok(Val::Vector(out))
 }
 
-fn apply(name: &str, p: &[(i64, f64)], ra: &RangeArg, scalar: Option<f64>, t: i64) -> Option<f64> {
+pub(super) fn apply(
+    name: &str,
+    p: &[(i64, f64)],
+    ra: &RangeArg,
+    scalar: Option<f64>,
+    t: i64,
+) -> Option<f64> {
     let first = p.first()?;
     let last = p.last()?;
     match name {
@@ -167,7 +176,7 @@ fn apply(name: &str, p: &[(i64, f64)], ra: &RangeArg, scalar: Option<f64>, t: i6
 
 /// The functions of [`summary::is_summarisable`] from the summary of the
 /// window, with the raw path's formulas.
-fn apply_summary(name: &str, s: &Summary, ra: &RangeArg) -> Option<f64> {
+pub(super) fn apply_summary(name: &str, s: &Summary, ra: &RangeArg) -> Option<f64> {
     let count = usize::try_from(s.count).unwrap_or(usize::MAX);
     match name {
         "rate" | "increase" | "delta" if count >= 2 => {
@@ -457,7 +466,7 @@ pub(super) fn quantile(q: f64, vals: &mut [f64]) -> f64 {
 fn window(p: &[(i64, f64)], start: i64, end: i64) -> RangeArg {
     RangeArg {
         series: vec![super::value::Series {
-            labels: Vec::new(),
+            labels: Labels::new(),
             points: p.to_vec(),
         }],
         summaries: Vec::new(),

@@ -356,7 +356,7 @@ pub(super) fn prefetch(
 mod tests {
     use super::*;
 
-    fn lbl(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    fn lbl(pairs: &[(&str, &str)]) -> crate::metrics::promql::Labels {
         pairs
             .iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))

@@ -187,7 +187,7 @@ fn instant_functions() {
     assert_eq!(scalar_of("time()", 30_000), 30.0);
     assert_eq!(scalar_of("scalar(req{inst=\"2\"})", 30_000), 6.0);
     assert!(scalar_of("scalar(req)", 30_000).is_nan());
-    assert_eq!(vec_of("vector(3)", 0), vec![(Vec::new(), 3.0)]);
+    assert_eq!(vec_of("vector(3)", 0), vec![(Labels::new(), 3.0)]);
     assert_eq!(vec_of("timestamp(info)", 100_000)[0].1, 0.0);
     assert_eq!(vec_of("timestamp(-info)", 100_000)[0].1, 100.0);
     let s: Vec<f64> = vec_of("sort_desc(req)", 30_000)
@@ -259,7 +259,7 @@ fn aggregations() {
         v,
         vec![(lbl(&[("job", "a")]), 6.0), (lbl(&[("job", "b")]), 3.0)]
     );
-    assert_eq!(vec_of("count(req)", 30_000), vec![(Vec::new(), 3.0)]);
+    assert_eq!(vec_of("count(req)", 30_000), vec![(Labels::new(), 3.0)]);
     assert_eq!(vec_of("avg(req)", 30_000)[0].1, 4.0);
     assert_eq!(vec_of("group(req)", 30_000)[0].1, 1.0);
     assert_eq!(vec_of("stdvar(req)", 30_000)[0].1, 2.0);

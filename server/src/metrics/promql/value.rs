@@ -2,9 +2,66 @@
 //! helpers that several operators need (Prometheus drops or rewrites labels in
 //! many places, so the rules live in one spot).
 
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+
 /// A series' identity: (name, value) pairs sorted by name. The metric name is
 /// stored like any label under `__name__`, as Prometheus does.
-pub type Labels = Vec<(String, String)>;
+///
+/// Shared: a range query hands the same series' labels to every step, so a
+/// clone only counts a reference; changing a shared copy copies it first
+/// (`DerefMut` is [`Arc::make_mut`]), so read before you write.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Labels(Arc<Vec<(String, String)>>);
+
+impl Labels {
+    pub fn new() -> Self {
+        Labels::default()
+    }
+
+    /// The pairs, copied only when shared.
+    pub fn into_vec(self) -> Vec<(String, String)> {
+        Arc::unwrap_or_clone(self.0)
+    }
+
+    /// Identifies this copy's allocation: clones share it. Caches keyed by
+    /// it must keep a clone alive, or the address may be reused.
+    pub(super) fn id(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
+    }
+}
+
+impl Deref for Labels {
+    type Target = Vec<(String, String)>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl DerefMut for Labels {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+impl From<Vec<(String, String)>> for Labels {
+    fn from(pairs: Vec<(String, String)>) -> Self {
+        Labels(Arc::new(pairs))
+    }
+}
+
+impl FromIterator<(String, String)> for Labels {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Self {
+        Labels(Arc::new(pairs.into_iter().collect()))
+    }
+}
+
+impl PartialEq<Vec<(String, String)>> for Labels {
+    fn eq(&self, other: &Vec<(String, String)>) -> bool {
+        *self.0 == *other
+    }
+}
 
 /// The label that carries the metric name.
 pub const METRIC_NAME: &str = "__name__";
@@ -118,8 +175,11 @@ pub(super) fn set(labels: &mut Labels, name: &str, value: &str) {
 }
 
 /// Drops the metric name: done whenever an operation changes what a value means.
+/// Copies the labels only when they have a name to drop.
 pub(super) fn drop_name(mut labels: Labels) -> Labels {
-    labels.retain(|(n, _)| n != METRIC_NAME);
+    if labels.iter().any(|(n, _)| n == METRIC_NAME) {
+        labels.retain(|(n, _)| n != METRIC_NAME);
+    }
     labels
 }
 
