@@ -24,6 +24,7 @@ use axum::{
     Json, Router,
 };
 use chrono::{DateTime, Utc};
+use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
@@ -361,8 +362,18 @@ async fn fetch(
     let ids: Vec<i64> = series.keys().copied().collect();
     let widths = Tier::ALL.map(Tier::width);
     let planned = match read {
-        Read::Auto => promql::plan(expr, start, end, step, &widths).and_then(Tier::of_width),
+        Read::Auto | Read::Rollups => {
+            promql::plan(expr, start, end, step, &widths).and_then(Tier::of_width)
+        }
         Read::Samples => None,
+    };
+    let planned = match planned {
+        Some(Tier::Minute)
+            if read == Read::Auto && store::samples_are_cheaper(pool, &ids, mint, maxt).await? =>
+        {
+            None
+        }
+        other => other,
     };
     let buckets = match planned {
         Some(tier) => store::buckets(pool, &ids, mint, maxt, tier, store::MAX_SAMPLES)
@@ -398,8 +409,11 @@ async fn fetch(
 /// Where a query reads from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Read {
-    /// Rollups when they give the same answer, else samples.
+    /// Rollups when they give the same answer, unless the samples are
+    /// cheaper to read ([`store::samples_are_cheaper`]), else samples.
     Auto,
+    /// Rollups whenever they give the same answer (for comparisons).
+    Rollups,
     /// Samples only (for comparisons: tests and the benchmark).
     Samples,
 }
@@ -522,16 +536,53 @@ async fn query(State(state): State<AppState>, request: Request) -> Result<Respon
 }
 
 fn matrix(series: &[promql::Series]) -> Value {
-    Value::Array(
-        series
+    json!(series.iter().map(SeriesJson::of).collect::<Vec<_>>())
+}
+
+/// A range query's answer, written straight from the series: building a
+/// `serde_json::Value` of every point took longer than the evaluation on
+/// wide answers (550 series of 241 points: 74 ms against 28).
+#[derive(Serialize)]
+struct RangeAnswer<'a> {
+    status: &'static str,
+    data: RangeData<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RangeData<'a> {
+    result_type: &'static str,
+    result: Vec<SeriesJson<'a>>,
+}
+
+/// One series of a matrix: `{"metric": {...}, "values": [[t, "v"], ...]}`.
+#[derive(Serialize)]
+struct SeriesJson<'a> {
+    #[serde(serialize_with = "labels_json")]
+    metric: &'a [(String, String)],
+    #[serde(serialize_with = "points_json")]
+    values: &'a [(i64, f64)],
+}
+
+impl<'a> SeriesJson<'a> {
+    fn of(series: &'a promql::Series) -> Self {
+        SeriesJson {
+            metric: &series.labels,
+            values: &series.points,
+        }
+    }
+}
+
+fn labels_json<S: Serializer>(labels: &&[(String, String)], out: S) -> Result<S::Ok, S::Error> {
+    out.collect_map(labels.iter().map(|(n, v)| (n, v)))
+}
+
+/// Points as Prometheus writes them: seconds as a number, the value as text.
+fn points_json<S: Serializer>(points: &&[(i64, f64)], out: S) -> Result<S::Ok, S::Error> {
+    out.collect_seq(
+        points
             .iter()
-            .map(|s| {
-                json!({
-                    "metric": metric(&s.labels),
-                    "values": s.points.iter().map(|&(t, v)| json!([seconds(t), promql::format_value(v)])).collect::<Vec<_>>(),
-                })
-            })
-            .collect(),
+            .map(|&(t, v)| (t as f64 / 1000.0, promql::format_value(v))),
     )
 }
 
@@ -565,9 +616,14 @@ async fn query_range(
         ));
     }
     let series = range(&state.queries, request.project_id, expr, start, end, step).await?;
-    Ok(success(
-        json!({"resultType": "matrix", "result": matrix(&series)}),
-    ))
+    Ok(Json(RangeAnswer {
+        status: "success",
+        data: RangeData {
+            result_type: "matrix",
+            result: series.iter().map(SeriesJson::of).collect(),
+        },
+    })
+    .into_response())
 }
 
 /// The series the `match[]` selectors select, alive in the request's range

@@ -414,6 +414,35 @@ pub async fn buckets(
     Ok(Some(out))
 }
 
+/// Whether the samples of `series` in `[mint, maxt]` (ms) are cheaper to
+/// read than their minute rollups: when a minute holds two samples or
+/// fewer (a 30 s or slower scrape interval), a bucket costs more to read
+/// and unpack than what it summarises. Only when the chunks cover every
+/// hour the rollups do: past raw retention the rollups alone remember.
+pub async fn samples_are_cheaper(
+    pool: &PgPool,
+    series: &[i64],
+    mint: i64,
+    maxt: i64,
+) -> Result<bool, StoreError> {
+    let from = time(rollup::floor(mint, Tier::Minute.row_ms()));
+    let (rollup_rows, chunk_hours, samples): (i64, i64, i64) = sqlx::query_as(
+        "select (select count(*) from metric_rollup_1m
+                 where series_id = any($1) and ts >= $2 and ts <= $3),
+                count(distinct (series_id, floor(extract(epoch from ts) / 3600))),
+                coalesce(sum(samples), 0)::int8
+         from metric_chunk where series_id = any($1) and ts >= $2 and ts <= $3",
+    )
+    .bind(series)
+    .bind(from)
+    .bind(time(maxt))
+    .fetch_one(pool)
+    .await?;
+    let buckets = rollup_rows.saturating_mul(Tier::Minute.row_ms() / Tier::Minute.width());
+    // Nothing compacted yet: both read the same hot rows.
+    Ok(rollup_rows > 0 && chunk_hours >= rollup_rows && samples <= buckets.saturating_mul(2))
+}
+
 /// Label names of a project, `__name__` among them.
 pub async fn label_names(pool: &PgPool, project_id: i64) -> Result<Vec<String>, StoreError> {
     Ok(sqlx::query_scalar(

@@ -342,6 +342,18 @@ async fn an_hour_of_1000_series_at_15s_takes_at_most_16_bytes_a_sample(pool: PgP
         payload / samples
     );
     assert!(all / samples <= 16.0, "{} B/sample", all / samples);
+    // Four samples a minute: a range query at a minute's step reads the
+    // minute rollups, not the samples.
+    let ids: Vec<i64> = sqlx::query_scalar("select series_id from metric_series")
+        .fetch_all(&pool)
+        .await
+        .expect("series ids");
+    let hour_ms = hour.timestamp_millis();
+    let cheaper =
+        server::metrics::store::samples_are_cheaper(&pool, &ids, hour_ms, hour_ms + 3_599_999)
+            .await
+            .expect("cost");
+    assert!(!cheaper, "15 s samples read from the minute rollups");
     // The rollups of the same hour, kept longer: measured per raw sample.
     let mut rollups = 0.0;
     for (table, period) in [

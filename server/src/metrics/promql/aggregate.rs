@@ -19,8 +19,51 @@ use super::value::{
 };
 use super::EvalError;
 
-/// Grouping labels by [`Labels::id`] of the input labels (kept alive here).
-pub(super) type GroupKeys = HashMap<usize, (Labels, Labels)>;
+/// How one aggregation groups its inputs, kept between the steps of a
+/// range query: a series' labels are the same shared copy at every step
+/// ([`Labels::id`]), so its group is one lookup away instead of building
+/// its grouping labels and hashing them at every step.
+#[derive(Default)]
+pub(super) struct Grouping {
+    /// Input labels by id, with the slot of their group. The labels are
+    /// held so that their address is not reused while it is a key.
+    by_input: HashMap<usize, (Labels, usize)>,
+    /// The grouping labels of each slot, and the slot of each.
+    slots: Vec<Labels>,
+    by_labels: HashMap<Labels, usize>,
+}
+
+impl Grouping {
+    /// Starts over when the inputs are not the same from step to step (an
+    /// operator below makes new labels at each), so that what is kept
+    /// follows one step's inputs rather than the whole query's.
+    fn bound(&mut self, inputs: usize) {
+        let most = inputs.saturating_mul(2).saturating_add(1024);
+        if self.by_input.len() > most || self.slots.len() > most {
+            *self = Grouping::default();
+        }
+    }
+
+    /// The slot of the group of `labels`, whose grouping labels `make` makes.
+    fn slot(&mut self, labels: &Labels, make: impl Fn(&Labels) -> Labels) -> usize {
+        if let Some(&(_, slot)) = self.by_input.get(&labels.id()) {
+            return slot;
+        }
+        let slot = self.intern(make(labels));
+        self.by_input.insert(labels.id(), (labels.clone(), slot));
+        slot
+    }
+
+    /// The slot of the group with grouping labels `key`.
+    fn intern(&mut self, key: Labels) -> usize {
+        if let Some(&slot) = self.by_labels.get(&key) {
+            return slot;
+        }
+        self.slots.push(key.clone());
+        self.by_labels.insert(key, self.slots.len() - 1);
+        self.slots.len() - 1
+    }
+}
 
 /// Running state of one output group.
 struct Group {
@@ -89,29 +132,26 @@ pub(super) fn eval(ev: &Evaluator, a: &AggregateExpr, t: i64) -> Result<Val, Eva
             keep_only(labels, &names)
         }
     };
-    // Each series' grouping labels, kept from one step to the next by the
-    // identity of its labels (the same shared copy at every step of a
-    // range query), so that they are made once a query, not once a step.
     let node = a as *const AggregateExpr as usize;
-    let previous = ev.group_keys.borrow_mut().remove(&node).unwrap_or_default();
-    let mut keys = GroupKeys::with_capacity(input.len());
-    let mut index: HashMap<Labels, usize> = HashMap::new();
+    let mut cache = ev.groupings.borrow_mut().remove(&node).unwrap_or_default();
+    cache.bound(input.len());
+    // The group of each slot at this step, in first-seen order.
+    let mut position: Vec<usize> = Vec::new();
     let mut groups: Vec<Group> = Vec::new();
     for mut s in input {
-        let key = if op == T_COUNT_VALUES {
+        let slot = if op == T_COUNT_VALUES {
             set(&mut s.labels, &value_label, &format_plain(s.v));
-            grouping(&s.labels)
+            cache.intern(grouping(&s.labels))
         } else {
-            let key = match previous.get(&s.labels.id()) {
-                Some((_, key)) => key.clone(),
-                None => grouping(&s.labels),
-            };
-            // The map holds the labels too, so their address is not reused.
-            keys.insert(s.labels.id(), (s.labels.clone(), key.clone()));
-            key
+            cache.slot(&s.labels, grouping)
         };
-        let Some(&gi) = index.get(&key) else {
-            index.insert(key.clone(), groups.len());
+        if position.len() <= slot {
+            position.resize(slot + 1, usize::MAX);
+        }
+        let gi = position[slot];
+        if gi == usize::MAX {
+            position[slot] = groups.len();
+            let key = cache.slots[slot].clone();
             let first_value = match op {
                 T_STDDEV | T_STDVAR => 0.0,
                 T_GROUP => 1.0,
@@ -129,7 +169,7 @@ pub(super) fn eval(ev: &Evaluator, a: &AggregateExpr, t: i64) -> Result<Val, Eva
                 },
             });
             continue;
-        };
+        }
         let g = &mut groups[gi];
         match op {
             T_SUM => g.value += s.v,
@@ -173,7 +213,7 @@ pub(super) fn eval(ev: &Evaluator, a: &AggregateExpr, t: i64) -> Result<Val, Eva
         }
     }
 
-    ev.group_keys.borrow_mut().insert(node, keys);
+    ev.groupings.borrow_mut().insert(node, cache);
     let mut out = Vec::new();
     for mut g in groups {
         let v = match op {

@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use promql_parser::parser::{Expr, MatrixSelector, SubqueryExpr, VectorSelector};
 
-use super::aggregate::GroupKeys;
+use super::aggregate::Grouping;
 use super::steps::Steps;
 use super::storage::{at_ms, dur_ms, node_key, offset_ms};
 use super::summary::{self, RolledSeries, Summary};
@@ -65,8 +65,8 @@ pub(super) struct Evaluator {
     pub sub_cache: RefCell<HashMap<usize, SubState>>,
     /// Range functions answered for all steps at once (see `steps`).
     pub steps: RefCell<HashMap<usize, Rc<Steps>>>,
-    /// Grouping labels of each aggregation's inputs at its last step.
-    pub group_keys: RefCell<HashMap<usize, GroupKeys>>,
+    /// How each aggregation groups its inputs (kept between steps).
+    pub groupings: RefCell<HashMap<usize, Grouping>>,
 }
 
 /// Strips parentheses, which carry no meaning for argument inspection.

@@ -95,7 +95,7 @@ fn evaluator(
         step,
         sub_cache: Default::default(),
         steps: Default::default(),
-        group_keys: Default::default(),
+        groupings: Default::default(),
     })
 }
 
