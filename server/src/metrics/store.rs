@@ -168,13 +168,16 @@ pub async fn select_series(
     mint: i64,
     maxt: i64,
 ) -> Result<Vec<SeriesRow>, StoreError> {
-    let mut conditions = Vec::new();
-    for matcher in matchers {
-        match condition(pool, project_id, matcher).await? {
-            Some(c) => conditions.push(c),
-            None => return Ok(Vec::new()),
-        }
-    }
+    // One lookup of `metric_label` a matcher, all at once.
+    let found = futures_util::future::try_join_all(
+        matchers
+            .iter()
+            .map(|matcher| condition(pool, project_id, matcher)),
+    )
+    .await?;
+    let Some(conditions) = found.into_iter().collect::<Option<Vec<Condition>>>() else {
+        return Ok(Vec::new());
+    };
     let mut sql = QueryBuilder::new(
         "select series_id, metric, labels from metric_series where project_id = ",
     );

@@ -167,6 +167,7 @@ pub fn eval_range(
     }
     let ev = evaluator(expr, storage, (start, end, step), limits)?;
     let mut index: HashMap<Labels, usize> = HashMap::new();
+    let mut by_id: HashMap<usize, usize> = HashMap::new();
     let mut out: Vec<Series> = Vec::new();
     let mut total = 0usize;
     let mut t = start;
@@ -187,10 +188,18 @@ pub fn eval_range(
         total += samples.len();
         ev.check_samples(total)?;
         for s in samples {
-            match index.get(&s.labels) {
-                Some(&i) => out[i].points.push((t, s.v)),
+            // Most steps hand over the same shared labels as the last: found
+            // by their identity first (only the copies kept in `out` are
+            // keys, so an identity is never reused while it is one).
+            let found = match by_id.get(&s.labels.id()) {
+                Some(&i) => Some(i),
+                None => index.get(&s.labels).copied(),
+            };
+            match found {
+                Some(i) => out[i].points.push((t, s.v)),
                 None => {
                     index.insert(s.labels.clone(), out.len());
+                    by_id.insert(s.labels.id(), out.len());
                     out.push(Series {
                         labels: s.labels,
                         points: vec![(t, s.v)],
