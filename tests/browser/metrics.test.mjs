@@ -111,6 +111,27 @@ test('a PromQL query is charted with the latest values, names autocomplete, erro
     await page.screenshot({ path: 'artifacts/metrics-phone.png', fullPage: true });
     await page.setViewportSize({ width: 1280, height: 900 });
 
+    // Dragging across the chart zooms into that span: a fixed range in the
+    // URL (as the time range picker writes one), and the chart redrawn.
+    const canvas = page.locator('#metrics-chart canvas');
+    await canvas.waitFor();
+    const box = await canvas.boundingBox();
+    await page.mouse.move(box.x + box.width * 0.4, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.8, box.y + box.height / 2, { steps: 5 });
+    assert.equal(await page.locator('#metrics-chart .chart-selection').count(), 1);
+    await page.mouse.up();
+    await page.waitForFunction(() => {
+      const p = new URL(location.href).searchParams;
+      return p.get('from') && p.get('to') && !p.get('range');
+    });
+    const zoomed = new URL(page.url()).searchParams;
+    const span = Date.parse(zoomed.get('to')) - Date.parse(zoomed.get('from'));
+    assert.ok(span > 10 * 60_000 && span < 40 * 60_000, `zoomed into ${span} ms of the hour`);
+    assert.equal(zoomed.get('q'), 'sum by (code) (rate(http_requests_total[5m]))');
+    await page.waitForSelector('#metrics-chart canvas');
+    await page.screenshot({ path: 'artifacts/metrics-zoomed-desktop.png', fullPage: true });
+
     // A query that does not parse: the panel says so, and the URL keeps it.
     await page.fill('#metrics-query', 'sum((');
     await page.click('#metrics-run');

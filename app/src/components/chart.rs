@@ -16,8 +16,10 @@ use leptos::prelude::*;
 
 use crate::api::Series;
 use crate::local_time::{format_local, offset_at};
+use drag::DragSelect;
 
 pub mod bars;
+mod drag;
 #[cfg(feature = "hydrate")]
 mod render;
 
@@ -316,6 +318,10 @@ pub fn Chart(
     /// What the chart shows, for screen readers.
     #[prop(into)]
     label: String,
+    /// Called with the time span (unix ms) the reader drags across the
+    /// plot; without it a drag does nothing.
+    #[prop(into, default = None)]
+    on_zoom: Option<Callback<(i64, i64)>>,
 ) -> impl IntoView {
     let container = NodeRef::<leptos::html::Div>::new();
     let canvas = NodeRef::<leptos::html::Canvas>::new();
@@ -345,8 +351,15 @@ pub fn Chart(
         thresholds.with(|t| series.with(|s| render::draw_lines(c, s, &lines, t, w, h, theme)))
     });
 
+    let drag = DragSelect::new(on_zoom);
+    let on_up = move |ev: leptos::ev::MouseEvent| {
+        hover.set(None);
+        drag.up(geometry.get_value(), f64::from(ev.offset_x()));
+    };
+
     let on_move = move |ev: leptos::ev::MouseEvent| {
         let (x, y) = (f64::from(ev.offset_x()), f64::from(ev.offset_y()));
+        drag.moved(x);
         let found = geometry.get_value().and_then(|g| {
             hidden.with_untracked(|hidden| {
                 series.with_untracked(|all| {
@@ -414,10 +427,15 @@ pub fn Chart(
         })
     };
 
-    let overlay = move || hover.get().map(|r| readout_view(r, color_of));
+    let overlay = move || {
+        if drag.dragging() {
+            return None;
+        }
+        hover.get().map(|r| readout_view(r, color_of))
+    };
 
     view! {
-        <figure class="chart">
+        <figure class="chart" class:zoomable=drag.enabled()>
             <Show
                 when=move || has_data.get()
                 fallback=|| view! { <p class="empty chart-empty">"No data in this range"</p> }
@@ -428,9 +446,16 @@ pub fn Chart(
                         node_ref=canvas
                         role="img"
                         aria-label=label.clone()
+                        title=drag.enabled().then_some("Drag across the chart to zoom into that time")
+                        on:mousedown=move |ev| drag.down(&ev)
                         on:mousemove=on_move
-                        on:mouseleave=move |_| hover.set(None)
+                        on:mouseup=on_up
+                        on:mouseleave=move |_| {
+                            hover.set(None);
+                            drag.cancel();
+                        }
                     ></canvas>
+                    {drag.view()}
                     {overlay}
                 </div>
             </Show>

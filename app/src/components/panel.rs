@@ -103,6 +103,9 @@ pub fn Panel(
     /// The data.
     #[prop(into)]
     state: Signal<PanelState>,
+    /// For a line chart: called with the time span the reader drags across.
+    #[prop(optional)]
+    on_zoom: Option<Callback<(i64, i64)>>,
 ) -> impl IntoView {
     let body = move || match state.get() {
         PanelState::Loading => view! { <Loading/> }.into_any(),
@@ -110,7 +113,7 @@ pub fn Panel(
         PanelState::Ready(body) if body.is_empty() => {
             view! { <p class="empty chart-empty">{empty.clone()}</p> }.into_any()
         }
-        PanelState::Ready(body) => render(body, label.clone(), empty.clone()),
+        PanelState::Ready(body) => render(body, label.clone(), empty.clone(), on_zoom),
     };
     view! {
         <section class=format!("card panel {class}") id=id>
@@ -125,7 +128,12 @@ pub fn Panel(
     .into_any()
 }
 
-fn render(body: PanelBody, label: String, empty: String) -> AnyView {
+fn render(
+    body: PanelBody,
+    label: String,
+    empty: String,
+    on_zoom: Option<Callback<(i64, i64)>>,
+) -> AnyView {
     match body {
         PanelBody::Lines {
             series,
@@ -133,7 +141,7 @@ fn render(body: PanelBody, label: String, empty: String) -> AnyView {
             x_range,
         } => view! {
             <Chart series=Signal::stored(series) thresholds=Signal::stored(thresholds)
-                x_range=Signal::stored(x_range) label/>
+                x_range=Signal::stored(x_range) label on_zoom/>
         }
         .into_any(),
         PanelBody::Bars(bars) => {

@@ -64,6 +64,20 @@ fn MetricsExplorer(project: String) -> impl IntoView {
         navigate.with_value(|go| go(params));
     };
 
+    // Dragging across the chart zooms into that span: a fixed range in
+    // the URL, as the time range picker writes one.
+    let zoom = move |(from_ms, to_ms): (i64, i64)| {
+        let (Some(from), Some(to)) = (
+            chrono::DateTime::from_timestamp_millis(from_ms),
+            chrono::DateTime::from_timestamp_millis(to_ms),
+        ) else {
+            return;
+        };
+        let mut params: ParamsMap = query.get_untracked();
+        TimeRange::Between { from, to }.write_query(&mut params);
+        navigate.with_value(|go| go(params));
+    };
+
     let answer = LocalResource::new(move || {
         runs.track();
         let (from, to) = range.get().bounds(now());
@@ -170,6 +184,7 @@ fn MetricsExplorer(project: String) -> impl IntoView {
             label=format!("Metrics of {project}")
             empty="No series in this range"
             state=chart
+            on_zoom=Callback::new(zoom)
         />
         <Panel
             id="metrics-latest"

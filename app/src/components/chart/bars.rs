@@ -5,6 +5,7 @@
 
 use leptos::prelude::*;
 
+use super::drag::DragSelect;
 use super::{format_value, readout_view, PlotGeometry, Readout};
 use crate::local_time::format_local;
 
@@ -148,13 +149,6 @@ impl Bars {
     }
 }
 
-/// Maps CSS pixel `x` over the canvas to an x axis value, clamped to the plot.
-fn x_value(geometry: &PlotGeometry, x: f64) -> i64 {
-    let width = (geometry.right - geometry.left).max(1.0);
-    let fraction = ((x * geometry.pixel_ratio - geometry.left) / width).clamp(0.0, 1.0);
-    geometry.x_min + (fraction * (geometry.x_max - geometry.x_min) as f64).round() as i64
-}
-
 /// The read-out for the mouse at (`x`, `y`): the slot's layers and total. The line
 /// indexes point into `bars.stacks`.
 pub fn bar_readout(geometry: &PlotGeometry, bars: &Bars, x: f64, y: f64) -> Option<Readout> {
@@ -162,7 +156,7 @@ pub fn bar_readout(geometry: &PlotGeometry, bars: &Bars, x: f64, y: f64) -> Opti
     if px < geometry.left || px > geometry.right {
         return None;
     }
-    let slot = bars.slot_at(x_value(geometry, x))?;
+    let slot = bars.slot_at(geometry.time_at(x))?;
     let mut lines: Vec<(usize, String)> = bars
         .stacks
         .iter()
@@ -261,10 +255,8 @@ pub fn BarChart(
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let geometry = StoredValue::new(None::<PlotGeometry>);
     let hover = RwSignal::new(None::<Readout>);
-    // Drag start and current position, CSS pixels.
-    let drag = RwSignal::new(None::<(f64, f64)>);
+    let drag = DragSelect::new(on_select);
     let has_data = Memo::new(move |_| bars.with(Bars::has_data));
-    let zoomable = on_select.is_some();
 
     // The server renders no canvas: the span only matters when drawing.
     #[cfg(not(feature = "hydrate"))]
@@ -275,37 +267,16 @@ pub fn BarChart(
         bars.with(|b| super::render::draw_bars(c, b, x_range, w, h, theme))
     });
 
-    let on_down = move |ev: leptos::ev::MouseEvent| {
-        if zoomable && ev.button() == 0 {
-            ev.prevent_default();
-            let x = f64::from(ev.offset_x());
-            drag.set(Some((x, x)));
-        }
-    };
     let on_move = move |ev: leptos::ev::MouseEvent| {
         let (x, y) = (f64::from(ev.offset_x()), f64::from(ev.offset_y()));
-        if let Some((start, _)) = drag.get_untracked() {
-            drag.set(Some((start, x)));
-        }
+        drag.moved(x);
         let found = geometry
             .get_value()
             .and_then(|g| bars.with_untracked(|b| bar_readout(&g, b, x, y)));
         hover.set(found);
     };
-    let on_up = move |_: leptos::ev::MouseEvent| {
-        let (Some((start, end)), Some(g), Some(select)) =
-            (drag.get_untracked(), geometry.get_value(), on_select)
-        else {
-            drag.set(None);
-            return;
-        };
-        drag.set(None);
-        if (end - start).abs() >= 5.0 {
-            let (a, b) = (x_value(&g, start), x_value(&g, end));
-            if a != b {
-                select.run((a.min(b), a.max(b)));
-            }
-        }
+    let on_up = move |ev: leptos::ev::MouseEvent| {
+        drag.up(geometry.get_value(), f64::from(ev.offset_x()));
     };
 
     let legend = move || {
@@ -327,21 +298,10 @@ pub fn BarChart(
     let color_of =
         move |i: usize| bars.with_untracked(|b| b.stacks.get(i).map(|s| css_color(s.color)));
     let overlay = move || {
-        if drag.get().is_some() {
+        if drag.dragging() {
             return None;
         }
         hover.get().map(|r| readout_view(r, color_of))
-    };
-    let selection = move || {
-        drag.get().map(|(start, end)| {
-            view! {
-                <div
-                    class="chart-selection"
-                    style:left=format!("{}px", start.min(end))
-                    style:width=format!("{}px", (end - start).abs())
-                ></div>
-            }
-        })
     };
 
     // Its own view (type-erased) keeps the component's view type small enough for
@@ -352,12 +312,12 @@ pub fn BarChart(
                 node_ref=canvas
                 role="img"
                 aria-label=label.clone()
-                on:mousedown=on_down
+                on:mousedown=move |ev| drag.down(&ev)
                 on:mousemove=on_move
                 on:mouseup=on_up
                 on:mouseleave=move |_| {
                     hover.set(None);
-                    drag.set(None);
+                    drag.cancel();
                 }
             ></canvas>
         }
@@ -378,14 +338,14 @@ pub fn BarChart(
             <ul class="chart-legend">{legend}</ul>
             <div class=wrap_class node_ref=container>
                 {canvas_view()}
-                {selection}
+                {drag.view()}
                 {overlay}
             </div>
         }
         .into_any()
     };
     view! {
-        <figure class="chart" class:zoomable=zoomable>
+        <figure class="chart" class:zoomable=drag.enabled()>
             <Show
                 when=move || has_data.get()
                 fallback=move || view! { <p class=empty_class>{empty.clone()}</p> }
