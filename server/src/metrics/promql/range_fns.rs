@@ -382,10 +382,15 @@ pub(super) fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
     (t, c)
 }
 
+/// `sum_over_time`'s sum, as 2.42 answers it: an infinite sum stands (its
+/// compensation is NaN once an infinity has passed through it).
 fn kahan_sum(vals: impl Iterator<Item = f64>) -> f64 {
-    let (mut sum, mut c) = (0.0, 0.0);
+    let (mut sum, mut c) = (0.0f64, 0.0);
     for v in vals {
         (sum, c) = kahan_inc(v, sum, c);
+    }
+    if sum.is_infinite() {
+        return sum;
     }
     sum + c
 }
