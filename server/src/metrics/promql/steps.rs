@@ -13,7 +13,7 @@ use promql_parser::parser::{Call, Expr, MatrixSelector};
 use super::eval::{unparen, Evaluator, RangeArg};
 use super::range_fns::{apply, apply_summary};
 use super::storage::{at_ms, dur_ms, node_key, offset_ms};
-use super::summary;
+use super::summary::{self, is_summarisable};
 use super::value::{drop_name, is_stale, Labels, Sample};
 use super::EvalError;
 
@@ -161,7 +161,14 @@ fn compute(ev: &Evaluator, c: &Call) -> Result<Option<Steps>, EvalError> {
         steps.labels.push(labels_of(&s.labels));
         steps.values.push(values);
     }
-    for s in ev.rolled.get(&node_key(vs)).into_iter().flatten() {
+    let rolled = ev.rolled.get(&node_key(vs)).map_or(&[][..], Vec::as_slice);
+    if !rolled.is_empty() && !is_summarisable(name) {
+        // `summary::plan` reads buckets only for what they answer.
+        return Err(EvalError::Execution(format!(
+            "{name} cannot be answered from rollups"
+        )));
+    }
+    for s in rolled {
         let mut values = Vec::with_capacity(count);
         for (i, &(_, start, end)) in windows.iter().enumerate() {
             let ra = RangeArg {
