@@ -369,7 +369,9 @@ async fn fetch(
     };
     let planned = match planned {
         Some(Tier::Minute)
-            if read == Read::Auto && store::samples_are_cheaper(pool, &ids, mint, maxt).await? =>
+            if read == Read::Auto
+                && store::samples_are_cheaper(pool, &ids, (mint, maxt), store::MAX_SAMPLES)
+                    .await? =>
         {
             None
         }

@@ -418,15 +418,15 @@ pub async fn buckets(
 }
 
 /// Whether the samples of `series` in `[mint, maxt]` (ms) are cheaper to
-/// read than their minute rollups: when a minute holds two samples or
+/// read than their minute rollups, and fewer than `budget`: when a minute holds two samples or
 /// fewer (a 30 s or slower scrape interval), a bucket costs more to read
 /// and unpack than what it summarises. Only when the chunks cover every
 /// hour the rollups do: past raw retention the rollups alone remember.
 pub async fn samples_are_cheaper(
     pool: &PgPool,
     series: &[i64],
-    mint: i64,
-    maxt: i64,
+    (mint, maxt): (i64, i64),
+    budget: usize,
 ) -> Result<bool, StoreError> {
     let from = time(rollup::floor(mint, Tier::Minute.row_ms()));
     let (rollup_rows, chunk_hours, samples): (i64, i64, i64) = sqlx::query_as(
@@ -443,7 +443,12 @@ pub async fn samples_are_cheaper(
     .await?;
     let buckets = rollup_rows.saturating_mul(Tier::Minute.row_ms() / Tier::Minute.width());
     // Nothing compacted yet: both read the same hot rows.
-    Ok(rollup_rows > 0 && chunk_hours >= rollup_rows && samples <= buckets.saturating_mul(2))
+    // Within the budget too: the samples may be twice the buckets.
+    let budget = i64::try_from(budget).unwrap_or(i64::MAX);
+    Ok(rollup_rows > 0
+        && chunk_hours >= rollup_rows
+        && samples <= buckets.saturating_mul(2)
+        && samples <= budget)
 }
 
 /// Label names of a project, `__name__` among them.

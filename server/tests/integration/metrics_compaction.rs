@@ -349,10 +349,14 @@ async fn an_hour_of_1000_series_at_15s_takes_at_most_16_bytes_a_sample(pool: PgP
         .await
         .expect("series ids");
     let hour_ms = hour.timestamp_millis();
-    let cheaper =
-        server::metrics::store::samples_are_cheaper(&pool, &ids, hour_ms, hour_ms + 3_599_999)
-            .await
-            .expect("cost");
+    let cheaper = server::metrics::store::samples_are_cheaper(
+        &pool,
+        &ids,
+        (hour_ms, hour_ms + 3_599_999),
+        10_000_000,
+    )
+    .await
+    .expect("cost");
     assert!(!cheaper, "15 s samples read from the minute rollups");
     // The rollups of the same hour, kept longer: measured per raw sample.
     let mut rollups = 0.0;

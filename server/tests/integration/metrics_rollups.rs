@@ -217,10 +217,14 @@ async fn a_month_is_served_from_rollups_after_raw_retention(pool: PgPool) {
         .fetch_all(&pool)
         .await
         .expect("series ids");
-    let cheaper = store::samples_are_cheaper(&pool, &all, recent.0, recent.1)
+    let cheaper = store::samples_are_cheaper(&pool, &all, (recent.0, recent.1), 10_000_000)
         .await
         .expect("cost");
     assert!(cheaper, "sparse samples are read raw");
+    let cheaper = store::samples_are_cheaper(&pool, &all, (recent.0, recent.1), 10)
+        .await
+        .expect("cost");
+    assert!(!cheaper, "not past the sample budget");
 
     // A late sample for an hour compacted five days ago reaches both rollups.
     let late_at = start + 26 * DAY + 150_000;

@@ -110,6 +110,14 @@ fn compute(ev: &Evaluator, c: &Call) -> Result<Option<Steps>, EvalError> {
     let count = usize::try_from((ev.end - ev.start) / ev.step)
         .unwrap_or(usize::MAX)
         .saturating_add(1);
+    // The table holds a cell a series and step: where that passes the
+    // sample limit, the step-by-step path answers instead, holding one
+    // step at a time (many short-lived series over a long range).
+    let raw = ev.series_of(vs)?;
+    let rolled = ev.rolled.get(&node_key(vs)).map_or(&[][..], Vec::as_slice);
+    if (raw.len() + rolled.len()).saturating_mul(count) > ev.max_samples {
+        return Ok(None);
+    }
     let range = dur_ms(&ms.range);
     let at = at_ms(&vs.at, ev.start, ev.end);
     let offset = offset_ms(&vs.offset);
@@ -136,7 +144,7 @@ fn compute(ev: &Evaluator, c: &Call) -> Result<Option<Steps>, EvalError> {
         duplicate: vec![false; count],
     };
     let mut points: Vec<(i64, f64)> = Vec::new();
-    for s in ev.series_of(vs)? {
+    for s in raw {
         points.clear();
         points.extend(s.samples.iter().filter(|p| !is_stale(p.1)));
         let (mut lo, mut hi) = (0, 0);
@@ -161,7 +169,6 @@ fn compute(ev: &Evaluator, c: &Call) -> Result<Option<Steps>, EvalError> {
         steps.labels.push(labels_of(&s.labels));
         steps.values.push(values);
     }
-    let rolled = ev.rolled.get(&node_key(vs)).map_or(&[][..], Vec::as_slice);
     if !rolled.is_empty() && !is_summarisable(name) {
         // `summary::plan` reads buckets only for what they answer.
         return Err(EvalError::Execution(format!(

@@ -579,3 +579,30 @@ fn rollups_answer_as_raw_samples_do() {
         }
     }
 }
+
+#[test]
+fn a_table_past_the_sample_limit_gives_way_to_the_step_by_step_path() {
+    // 3 series x 61 steps = 183 cells: over a limit of 150, while no step's
+    // windows hold more than 3 x 7 points and the answer is 2 x 61 points.
+    for q in [
+        "sum by (job) (rate(req[1m]))",
+        "sum(max_over_time(req[1m]))",
+    ] {
+        let e = promql_parser::parser::parse(q).unwrap();
+        let whole = eval_range(&e, &storage(), 0, 600_000, 10_000, &lim()).unwrap();
+        let tight = Limits {
+            max_samples: 150,
+            ..lim()
+        };
+        let stepwise = eval_range(&e, &storage(), 0, 600_000, 10_000, &tight).unwrap();
+        assert!(!whole.is_empty(), "{q}");
+        assert_eq!(whole, stepwise, "{q}");
+        // Only the roomy evaluation kept a table.
+        for (limits, tables) in [(lim(), 1), (tight, 0)] {
+            let st = storage();
+            let ev = evaluator(&e, &st, (0, 600_000, 10_000), &limits).unwrap();
+            ev.eval(&e, 0).unwrap();
+            assert_eq!(ev.steps.borrow().len(), tables, "{q}");
+        }
+    }
+}
