@@ -141,6 +141,70 @@ test('a PromQL query is charted with the latest values, names autocomplete, erro
   });
 });
 
+test('several queries are overlaid, charted as rates and stacked', async () => {
+  const { page, problems } = await openPage();
+  await withScreenshot('metrics-overlay', page, problems, async () => {
+    await logIn(page, base, ADMIN, PASSWORD);
+    const a = 'http_requests_total{code="200"}';
+    const b = 'http_requests_total{code="500"}';
+    await page.goto(`${base}/metrics/explore?project=shop&range=1h&q=${encodeURIComponent(a)}&q=${encodeURIComponent(b)}`);
+    assert.equal(await page.inputValue('#metrics-query'), a);
+    assert.equal(await page.inputValue('#metrics-query-b'), b);
+    const rows = page.locator('#metrics-latest tbody tr');
+    await rows.nth(1).waitFor();
+    assert.deepEqual(await page.locator('#metrics-latest thead th').allTextContents(), ['Query', 'Series', 'Value now']);
+    const first = await rows.nth(0).locator('td').allTextContents();
+    const second = await rows.nth(1).locator('td').allTextContents();
+    assert.equal(first[0], 'A');
+    assert.equal(second[0], 'B');
+    // The counters' values now: 30 and 3 a sample for 30 minutes.
+    assert.ok(Number(first[2]) > 3000 && Number(second[2]) > 300, `${first} ${second}`);
+    const legend = await page.locator('#metrics-chart .legend-item').allTextContents();
+    assert.equal(legend.length, 2);
+    assert.ok(legend[0].startsWith('A: ') && legend[1].startsWith('B: '), `${legend}`);
+    // Each plain selector has its own label filters.
+    await page.locator('#metrics-filters-b select[data-label="code"]').waitFor();
+
+    // The rate toggle charts each query's per-second rate: 2/s and 0.2/s.
+    await page.check('#metrics-rate');
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('rate') === '1');
+    assert.match(await page.textContent('.rate-hint'), /rate\(http_requests_total\{code="200"\}\[5m\]\)/);
+    await page.waitForFunction(() => {
+      const cells = [...document.querySelectorAll('#metrics-latest tbody tr td:last-child')];
+      return cells.length === 2 && Math.abs(Number(cells[0].textContent) - 2) < 0.01;
+    });
+    const rates = await page.locator('#metrics-latest tbody tr td:last-child').allTextContents();
+    assert.ok(Math.abs(Number(rates[1]) - 0.2) < 0.001, `${rates}`);
+
+    // Stacked: the URL keeps it, and a reload keeps both toggles.
+    await page.check('#metrics-stacked');
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('stack') === '1');
+    await page.reload();
+    await page.waitForSelector('#metrics-chart canvas');
+    assert.equal(await page.isChecked('#metrics-rate'), true);
+    assert.equal(await page.isChecked('#metrics-stacked'), true);
+    await page.locator('#metrics-latest tbody tr').nth(1).waitFor();
+    mkdirSync('artifacts', { recursive: true });
+    await page.screenshot({ path: 'artifacts/metrics-stacked-desktop.png', fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForSelector('#metrics-chart canvas');
+    await page.screenshot({ path: 'artifacts/metrics-stacked-phone.png', fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    // A third query is added and run; a query that does not parse is named.
+    await page.click('#metrics-add-query');
+    await page.fill('#metrics-query-c', 'sum((');
+    await page.click('#metrics-run');
+    await page.waitForFunction(() => new URL(location.href).searchParams.getAll('q').length === 3);
+    await page.waitForSelector('#metrics-chart .error');
+    assert.match(await page.textContent('#metrics-chart .error'), /Query C/);
+    // Removing the second query leaves the first and the third.
+    await page.click('button[aria-label="Remove query B"]');
+    await page.waitForFunction(() => new URL(location.href).searchParams.getAll('q').length === 2);
+    assert.deepEqual(new URL(page.url()).searchParams.getAll('q'), [a, 'sum((']);
+  });
+});
+
 test('the label filters narrow a selector to one value and back', async () => {
   const { page, problems } = await openPage();
   await withScreenshot('metrics-filters', page, problems, async () => {

@@ -4,7 +4,8 @@
 //! (in the browser only: the server renders an empty canvas). The x axis is time in
 //! the browser's time zone, the y axis is labelled with the series' unit (series
 //! in a second unit get a second axis on the right), [`Threshold`]s are dashed
-//! lines, the legend (whose entries hide and show their series) and the hover
+//! lines, series may be stacked (each drawn on top of the ones before it, its
+//! band filled), the legend (whose entries hide and show their series) and the hover
 //! read-out are HTML, and the canvas follows its container's size and the device
 //! pixel ratio. Colours come from [`PALETTE`], read at build time
 //! from `--series-1` … in `style/01-tokens.css` (see `app/build.rs`).
@@ -303,6 +304,29 @@ pub fn readout(
 }
 
 /// A line chart of `series` over time, with legend and hover read-out.
+/// The bands of stacked series: for each series, its points as `(time, low,
+/// high)`, where `low` is the sum of the series before it at that time and
+/// `high` adds its own value. A value that is not finite (NaN, ±Inf) adds
+/// nothing and draws no band there.
+pub fn stack(series: &[&Series]) -> Vec<Vec<(i64, f64, f64)>> {
+    let mut base = std::collections::HashMap::<i64, f64>::new();
+    series
+        .iter()
+        .map(|s| {
+            s.points
+                .iter()
+                .filter(|(_, v)| v.is_finite())
+                .map(|&(t, v)| {
+                    let low = base.entry(t).or_insert(0.0);
+                    let band = (t, *low, *low + v);
+                    *low += v;
+                    band
+                })
+                .collect()
+        })
+        .collect()
+}
+
 #[component]
 pub fn Chart(
     /// The lines to draw; the chart redraws when they change.
@@ -315,6 +339,9 @@ pub fn Chart(
     /// by default the data's.
     #[prop(into, default = Signal::stored(None))]
     x_range: Signal<Option<(i64, i64)>>,
+    /// Draws the series of the left axis' unit stacked, each band filled.
+    #[prop(into, default = Signal::stored(false))]
+    stacked: Signal<bool>,
     /// What the chart shows, for screen readers.
     #[prop(into)]
     label: String,
@@ -338,7 +365,7 @@ pub fn Chart(
 
     // The server renders no canvas: the span only matters when drawing.
     #[cfg(not(feature = "hydrate"))]
-    let _ = x_range;
+    let _ = (x_range, stacked);
     #[cfg(feature = "hydrate")]
     render::attach(container, canvas, geometry, move |c, w, h, theme| {
         let hidden = hidden.get();
@@ -347,6 +374,7 @@ pub fn Chart(
             colors: &colors,
             hidden: &hidden,
             x_range: x_range.get(),
+            stacked: stacked.get(),
         };
         thresholds.with(|t| series.with(|s| render::draw_lines(c, s, &lines, t, w, h, theme)))
     });
@@ -506,6 +534,22 @@ mod tests {
         // A hidden series is left out, and the other keeps its colour (index).
         let lines = readout(&geometry, &[(1, &b)], 100.0, 10.0).map(|r| r.lines);
         assert_eq!(lines, Some(vec![(1, "b: 7 req/min".to_owned())]));
+    }
+
+    #[test]
+    fn stacked_series_sit_on_the_ones_before_them() {
+        let a = series("a", vec![(0, 1.0), (60_000, 2.0)]);
+        let b = series("b", vec![(0, 3.0), (60_000, f64::NAN), (120_000, 4.0)]);
+        let c = series("c", vec![(60_000, 0.5)]);
+        assert_eq!(
+            stack(&[&a, &b, &c]),
+            vec![
+                vec![(0, 0.0, 1.0), (60_000, 0.0, 2.0)],
+                // NaN adds nothing and has no band; where `a` has no point, `b` starts at 0.
+                vec![(0, 1.0, 4.0), (120_000, 0.0, 4.0)],
+                vec![(60_000, 2.0, 2.5)],
+            ]
+        );
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub enum PanelBody {
         series: Vec<Series>,
         thresholds: Vec<Threshold>,
         x_range: Option<(i64, i64)>,
+        /// Stack the series (each band filled on top of the ones before it).
+        stacked: bool,
     },
     /// Stacked bars over time or one bar per name.
     Bars(Bars),
@@ -38,6 +40,7 @@ impl PanelBody {
             series,
             thresholds: Vec::new(),
             x_range: None,
+            stacked: false,
         }
     }
 
@@ -139,9 +142,10 @@ fn render(
             series,
             thresholds,
             x_range,
+            stacked,
         } => view! {
             <Chart series=Signal::stored(series) thresholds=Signal::stored(thresholds)
-                x_range=Signal::stored(x_range) label on_zoom/>
+                x_range=Signal::stored(x_range) stacked=Signal::stored(stacked) label on_zoom/>
         }
         .into_any(),
         PanelBody::Bars(bars) => {

@@ -248,6 +248,7 @@ fn ProjectOverview(
                                 .collect(),
                             thresholds: Vec::new(),
                             x_range,
+                            stacked: false,
                         }
                     }
                 }),

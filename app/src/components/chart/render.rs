@@ -2,6 +2,7 @@
 //! `ResizeObserver` and the device pixel ratio) and drawing with plotters.
 
 use leptos::prelude::*;
+use plotters::coord::types::{RangedCoordf64, RangedCoordi64};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -10,7 +11,7 @@ use wasm_bindgen::{closure::Closure, JsCast};
 use web_sys::{HtmlCanvasElement, ResizeObserver};
 
 use super::bars::{BarAxis, Bars};
-use super::{format_value, time_ticks, PlotGeometry, Threshold, PALETTE};
+use super::{format_value, stack, time_ticks, PlotGeometry, Threshold, PALETTE};
 use crate::api::Series;
 use crate::browser::prefers_dark;
 use crate::local_time::{format_local, zone_label};
@@ -222,6 +223,8 @@ pub(super) struct Lines<'a> {
     pub colors: &'a [(u8, u8, u8)],
     pub hidden: &'a std::collections::BTreeSet<usize>,
     pub x_range: Option<(i64, i64)>,
+    /// Stack the series of the left axis' unit (see [`super::stack`]).
+    pub stacked: bool,
 }
 
 pub(super) fn draw_lines(
@@ -262,9 +265,20 @@ pub(super) fn draw_lines(
     if let Some((from, to)) = lines.x_range.filter(|(from, to)| from < to) {
         (x_min, x_max) = (from, to);
     }
+    // Stacked, each left-axis series is drawn as its band (by index).
+    let bands: std::collections::HashMap<usize, Vec<(i64, f64, f64)>> = if lines.stacked {
+        let left_series: Vec<&Series> = left.iter().map(|(_, s)| *s).collect();
+        left.iter()
+            .map(|(i, _)| *i)
+            .zip(stack(&left_series))
+            .collect()
+    } else {
+        std::collections::HashMap::new()
+    };
     let (y_min, y_max) = value_range(
         left.iter()
             .flat_map(|(_, s)| s.points.iter().map(|p| p.1))
+            .chain(bands.values().flatten().map(|b| b.2))
             .chain(thresholds.iter().map(|t| t.value)),
     );
     let (y2_min, y2_max) =
@@ -347,6 +361,10 @@ pub(super) fn draw_lines(
             .unwrap_or(PALETTE[i % PALETTE.len()]);
         let color = RGBColor(r, g, b);
         let on_right = s.unit != unit;
+        if let Some(band) = bands.get(i) {
+            draw_band(&mut chart, band, (x_min, x_max), color, px(2.0))?;
+            continue;
+        }
         // Points outside a span the page set (a bucket starting before it)
         // would be drawn over the axis: plotters does not clip.
         let inside: Vec<(i64, f64)> = s
@@ -384,6 +402,42 @@ pub(super) fn draw_lines(
         pixel_ratio: ratio,
         css_width,
     })
+}
+
+/// Draws one series of a stack: its band filled (between the series below and
+/// its own top), and its top as a line (a dot when it has one point).
+fn draw_band<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordi64, RangedCoordf64>>,
+    band: &[(i64, f64, f64)],
+    (x_min, x_max): (i64, i64),
+    color: RGBColor,
+    stroke: u32,
+) -> Option<()> {
+    let inside: Vec<(i64, f64, f64)> = band
+        .iter()
+        .copied()
+        .filter(|(t, _, _)| (x_min..=x_max).contains(t))
+        .collect();
+    let tops = inside.iter().map(|&(t, _, high)| (t, high));
+    if inside.len() == 1 {
+        let dots = tops.map(|p| Circle::new(p, stroke + 1, color.filled()));
+        chart.draw_series(dots).ok()?;
+        return Some(());
+    }
+    let outline: Vec<(i64, f64)> = tops
+        .clone()
+        .chain(inside.iter().rev().map(|&(t, low, _)| (t, low)))
+        .collect();
+    chart
+        .draw_series(std::iter::once(Polygon::new(
+            outline,
+            color.mix(0.3).filled(),
+        )))
+        .ok()?;
+    chart
+        .draw_series(LineSeries::new(tops, color.stroke_width(stroke)))
+        .ok()?;
+    Some(())
 }
 
 /// Characters of a category's label under its bar (the read-out has the rest).

@@ -77,6 +77,7 @@ fn ChartCard(
         series,
         thresholds,
         x_range,
+        stacked: false,
     });
     view! {
         <Panel title id class="perf-chart" label empty="No transactions in this range" state=Signal::stored(state)/>
