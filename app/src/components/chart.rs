@@ -303,30 +303,51 @@ pub fn readout(
     ))
 }
 
-/// A line chart of `series` over time, with legend and hover read-out.
-/// The bands of stacked series: for each series, its points as `(time, low,
-/// high)`, where `low` is the sum of the series before it at that time and
-/// `high` adds its own value. A value that is not finite (NaN, ±Inf) adds
-/// nothing and draws no band there.
-pub fn stack(series: &[&Series]) -> Vec<Vec<(i64, f64, f64)>> {
-    let mut base = std::collections::HashMap::<i64, f64>::new();
+/// A stretch of a stacked series' band: its points as `(time, low, high)`,
+/// where `low` is the sum of the series before it at that time and `high`
+/// adds its own value.
+pub type Band = Vec<(i64, f64, f64)>;
+
+/// The bands of stacked series, for each series the stretches where it has a
+/// value at every time any of them has one (a time where it has none, or a
+/// value that is not finite, ends a stretch: nothing is drawn across the gap,
+/// and it adds nothing to the series above).
+pub fn stack(series: &[&Series]) -> Vec<Vec<Band>> {
+    let times: std::collections::BTreeSet<i64> = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .collect();
+    let mut base: std::collections::HashMap<i64, f64> = times.iter().map(|&t| (t, 0.0)).collect();
     series
         .iter()
         .map(|s| {
-            s.points
+            let values: std::collections::HashMap<i64, f64> = s
+                .points
                 .iter()
+                .copied()
                 .filter(|(_, v)| v.is_finite())
-                .map(|&(t, v)| {
-                    let low = base.entry(t).or_insert(0.0);
-                    let band = (t, *low, *low + v);
-                    *low += v;
-                    band
-                })
-                .collect()
+                .collect();
+            let mut bands: Vec<Band> = Vec::new();
+            let mut current: Band = Vec::new();
+            for t in &times {
+                match (values.get(t), base.get_mut(t)) {
+                    (Some(&v), Some(low)) => {
+                        current.push((*t, *low, *low + v));
+                        *low += v;
+                    }
+                    _ if !current.is_empty() => bands.push(std::mem::take(&mut current)),
+                    _ => {}
+                }
+            }
+            if !current.is_empty() {
+                bands.push(current);
+            }
+            bands
         })
         .collect()
 }
 
+/// A line chart of `series` over time, with legend and hover read-out.
 #[component]
 pub fn Chart(
     /// The lines to draw; the chart redraws when they change.
@@ -538,16 +559,17 @@ mod tests {
 
     #[test]
     fn stacked_series_sit_on_the_ones_before_them() {
-        let a = series("a", vec![(0, 1.0), (60_000, 2.0)]);
+        let a = series("a", vec![(0, 1.0), (60_000, 2.0), (120_000, 1.0)]);
         let b = series("b", vec![(0, 3.0), (60_000, f64::NAN), (120_000, 4.0)]);
-        let c = series("c", vec![(60_000, 0.5)]);
+        let c = series("c", vec![(60_000, 0.5), (120_000, 0.5)]);
         assert_eq!(
             stack(&[&a, &b, &c]),
             vec![
-                vec![(0, 0.0, 1.0), (60_000, 0.0, 2.0)],
-                // NaN adds nothing and has no band; where `a` has no point, `b` starts at 0.
-                vec![(0, 1.0, 4.0), (120_000, 0.0, 4.0)],
-                vec![(60_000, 2.0, 2.5)],
+                vec![vec![(0, 0.0, 1.0), (60_000, 0.0, 2.0), (120_000, 0.0, 1.0)]],
+                // NaN adds nothing and breaks the band: nothing drawn across it.
+                vec![vec![(0, 1.0, 4.0)], vec![(120_000, 1.0, 5.0)]],
+                // Where `c` has no point (0) its band starts later.
+                vec![vec![(60_000, 2.0, 2.5), (120_000, 5.0, 5.5)]],
             ]
         );
     }

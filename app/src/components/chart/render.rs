@@ -11,7 +11,7 @@ use wasm_bindgen::{closure::Closure, JsCast};
 use web_sys::{HtmlCanvasElement, ResizeObserver};
 
 use super::bars::{BarAxis, Bars};
-use super::{format_value, stack, time_ticks, PlotGeometry, Threshold, PALETTE};
+use super::{format_value, stack, time_ticks, Band, PlotGeometry, Threshold, PALETTE};
 use crate::api::Series;
 use crate::browser::prefers_dark;
 use crate::local_time::{format_local, zone_label};
@@ -266,7 +266,7 @@ pub(super) fn draw_lines(
         (x_min, x_max) = (from, to);
     }
     // Stacked, each left-axis series is drawn as its band (by index).
-    let bands: std::collections::HashMap<usize, Vec<(i64, f64, f64)>> = if lines.stacked {
+    let bands: std::collections::HashMap<usize, Vec<Band>> = if lines.stacked {
         let left_series: Vec<&Series> = left.iter().map(|(_, s)| *s).collect();
         left.iter()
             .map(|(i, _)| *i)
@@ -278,7 +278,7 @@ pub(super) fn draw_lines(
     let (y_min, y_max) = value_range(
         left.iter()
             .flat_map(|(_, s)| s.points.iter().map(|p| p.1))
-            .chain(bands.values().flatten().map(|b| b.2))
+            .chain(bands.values().flatten().flatten().map(|b| b.2))
             .chain(thresholds.iter().map(|t| t.value)),
     );
     let (y2_min, y2_max) =
@@ -361,8 +361,10 @@ pub(super) fn draw_lines(
             .unwrap_or(PALETTE[i % PALETTE.len()]);
         let color = RGBColor(r, g, b);
         let on_right = s.unit != unit;
-        if let Some(band) = bands.get(i) {
-            draw_band(&mut chart, band, (x_min, x_max), color, px(2.0))?;
+        if let Some(stretches) = bands.get(i) {
+            for band in stretches {
+                draw_band(&mut chart, band, (x_min, x_max), color, px(2.0))?;
+            }
             continue;
         }
         // Points outside a span the page set (a bucket starting before it)
@@ -404,8 +406,9 @@ pub(super) fn draw_lines(
     })
 }
 
-/// Draws one series of a stack: its band filled (between the series below and
-/// its own top), and its top as a line (a dot when it has one point).
+/// Draws a stretch of one series of a stack: its band filled (between the
+/// series below and its own top), and its top as a line (a dot when it has
+/// one point).
 fn draw_band<DB: DrawingBackend>(
     chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordi64, RangedCoordf64>>,
     band: &[(i64, f64, f64)],

@@ -9,7 +9,7 @@ use crate::api::{client, MetricLabel};
 
 /// A selector the label filters can edit: a metric name, optionally with
 /// `label="value"` matchers. `None` for any other expression.
-pub(super) fn selector_parts(query: &str) -> Option<(String, BTreeMap<String, String>)> {
+fn selector_parts(query: &str) -> Option<(String, BTreeMap<String, String>)> {
     let query = query.trim();
     let (name, rest) = match query.find('{') {
         Some(i) => (&query[..i], Some(&query[i..])),

@@ -21,7 +21,7 @@ use crate::components::project_scoped::ProjectScoped;
 use crate::local_time::now;
 use crate::pages::overview::{series_of, span_of, step_seconds};
 use crate::url_state::{use_query, use_set_query, TimeRange};
-use filters::{selector_parts, LabelFilters};
+use filters::LabelFilters;
 use targets::Targets;
 
 /// What the explorer shows before a query is written.
@@ -96,11 +96,12 @@ impl Explore {
     }
 
     /// What is evaluated for `query` at a step of `step_seconds`: the query
-    /// itself, or with the rate toggle its per-second rate over
-    /// [`rate_window`].
+    /// itself, or with the rate toggle, when it is a plain selector, its
+    /// per-second rate over [`rate_window`] (anything else is evaluated as
+    /// written: the rate of a sum or of a rate would not be what it says).
     fn evaluated(&self, query: &str, step_seconds: i64) -> String {
-        if self.rate {
-            as_rate(query, rate_window(step_seconds))
+        if self.rate && is_selector(query) {
+            format!("rate({query}[{}m])", rate_window(step_seconds) / 60)
         } else {
             query.to_owned()
         }
@@ -124,16 +125,40 @@ fn rate_window(step_seconds: i64) -> i64 {
     ((2 * step_seconds).max(300) + 59) / 60 * 60
 }
 
-/// `query`'s per-second rate over `window_seconds`: `rate(sel[5m])` for a
-/// plain selector, and for any other expression the rate of a subquery,
-/// `rate((expr)[5m:])`.
-fn as_rate(query: &str, window_seconds: i64) -> String {
-    let window = format!("{}m", window_seconds / 60);
-    if selector_parts(query).is_some() {
-        format!("rate({query}[{window}])")
-    } else {
-        format!("rate(({query})[{window}:])")
+/// Whether `query` is a plain instant-vector selector: a metric name,
+/// `name{…}` or `{…}` with any matchers, and nothing after it.
+fn is_selector(query: &str) -> bool {
+    let query = query.trim();
+    let name_end = query
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+        .unwrap_or(query.len());
+    let (name, rest) = query.split_at(name_end);
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        return false;
     }
+    if rest.is_empty() {
+        return !name.is_empty();
+    }
+    let Some(inner) = rest.strip_prefix('{') else {
+        return false;
+    };
+    // The matchers run to the first `}` outside a quoted value.
+    let (mut quote, mut escaped) = (None, false);
+    for (i, c) in inner.char_indices() {
+        match quote {
+            Some(_) if escaped => escaped = false,
+            Some(_) if c == '\\' => escaped = true,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                '"' | '\'' | '`' => quote = Some(c),
+                '}' => return inner[i + 1..].trim().is_empty(),
+                '{' | '(' | '[' => return false,
+                _ => {}
+            },
+        }
+    }
+    false
 }
 
 /// `error` saying which query it is about when there are several.
@@ -165,8 +190,11 @@ fn MetricsExplorer(project: String) -> impl IntoView {
     let range = Memo::new(move |_| query.with(TimeRange::from_query));
     let runs = RwSignal::new(0_u64);
     // The query boxes as typed; the URL's queries until the next run.
-    let texts = RwSignal::new(explore.get_untracked().queries);
-    Effect::new(move |_| texts.set(explore.get().queries));
+    // (Only a change of the URL's queries resets them: a toggle keeps a query
+    // added or edited but not run yet.)
+    let url_queries = Memo::new(move |_| explore.with(|e| e.queries.clone()));
+    let texts = RwSignal::new(url_queries.get_untracked());
+    Effect::new(move |_| texts.set(url_queries.get()));
     // The inputs are redrawn only when their number changes, so typing keeps
     // the focus.
     let count = Memo::new(move |_| texts.with(Vec::len));
@@ -406,17 +434,25 @@ fn MetricsExplorer(project: String) -> impl IntoView {
         let state = explore.get();
         state.rate.then(|| {
             let (_, _, step) = span();
-            let shown: Vec<String> = state
+            let said: Vec<String> = state
                 .queries
                 .iter()
-                .map(|q| state.evaluated(q, step))
+                .map(|q| {
+                    if is_selector(q) {
+                        state.evaluated(q, step)
+                    } else {
+                        format!("{q} (as written: only a selector is rated)")
+                    }
+                })
                 .collect();
-            view! { <p class="muted rate-hint">"Charted as " <code>{shown.join(", ")}</code></p> }
+            view! { <p class="muted rate-hint">"Charted as " <code>{said.join(", ")}</code></p> }
         })
     };
+    // Rebuilt only when the number of queries changes: a choice in one keeps
+    // its focus, and a toggle refetches nothing.
+    let query_count = Memo::new(move |_| explore.with(|e| e.queries.len()));
     let filters = move || {
-        let several = explore.with(|e| e.queries.len());
-        (0..several)
+        (0..query_count.get())
             .map(|i| {
                 let q = Memo::new(move |_| {
                     explore.with(|e| e.queries.get(i).cloned().unwrap_or_default())
@@ -558,23 +594,34 @@ mod tests {
     }
 
     #[test]
-    fn the_rate_toggle_charts_a_per_second_rate() {
+    fn the_rate_toggle_charts_a_per_second_rate_of_selectors() {
         assert_eq!(rate_window(60), 300);
         assert_eq!(rate_window(1440), 2880);
-        assert_eq!(
-            as_rate(r#"http_requests_total{code="500"}"#, 300),
-            r#"rate(http_requests_total{code="500"}[5m])"#
-        );
-        assert_eq!(
-            as_rate("sum by (job) (x)", 600),
-            "rate((sum by (job) (x))[10m:])"
-        );
         let state = Explore {
             queries: vec!["x".into()],
             rate: true,
             stacked: false,
         };
         assert_eq!(state.evaluated("x", 60), "rate(x[5m])");
+        assert_eq!(
+            state.evaluated(r#"x{code=~"5..", path!="/a}b"}"#, 1440),
+            r#"rate(x{code=~"5..", path!="/a}b"}[48m])"#
+        );
+        assert_eq!(
+            state.evaluated(r#"{__name__="x"}"#, 60),
+            r#"rate({__name__="x"}[5m])"#
+        );
+        // Anything else as written: a rate of a sum or of a rate is wrong.
+        for written in [
+            "sum by (job) (x)",
+            "rate(x[5m])",
+            "x[5m]",
+            "x offset 5m",
+            "x + 1",
+            "1",
+        ] {
+            assert_eq!(state.evaluated(written, 60), written);
+        }
         assert_eq!(
             Explore {
                 rate: false,
@@ -583,25 +630,5 @@ mod tests {
             .evaluated("x", 60),
             "x"
         );
-    }
-
-    #[test]
-    fn series_read_as_prometheus_writes_them() {
-        let labels = [
-            ("job".to_string(), "api".to_string()),
-            ("code".to_string(), "200".to_string()),
-        ]
-        .into_iter()
-        .collect();
-        assert_eq!(series_label("up", &labels), r#"up{code="200", job="api"}"#);
-        assert_eq!(series_label("up", &Default::default()), "up");
-        assert_eq!(series_label("", &labels), r#"{code="200", job="api"}"#);
-        let metric = MetricName {
-            name: "up".into(),
-            kind: Some("gauge".into()),
-            help: "1 if up".into(),
-            unit: String::new(),
-        };
-        assert_eq!(describe(&metric), "gauge — 1 if up");
     }
 }
