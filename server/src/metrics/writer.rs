@@ -4,8 +4,8 @@
 //! 1. Each series is found in the writer's cache by its hash; the few it does
 //!    not know (new series, or a restart) are looked up or created in a short
 //!    transaction of their own, label pairs first. Steady ingest reads nothing.
-//! 2. In the batch's transaction: the samples with one binary `COPY` (the
-//!    stale marker's NaN keeps its bits), the metadata that changed, and the
+//! 2. In the batch's transaction: the samples with one binary `COPY`, in
+//!    series order (the stale marker's NaN keeps its bits), the metadata that changed, and the
 //!    time bounds of series whose samples passed them (at most once an hour a
 //!    series).
 //!
@@ -93,12 +93,8 @@ impl Batch for MetricBatch {
 
     async fn write(&self, pool: &PgPool, jobs: &[Job<Self>]) -> anyhow::Result<Vec<()>> {
         let ids = self.resolve(pool, jobs).await?;
-        let mut rows = BinaryRows::with_capacity(
-            jobs.iter()
-                .flat_map(|j| &j.items)
-                .map(|r| r.points() * 38)
-                .sum(),
-        );
+        let points: usize = jobs.iter().flat_map(|j| &j.items).map(|r| r.points()).sum();
+        let mut samples: Vec<(i64, i64, f64)> = Vec::with_capacity(points);
         let mut bounds: HashMap<i64, (i64, i64)> = HashMap::new();
         let mut metadata = Vec::new();
         for job in jobs {
@@ -108,12 +104,7 @@ impl Batch for MetricBatch {
                         let Some(&id) = ids.get(&(job.project_id, series.hash)) else {
                             continue;
                         };
-                        for &(ts, value) in &series.samples {
-                            rows.row(3);
-                            rows.int8(id);
-                            rows.timestamptz_millis(ts);
-                            rows.float8(value);
-                        }
+                        samples.extend(series.samples.iter().map(|&(ts, v)| (id, ts, v)));
                         if let (Some(first), Some(last)) =
                             (series.samples.first(), series.samples.last())
                         {
@@ -125,6 +116,19 @@ impl Batch for MetricBatch {
                     MetricRecord::Metadata(m) => metadata.push((job.project_id, m)),
                 }
             }
+        }
+        // In series order, each `(series_id, ts)` index entry goes next to the
+        // one before it: inserting an hour of 20 000 series at 15 s (4.8 M
+        // rows, as they arrive, round by round) took 21.0 s instead of 23.8 s
+        // (2 GB of buffers; 26.1 instead of 31.2 s with 128 MB). Stable, so
+        // that a sample sent twice keeps its order of arrival.
+        samples.sort_by_key(|&(id, ts, _)| (id, ts));
+        let mut rows = BinaryRows::with_capacity(points * 38);
+        for (id, ts, value) in samples {
+            rows.row(3);
+            rows.int8(id);
+            rows.timestamptz_millis(ts);
+            rows.float8(value);
         }
         let widened = self.widened(&ids, &bounds);
         let metadata = self.changed_metadata(metadata);
