@@ -488,9 +488,23 @@ fn limits() -> Limits {
     }
 }
 
-/// A time in seconds as Prometheus writes it.
+/// A time (ms) in seconds as Prometheus writes it: a whole second without a
+/// fraction (`1700000000`), else with one (`1700000000.5`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Seconds(i64);
+
+impl Serialize for Seconds {
+    fn serialize<S: Serializer>(&self, out: S) -> Result<S::Ok, S::Error> {
+        if self.0 % 1000 == 0 {
+            out.serialize_i64(self.0 / 1000)
+        } else {
+            out.serialize_f64(self.0 as f64 / 1000.0)
+        }
+    }
+}
+
 fn seconds(ms: i64) -> Value {
-    json!(ms as f64 / 1000.0)
+    json!(Seconds(ms))
 }
 
 fn metric(labels: &[(String, String)]) -> Value {
@@ -584,7 +598,7 @@ fn points_json<S: Serializer>(points: &&[(i64, f64)], out: S) -> Result<S::Ok, S
     out.collect_seq(
         points
             .iter()
-            .map(|&(t, v)| (t as f64 / 1000.0, promql::format_value(v))),
+            .map(|&(t, v)| (Seconds(t), promql::format_value(v))),
     )
 }
 
@@ -769,5 +783,14 @@ mod tests {
         assert_eq!(parse_duration("0"), None);
         assert_eq!(parse_duration("5x"), None);
         assert_eq!(parse_duration("5"), Some(5000));
+    }
+
+    #[test]
+    fn times_are_written_as_prometheus_writes_them() {
+        let text = |ms| serde_json::to_string(&Seconds(ms)).unwrap_or_default();
+        assert_eq!(text(1_700_000_000_000), "1700000000");
+        assert_eq!(text(1_700_000_000_500), "1700000000.5");
+        assert_eq!(text(1_700_000_000_001), "1700000000.001");
+        assert_eq!(text(-1_500), "-1.5");
     }
 }

@@ -10,6 +10,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
+use futures_util::{StreamExt as _, TryStreamExt as _};
 use promql_parser::label::{MatchOp, Matcher};
 use sqlx::{PgPool, QueryBuilder};
 
@@ -159,6 +160,9 @@ async fn condition(
     Ok(Some(condition))
 }
 
+/// Matcher lookups of one selector that run at once.
+const CONCURRENT_LOOKUPS: usize = 4;
+
 /// The series of a project that `matchers` select and that had samples in
 /// `[mint, maxt]` (ms) as far as their recorded bounds tell.
 pub async fn select_series(
@@ -168,13 +172,18 @@ pub async fn select_series(
     mint: i64,
     maxt: i64,
 ) -> Result<Vec<SeriesRow>, StoreError> {
-    // One lookup of `metric_label` a matcher, all at once.
-    let found = futures_util::future::try_join_all(
-        matchers
-            .iter()
-            .map(|matcher| condition(pool, project_id, matcher)),
-    )
-    .await?;
+    // One lookup of `metric_label` a matcher, a few at once (a selector may
+    // have many matchers; the pool serves other requests too).
+    // (The futures are made first: a stream over a closure taking a
+    // reference is not `Send` to the compiler in an axum handler.)
+    let lookups: Vec<_> = matchers
+        .iter()
+        .map(|matcher| condition(pool, project_id, matcher))
+        .collect();
+    let found: Vec<_> = futures_util::stream::iter(lookups)
+        .buffered(CONCURRENT_LOOKUPS)
+        .try_collect()
+        .await?;
     let Some(conditions) = found.into_iter().collect::<Option<Vec<Condition>>>() else {
         return Ok(Vec::new());
     };
