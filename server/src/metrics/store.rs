@@ -427,10 +427,11 @@ pub async fn buckets(
 }
 
 /// Whether the samples of `series` in `[mint, maxt]` (ms) are cheaper to
-/// read than their minute rollups, and fewer than `budget`: when a minute holds two samples or
-/// fewer (a 30 s or slower scrape interval), a bucket costs more to read
-/// and unpack than what it summarises. Only when the chunks cover every
-/// hour the rollups do: past raw retention the rollups alone remember.
+/// read than their minute rollups, and fewer than `budget`: when a minute
+/// holds two samples or fewer (a 30 s or slower scrape interval), a bucket
+/// costs more to read and unpack than what it summarises. Only when the
+/// chunks cover every hour the rollups do: past raw retention the rollups
+/// alone remember.
 pub async fn samples_are_cheaper(
     pool: &PgPool,
     series: &[i64],

@@ -5,9 +5,9 @@
 //!    not know (new series, or a restart) are looked up or created in a short
 //!    transaction of their own, label pairs first. Steady ingest reads nothing.
 //! 2. In the batch's transaction: the samples with one binary `COPY`, in
-//!    series order (the stale marker's NaN keeps its bits), the metadata that changed, and the
-//!    time bounds of series whose samples passed them (at most once an hour a
-//!    series).
+//!    series order (the stale marker's NaN keeps its bits), the metadata
+//!    that changed, and the time bounds of series whose samples passed them
+//!    (at most once an hour a series).
 //!
 //! A series row left by a failed batch is harmless: it is found next time.
 

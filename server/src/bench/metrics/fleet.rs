@@ -137,6 +137,12 @@ impl Fleet {
     pub fn series(&self) -> usize {
         self.labels.len()
     }
+
+    /// Each series' labels, `__name__` first, in the order of
+    /// [`Fleet::scrapes`]' index.
+    pub fn labels(&self) -> &[Vec<Label>] {
+        &self.labels
+    }
 }
 
 /// Remote write bodies of each shard, in time order.

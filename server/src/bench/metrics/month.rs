@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use sqlx::PgPool;
 
 use super::fleet::{openmetrics_line, Fleet};
-use crate::{db::copy::BinaryRows, ingest::prometheus::proto::Label};
+use crate::db::copy::BinaryRows;
 
 /// Targets and handlers of the month's fleet (at most): 120 series, some of
 /// the 24 h fleet's, so that they exist in Sightline once that data is in.
@@ -27,13 +27,6 @@ fn key<'a>(name: &str, labels: impl Iterator<Item = (&'a str, &'a str)>) -> Stri
     pairs.sort_unstable();
     let inner: Vec<String> = pairs.iter().map(|(n, v)| format!("{n}=\"{v}\"")).collect();
     format!("{name}{{{}}}", inner.join(","))
-}
-
-fn key_of(labels: &[Label]) -> String {
-    key(
-        &labels[0].value,
-        labels.iter().map(|l| (l.name.as_str(), l.value.as_str())),
-    )
 }
 
 /// The month `[start_ms, end_ms)` of `fleet` at `interval_ms` as OpenMetrics
@@ -68,7 +61,7 @@ pub async fn write(
             .bind(project_id)
             .fetch_all(pool)
             .await?;
-    let ids: HashMap<String, i64> = rows
+    let by_key: HashMap<String, i64> = rows
         .iter()
         .filter_map(|(id, metric, labels)| {
             let labels = labels.as_object()?;
@@ -78,32 +71,36 @@ pub async fn write(
             Some((key(metric, pairs), *id))
         })
         .collect();
+    // Each of the fleet's series' id, by its index in the scrapes.
+    let ids = fleet
+        .labels()
+        .iter()
+        .map(|labels| {
+            let key = key(
+                &labels[0].value,
+                labels.iter().map(|l| (l.name.as_str(), l.value.as_str())),
+            );
+            by_key
+                .get(&key)
+                .copied()
+                .ok_or_else(|| anyhow::anyhow!("the month's series {key} is not in Sightline"))
+        })
+        .collect::<anyhow::Result<Vec<i64>>>()?;
+    let per_day = usize::try_from(DAY_MS / interval_ms.max(1)).unwrap_or(0);
     let mut samples = 0;
-    let mut written = std::collections::HashSet::new();
     let mut day = start_ms;
     while day < end_ms {
-        let per_day = usize::try_from(DAY_MS / interval_ms.max(1)).unwrap_or(0);
-        let mut copy = BinaryRows::with_capacity(fleet.series() * per_day * 38);
-        let mut missing = None;
+        let mut copy = BinaryRows::with_capacity(ids.len() * per_day * 38);
         samples += fleet.scrapes(
             (day, (day + DAY_MS).min(end_ms), interval_ms),
-            |_, labels, timestamp, value| {
-                match ids.get(&key_of(labels)) {
-                    Some(&id) => {
-                        written.insert(id);
-                        copy.row(3);
-                        copy.int8(id);
-                        copy.timestamptz_millis(timestamp);
-                        copy.float8(value);
-                    }
-                    None => missing = Some(key_of(labels)),
-                }
+            |i, _, timestamp, value| {
+                copy.row(3);
+                copy.int8(ids[i]);
+                copy.timestamptz_millis(timestamp);
+                copy.float8(value);
                 Ok(())
             },
         )?;
-        if let Some(series) = missing {
-            anyhow::bail!("the month's series {series} is not in Sightline");
-        }
         let mut conn = pool.acquire().await?;
         let mut sink = conn
             .copy_in_raw(
@@ -114,12 +111,11 @@ pub async fn write(
         sink.finish().await?;
         day += DAY_MS;
     }
-    let month_ids: Vec<i64> = written.into_iter().collect();
     sqlx::query(
         "update metric_series set first_seen = least(first_seen, to_timestamp($2 / 1000.0))
          where series_id = any($1)",
     )
-    .bind(&month_ids)
+    .bind(&ids)
     .bind(start_ms)
     .execute(pool)
     .await?;
